@@ -1,0 +1,3 @@
+from mandala_db.cli import main
+
+main()

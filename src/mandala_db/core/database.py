@@ -1,0 +1,85 @@
+"""Database connections: psycopg for the tool's own queries, a SQLAlchemy engine for Alembic and the models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.errors import BadInput, OperationFailed
+from mandala_db.core.events import bus
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+DEFAULT_CONNECT_TIMEOUT = "10"
+
+
+def _explain(url: DatabaseURL, exc: Exception) -> OperationFailed | BadInput:
+    """Turn libpq's multi-line error into one line, with what to do about it."""
+    text = bus.scrub(str(exc)).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    reason = lines[-1] if lines else type(exc).__name__
+    for ln in lines:  # the FATAL line is the most telling when there is one
+        if "FATAL:" in ln:
+            reason = ln.split("FATAL:", 1)[1].strip()
+            break
+    lowered = text.lower()
+    where = url.render()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return OperationFailed(f"cannot connect to {where}: {reason}", "check the user and password in the URL")
+    if "does not exist" in lowered and "database" in lowered:
+        return OperationFailed(f"cannot connect to {where}: {reason}", "create the database or fix its name")
+    if "invalid" in lowered and ("connection option" in lowered or "uri" in lowered or "dsn" in lowered):
+        return BadInput(f"the database URL {where} is malformed: {reason}")
+    if "timeout" in lowered or "refused" in lowered or "could not translate host" in lowered or "no route" in lowered:
+        return OperationFailed(
+            f"cannot connect to {where}: {reason}", "check that the server is running and the host and port are right"
+        )
+    return OperationFailed(f"cannot connect to {where}: {reason}")
+
+
+def connect(
+    url: DatabaseURL, *, application_name: str = "mandala-db", autocommit: bool = True, **kwargs: Any
+) -> psycopg.Connection[Any]:
+    """Open one connection; the password goes to libpq in memory, never on a command line or in a message."""
+    params = url.libpq_params(application_name=application_name)
+    params.setdefault("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+    if url.password is not None:
+        bus.add_secret(url.password)
+        params["password"] = url.password
+    try:
+        return psycopg.connect(autocommit=autocommit, **params, **kwargs)
+    except psycopg.Error as exc:
+        raise _explain(url, exc) from None
+
+
+def make_engine(url: DatabaseURL, *, application_name: str = "mandala-db") -> Engine:
+    """A SQLAlchemy engine whose connections come from `connect`, sized by the URL's pool parameters."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool, QueuePool
+
+    def creator() -> psycopg.Connection[Any]:
+        return connect(url, application_name=application_name, autocommit=False)
+
+    if url.connection_limit:
+        return create_engine(
+            "postgresql+psycopg://",
+            creator=creator,
+            poolclass=QueuePool,
+            pool_size=url.connection_limit,
+            max_overflow=0,
+            pool_timeout=url.pool_timeout or 10,
+        )
+    # The CLI runs short sequential operations: pooling would only keep idle sessions open on the server.
+    return create_engine("postgresql+psycopg://", creator=creator, poolclass=NullPool)
+
+
+def server_version(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,148 @@
+"""The run ledger: one row per attempt to apply or revert a revision, beside Alembic's version table.
+
+Alembic's table only says where the schema is; the ledger says how it got there, what failed, and what the
+file and its SQL looked like when it ran, which is what checksums and drift detection compare against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from mandala_db import __version__
+
+TABLE = "mandala_migration_runs"
+
+DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    id bigserial PRIMARY KEY,
+    run_id text NOT NULL,
+    revision text NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade')),
+    status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'rolled_back', 'resolved', 'interrupted')),
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    duration_ms double precision,
+    error text,
+    db_user text NOT NULL DEFAULT current_user,
+    client_host text DEFAULT coalesce(inet_client_addr()::text, 'local socket'),
+    backend_pid integer NOT NULL DEFAULT pg_backend_pid(),
+    tool_version text NOT NULL,
+    environment text NOT NULL,
+    file_checksum text,
+    sql_checksum text,
+    fingerprint text
+)"""
+
+
+@dataclass
+class LedgerRow:
+    id: int
+    run_id: str
+    revision: str
+    direction: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    error: str | None
+    db_user: str
+    client_host: str | None
+    tool_version: str
+    environment: str
+    file_checksum: str | None
+    sql_checksum: str | None
+    fingerprint: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["started_at"] = self.started_at.isoformat()
+        out["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        return out
+
+
+_COLUMNS = ", ".join(LedgerRow.__dataclass_fields__)
+
+
+class RunLedger:
+    """Writes go through the lock's own autocommit connection, so a failed revision's rollback keeps them."""
+
+    def __init__(self, conn: psycopg.Connection[Any], *, run_id: str, environment: str) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.environment = environment
+
+    def ensure(self) -> None:
+        if not exists(self.conn):
+            self.conn.execute(DDL)
+
+    def interrupt_stale(self) -> list[str]:
+        """Rows still 'running' while we hold the lock belong to a runner that died: say so."""
+        rows = self.conn.execute(
+            f"""UPDATE {TABLE} SET status = 'interrupted', finished_at = clock_timestamp(),
+                    error = 'the runner stopped before recording an outcome (killed or lost its connection)'
+                WHERE status = 'running' RETURNING revision"""
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def start(self, revision: str, direction: str, file_checksum: str | None, sql_checksum: str | None) -> int:
+        row = self.conn.execute(
+            f"""INSERT INTO {TABLE} (run_id, revision, direction, status, tool_version, environment,
+                                     file_checksum, sql_checksum)
+                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s) RETURNING id""",
+            (self.run_id, revision, direction, __version__, self.environment, file_checksum, sql_checksum),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def finish(self, row_id: int, status: str, *, error: str | None = None, fingerprint: str | None = None) -> None:
+        self.conn.execute(
+            f"""UPDATE {TABLE} SET status = %s, error = %s, fingerprint = %s, finished_at = clock_timestamp(),
+                    duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000
+                WHERE id = %s""",
+            (status, error, fingerprint, row_id),
+        )
+
+    def record(self, revision: str, direction: str, status: str, note: str) -> None:
+        """A row for something done by hand (resolve): no duration, just the fact."""
+        row_id = self.start(revision, direction, None, None)
+        self.finish(row_id, status, error=note)
+
+
+def exists(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+    return bool(row and row[0])
+
+
+def history(conn: psycopg.Connection[Any], limit: int = 200) -> list[LedgerRow]:
+    if not exists(conn):
+        return []
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
+    return [LedgerRow(*r) for r in rows]
+
+
+def last_success(conn: psycopg.Connection[Any]) -> dict[str, LedgerRow]:
+    """The latest successful upgrade of each revision: its checksums are what the files are held to."""
+    if not exists(conn):
+        return {}
+    rows = conn.execute(
+        f"""SELECT DISTINCT ON (revision) {_COLUMNS} FROM {TABLE}
+            WHERE direction = 'upgrade' AND status IN ('succeeded', 'resolved')
+            ORDER BY revision, id DESC"""
+    ).fetchall()
+    return {r[2]: LedgerRow(*r) for r in rows}
+
+
+def recorded_fingerprint(conn: psycopg.Connection[Any]) -> tuple[str, str] | None:
+    """(revision, fingerprint) recorded after the most recent successful step in either direction."""
+    if not exists(conn):
+        return None
+    row = conn.execute(
+        f"""SELECT revision, direction, fingerprint FROM {TABLE}
+            WHERE status = 'succeeded' AND fingerprint IS NOT NULL ORDER BY id DESC LIMIT 1"""
+    ).fetchone()
+    if not row:
+        return None
+    return (row[0] if row[1] == "upgrade" else f"below {row[0]}", row[2])

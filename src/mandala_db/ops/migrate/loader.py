@@ -1,0 +1,151 @@
+"""Finds the revision files and orders them into the history, without importing Alembic.
+
+Reading the headers as text keeps `migrate status` fast; Alembic loads the same files when it runs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from mandala_db.core.errors import BadInput
+from mandala_db.migrations import VERSIONS
+
+REVISION_ID = re.compile(r"^\d{14}_[a-z0-9_]+$")
+_ASSIGN = re.compile(r"^(revision|down_revision|destructive_downgrade)\s*(?::[^=]+)?=\s*(.+?)\s*$", re.M)
+BASE = "base"
+
+
+def _literal(text: str) -> str | None:
+    text = text.strip()
+    if text == "None":
+        return None
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    raise ValueError(text)
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: str
+    down_revision: str | None
+    path: Path
+    title: str
+    destructive_downgrade: str | None
+
+    @cached_property
+    def source(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @cached_property
+    def file_checksum(self) -> str:
+        """sha256 of the file's tokens, without comments, blank lines or spacing: reformatting is invisible."""
+        tokens: list[str] = []
+        skip = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.INDENT, tokenize.DEDENT}
+        for tok in tokenize.generate_tokens(io.StringIO(self.source).readline):
+            if tok.type not in skip:
+                tokens.append(tok.string if tok.type != tokenize.NEWLINE else ";")
+        return hashlib.sha256("\x1f".join(tokens).encode()).hexdigest()
+
+    @property
+    def raw_checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def read_revision(path: Path) -> Revision:
+    text = path.read_text(encoding="utf-8")
+    found: dict[str, str | None] = {}
+    for key, value in _ASSIGN.findall(text):
+        if key in found:
+            continue
+        try:
+            found[key] = _literal(value)
+        except ValueError:
+            raise BadInput(f"revision file {path.name}: cannot read `{key} = {value}`", "use a plain string") from None
+    rev = found.get("revision")
+    if not rev:
+        raise BadInput(f"revision file {path.name} declares no `revision`")
+    doc = re.match(r'\s*(?:"""|\'\'\')(.*?)$', text, re.M)
+    title = doc.group(1).strip() if doc else rev
+    return Revision(rev, found.get("down_revision"), path, title, found.get("destructive_downgrade"))
+
+
+class History:
+    """The revisions in order, from the first to the head. mandala-db keeps the history linear."""
+
+    def __init__(self, revisions: list[Revision]) -> None:
+        self.revisions = revisions
+        self.by_id = {r.id: r for r in revisions}
+
+    @classmethod
+    def load(cls, directory: Path = VERSIONS) -> History:
+        found = [read_revision(p) for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")]
+        by_id: dict[str, Revision] = {}
+        children: dict[str | None, list[Revision]] = {}
+        for rev in found:
+            if not REVISION_ID.match(rev.id):
+                raise BadInput(f"revision id {rev.id!r} in {rev.path.name} is not YYYYMMDDHHMMSS_slug")
+            if rev.id in by_id:
+                raise BadInput(f"revision id {rev.id} appears twice ({by_id[rev.id].path.name}, {rev.path.name})")
+            by_id[rev.id] = rev
+            children.setdefault(rev.down_revision, []).append(rev)
+        for rev in found:
+            if rev.down_revision is not None and rev.down_revision not in by_id:
+                raise BadInput(f"revision {rev.id} revises {rev.down_revision}, which does not exist")
+        ordered: list[Revision] = []
+        parent: str | None = None
+        while kids := children.get(parent, []):
+            if len(kids) > 1:
+                names = ", ".join(k.id for k in kids)
+                raise BadInput(
+                    f"the history branches after {parent or 'base'}: {names}",
+                    "rebase one of them onto the other (edit its down_revision)",
+                )
+            ordered.append(kids[0])
+            parent = kids[0].id
+        if len(ordered) != len(found):
+            stray = sorted(set(by_id) - {r.id for r in ordered})
+            raise BadInput(f"revisions not connected to the history: {', '.join(stray)}")
+        return cls(ordered)
+
+    @property
+    def head(self) -> str | None:
+        return self.revisions[-1].id if self.revisions else None
+
+    def index(self, rev: str | None) -> int:
+        """Position of a revision: -1 for base."""
+        if rev is None or rev == BASE:
+            return -1
+        if rev not in self.by_id:
+            raise BadInput(f"the database is at revision {rev}, which no revision file describes",
+                           "check out the code that wrote it, or mend the record with `migrate resolve`")
+        return self.revisions.index(self.by_id[rev])
+
+    def after(self, rev: str | None) -> list[Revision]:
+        return self.revisions[self.index(rev) + 1 :]
+
+    def upto(self, rev: str | None) -> list[Revision]:
+        return self.revisions[: self.index(rev) + 1]
+
+    def resolve(self, ref: str) -> str:
+        """A full id, a unique prefix of one, `base`, or `head`."""
+        ref = ref.strip()
+        if ref in (BASE, "0"):
+            return BASE
+        if ref == "head":
+            if not self.head:
+                raise BadInput("there are no revisions yet")
+            return self.head
+        if ref in self.by_id:
+            return ref
+        matches = [r.id for r in self.revisions if r.id.startswith(ref) or r.id.split("_", 1)[1] == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise BadInput(f"unknown revision {ref!r}", "see `mandala-db migrate rollback list` for the ids")
+        raise BadInput(f"revision {ref!r} is ambiguous: {', '.join(matches)}", "give more of the id")
