@@ -2,12 +2,14 @@
 transaction, recorded in the run ledger); offline mode renders plain PostgreSQL for `psql -f`."""
 
 from alembic import context
+from sqlalchemy import String
 
-# Alembic's default varchar(32) is too short for ids like 20250108000000_add_progress_and_change_history.
-VERSION_TABLE_DDL = (
-    "CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(255) NOT NULL, "
-    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
-)
+
+def widen_version_column() -> None:
+    # Alembic's version_num is varchar(32): too short for ids like
+    # 20250108000000_add_progress_and_change_history. Widen the Table it creates (online and offline alike).
+    context.get_context()._version.c.version_num.type = String(255)
+
 
 config = context.config
 
@@ -19,12 +21,11 @@ if context.is_offline_mode():
         transaction_per_migration=True,
         output_buffer=config.attributes.get("output_buffer"),
     )
-    context.execute(VERSION_TABLE_DDL)
+    widen_version_column()
     with context.begin_transaction():
         context.run_migrations()
 else:
-    connection = config.attributes["connection"]
-    connection.exec_driver_sql(VERSION_TABLE_DDL)
-    context.configure(connection=connection, transactional_ddl=True)
+    context.configure(connection=config.attributes["connection"], transactional_ddl=True)
+    widen_version_column()
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,140 @@
+"""The `mandala-db` command line: global options, error reporting, and the command groups.
+
+Imports stay light here (no SQLAlchemy, Alembic or pgserver) so that `--help` and `status` start fast;
+each command imports the capability it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mandala_db import __version__
+from mandala_db.core.config import DatabaseURL, Environment, Settings
+from mandala_db.core.errors import BadInput, MandalaError
+from mandala_db.core.events import bus, json_sink, text_sink
+
+app = typer.Typer(
+    name="mandala-db",
+    help="Run the whole life of the goal-mandala PostgreSQL database safely.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_settings: Settings | None = None
+
+
+def settings() -> Settings:
+    assert _settings is not None, "the global callback has not run"
+    return _settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mandala-db {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Default $DATABASE_URL; with neither, the embedded PostgreSQL."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="development, test, staging or production (default $MANDALA_ENV, $NODE_ENV)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="The result as one JSON document on stdout.")] = False,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="text or json log lines on stderr (default $MANDALA_LOG_FORMAT).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and debug lines.")] = False,
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="Where the embedded server and local state live.", hidden=True)
+    ] = Path(".mandala"),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    global _settings
+    fmt = (log_format or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
+    # Logging first, so that even a bad URL is reported in the requested format.
+    bus.sinks[:] = [json_sink() if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")]
+    raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
+    command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
+    _settings = Settings(
+        environment=Environment.DEVELOPMENT,
+        database_url=None,
+        state_dir=Path(os.environ.get("MANDALA_STATE_DIR", state_dir)),
+        json_output=json_output,
+        log_format=fmt,
+        assume_yes=yes,
+        verbose=verbose,
+        interactive=sys.stdin.isatty(),
+        command=ctx.invoked_subcommand or command,
+    )
+    if fmt not in ("text", "json"):
+        raise BadInput(f"unknown log format {log_format!r}", "use text or json")
+    _settings.environment = Environment.resolve(env)
+    bus.environment = _settings.environment.value
+    if raw_url:
+        # Register the raw secret before parsing, so even a parse error cannot echo it.
+        _register_raw_password(raw_url)
+        _settings.database_url = DatabaseURL.parse(raw_url)
+        bus.add_secret(_settings.database_url.password)
+
+
+def _register_raw_password(raw: str) -> None:
+    from urllib.parse import unquote
+
+    netloc = raw.partition("://")[2].partition("/")[0].partition("?")[0]
+    userinfo = netloc.rpartition("@")[0]
+    if ":" in userinfo:
+        secret = userinfo.partition(":")[2]
+        bus.add_secret(secret)
+        bus.add_secret(unquote(secret))
+
+
+from mandala_db.cli import migrate as _migrate  # noqa: E402
+
+app.add_typer(_migrate.app, name="migrate")
+
+
+def _report(exc: MandalaError) -> None:
+    line = bus.scrub(exc.line())
+    if _settings is not None and _settings.json_output:
+        doc = {"ok": False, "error": bus.scrub(exc.message), "hint": exc.hint, "exit_code": exc.exit_code}
+        sys.stdout.write(bus.scrub(json.dumps(doc)) + "\n")
+    if _settings is not None and _settings.log_format == "json":
+        bus.error("error", bus.scrub(exc.message), hint=exc.hint, exit_code=exc.exit_code)
+    else:
+        sys.stderr.write(f"error: {line}\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except MandalaError as exc:
+        if _settings is not None and _settings.verbose:
+            traceback.print_exc()
+        _report(exc)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, no secrets, a traceback only with -v
+        if _settings is not None and _settings.verbose:
+            sys.stderr.write(bus.scrub(traceback.format_exc()))
+        _report(MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"))
+        sys.exit(1)

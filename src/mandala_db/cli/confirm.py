@@ -1,0 +1,22 @@
+"""The only place that asks the user anything. Never hangs: without a terminal it refuses (exit 3)."""
+
+from __future__ import annotations
+
+import typer
+
+from mandala_db.core.config import Settings
+from mandala_db.core.errors import Refused
+
+
+def confirm(settings: Settings, action: str, *, typed: str | None = None) -> None:
+    """Go ahead only with --yes, or with an explicit answer typed at a terminal."""
+    if settings.assume_yes:
+        return
+    if not settings.interactive:
+        raise Refused(f"{action}: refused without confirmation in a non-interactive shell", "pass --yes to confirm")
+    if typed is not None:
+        answer = typer.prompt(f"{action}.\nType {typed!r} to confirm", default="", show_default=False)
+        if answer.strip() != typed:
+            raise Refused(f"{action}: not confirmed (expected {typed!r})")
+    elif not typer.confirm(f"{action}. Continue?", default=False):
+        raise Refused(f"{action}: not confirmed")

@@ -1,0 +1,338 @@
+"""`mandala-db migrate ...`: parses, confirms, prints. The work is in mandala_db.ops.migrate."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mandala_db.cli.confirm import confirm
+from mandala_db.cli.output import Output
+from mandala_db.core.config import DatabaseURL, Environment, Settings
+from mandala_db.core.errors import BadInput, CheckFailed, Refused
+
+if TYPE_CHECKING:
+    from mandala_db.ops.migrate.executor import RunOptions, RunResult
+
+app = typer.Typer(help="Schema migrations: generate, apply, inspect, roll back.", no_args_is_help=True)
+
+LockWait = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for the migration lock.")]
+LockTimeout = Annotated[
+    str, typer.Option("--lock-timeout", help="lock_timeout for each revision's statements (PostgreSQL duration).")
+]
+StatementTimeout = Annotated[
+    str | None, typer.Option("--statement-timeout", help="statement_timeout for each revision (PostgreSQL duration).")
+]
+
+
+def _settings() -> Settings:
+    from mandala_db.cli import settings
+
+    return settings()
+
+
+def _url(settings: Settings) -> DatabaseURL:
+    if settings.database_url is not None:
+        return settings.database_url
+    from mandala_db.core.embedded import ensure_embedded
+
+    settings.database_url = ensure_embedded(settings.state_dir, announce=True)
+    return settings.database_url
+
+
+def _options(settings: Settings, lock_wait: float, lock_timeout: str, statement_timeout: str | None) -> RunOptions:
+    from mandala_db.ops.migrate.executor import RunOptions
+
+    return RunOptions(
+        environment=settings.environment.value,
+        application_name=settings.application_name,
+        lock_wait=lock_wait,
+        lock_timeout=_duration(lock_timeout, "--lock-timeout"),
+        statement_timeout=_duration(statement_timeout, "--statement-timeout") if statement_timeout else None,
+    )
+
+
+def _duration(value: str, option: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(ms|s|min|h)?\s*", value):
+        raise BadInput(f"{option} {value!r} is not a duration", "write e.g. 5s, 500ms or 2min")
+    return value.strip()
+
+
+def _history() -> Any:
+    from mandala_db.ops.migrate.loader import History
+
+    return History.load()
+
+
+def _print_run(console: Console, result: RunResult, verb: str) -> None:
+    if not result.steps:
+        console.print(f"Nothing to {verb}: the database is at {result.after or 'base (empty)'}.")
+        return
+    for step in result.steps:
+        console.print(f"  {step.direction:9} {step.revision}  ({step.duration_ms:.0f} ms)")
+    console.print(f"{len(result.steps)} revision(s) done; the database is now at {result.after or 'base (empty)'}.")
+
+
+def _run_dict(result: RunResult) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "before": result.before,
+        "current": result.after,
+        "steps": [s.to_dict() for s in result.steps],
+        "interrupted_runs_found": result.interrupted,
+    }
+
+
+@app.command()
+def dev(
+    name: Annotated[str | None, typer.Argument(help="Name of the revision (default: init, then migration).")] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")] = False,
+    lock_wait: LockWait = 120.0,
+    lock_timeout: LockTimeout = "5s",
+) -> None:
+    """Development only: write a revision for what the models changed, lint it, apply it."""
+    from mandala_db.ops.migrate.dev import dev as run_dev
+
+    s = _settings()
+    if s.environment is not Environment.DEVELOPMENT:
+        raise Refused(f"migrate dev is for development, not {s.environment.value}",
+                      "use `migrate deploy` to apply committed revisions")
+    result = run_dev(_url(s), _options(s, lock_wait, lock_timeout, None), name, empty=empty)
+
+    def human(console: Console) -> None:
+        for step in result.applied:
+            console.print(f"  applied {step.revision}  ({step.duration_ms:.0f} ms)")
+        if result.path is None:
+            console.print("No changes: the database matches the models.")
+            return
+        console.print(f"Wrote {result.path} ({len(result.statements)} statement(s)).")
+        for warning in result.warnings:
+            console.print(f"  lint: {warning}")
+        if result.destructive:
+            console.print(f"  its downgrade {'; '.join(result.destructive)}")
+
+    Output(s).result({"ok": True, **result.to_dict()}, human)
+
+
+@app.command()
+def deploy(lock_wait: LockWait = 120.0, lock_timeout: LockTimeout = "5s",
+           statement_timeout: StatementTimeout = None) -> None:
+    """Apply every pending revision, in order, under the migration lock."""
+    from mandala_db.ops.migrate.executor import Executor
+
+    s = _settings()
+    url = _url(s)
+    with Executor(url, _history(), _options(s, lock_wait, lock_timeout, statement_timeout)) as executor:
+        result = executor.upgrade()
+    Output(s).result(_run_dict(result), lambda c: _print_run(c, result, "apply"))
+
+
+@app.command()
+def status(
+    view: Annotated[str, typer.Argument(help="status, schema, history, all or test.")] = "status",
+    check: Annotated[bool, typer.Option("--check", help="Exit 5 when revisions are pending or the schema drifted.")] = False,
+) -> None:
+    """Current and pending revisions; `schema`, `history`, `all`, or `test` (the connection alone)."""
+    views = ("status", "schema", "history", "all", "test")
+    if view not in views:
+        raise BadInput(f"unknown status view {view!r}", f"use one of {', '.join(views)}")
+    from mandala_db.core.database import connect
+
+    s = _settings()
+    url = _url(s)
+    started = time.perf_counter()
+    conn = connect(url, application_name=s.application_name)
+    connect_ms = (time.perf_counter() - started) * 1000
+    doc: dict[str, Any] = {"ok": True}
+    sections: list[Any] = []
+    with conn:
+        from mandala_db.ops.migrate import inspect
+
+        if view in ("test", "all"):
+            report = inspect.connection_report(url, conn, connect_ms)
+            doc["connection"] = report
+            sections.append(lambda c: _print_connection(c, report))
+        if view in ("status", "all"):
+            st = inspect.status(conn, _history())
+            doc["status"] = st.to_dict()
+            sections.append(lambda c: _print_status(c, st))
+        if view in ("schema", "all"):
+            schema = inspect.schema_report(conn)
+            doc["schema"] = schema
+            sections.append(lambda c: _print_schema(c, schema))
+        if view in ("history", "all"):
+            from mandala_db.core import ledger
+
+            rows = ledger.history(conn)
+            doc["history"] = [r.to_dict() for r in rows]
+            sections.append(lambda c: _print_history(c, rows))
+
+    def human(console: Console) -> None:
+        for section in sections:
+            section(console)
+
+    Output(s).result(doc, human)
+    if check and "status" in doc:
+        st_doc = doc["status"]
+        if st_doc["pending"] or st_doc["drift"] == "drift":
+            raise CheckFailed(
+                f"{len(st_doc['pending'])} pending revision(s), drift: {st_doc['drift']}",
+                "run `migrate deploy`, or `migrate validate` to see the drift",
+            )
+
+
+def _print_connection(console: Console, r: dict[str, Any]) -> None:
+    console.print(f"Connected to {r['url']} in {r['connect_ms']:.0f} ms")
+    console.print(f"  PostgreSQL {r['server_version']}, database {r['database']}, user {r['user']}, "
+                  f"schema {r['schema']}, ssl {'on (' + str(r['ssl_version']) + ')' if r['ssl'] else 'off'}")
+    console.print(f"  statement_timeout {r['statement_timeout']}, lock_timeout {r['lock_timeout']}, "
+                  f"round trip {r['round_trip_ms']} ms")
+
+
+def _print_status(console: Console, st: Any) -> None:
+    console.print(f"Current revision: {st.current or 'base (empty)'}")
+    console.print(f"Head revision:    {st.head or '(no revisions)'}")
+    if st.pending:
+        console.print(f"{len(st.pending)} pending revision(s):")
+        for rev in st.pending:
+            console.print(f"  {rev.id}  {rev.title}")
+    else:
+        console.print("The database is up to date.")
+    drift = {"none": "schema matches the fingerprint recorded at " + str(st.recorded_at),
+             "drift": "DRIFT: the schema differs from the fingerprint recorded at "
+             + str(st.recorded_at) + " (run `migrate validate`)",
+             "unknown": "no recorded fingerprint to compare with"}[st.drift]
+    console.print(f"Drift: {drift}")
+    if st.last_failure:
+        f = st.last_failure
+        console.print(f"Last attempt {f.status}: {f.revision} ({f.direction}) at {f.started_at:%Y-%m-%d %H:%M:%S}: "
+                      f"{f.error}")
+    if st.archived:
+        console.print(f"Rows kept from downgrades, restored by the next upgrade: {', '.join(st.archived)}")
+
+
+def _print_schema(console: Console, schema: dict[str, Any]) -> None:
+    table = Table(title=f"Schema {schema['schema']} (fingerprint {schema['fingerprint'][:12]})")
+    for col in ("table", "rows (est.)", "size", "columns", "indexes", "constraints"):
+        table.add_column(col, justify="right" if col != "table" else "left")
+    for t in schema["tables"]:
+        table.add_row(t["name"], f"{t['rows_estimate']:,}", _size(t["size_bytes"]), str(t["columns"]),
+                      str(len(t["indexes"])), str(len(t["constraints"])))
+    console.print(table)
+    console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def _print_history(console: Console, rows: list[Any]) -> None:
+    table = Table(title="Migration attempts (newest first)")
+    for col in ("started", "revision", "direction", "result", "ms", "user", "checksum", "error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.revision, r.direction, r.status,
+                      f"{r.duration_ms:.0f}" if r.duration_ms is not None else "", r.db_user,
+                      (r.file_checksum or "")[:12], (r.error or "")[:80])
+    console.print(table if rows else "No migration attempts recorded yet.")
+
+
+@app.command()
+def rollback(
+    action: Annotated[str, typer.Argument(help="list, to or reset.")],
+    revision: Annotated[str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")] = None,
+    lock_wait: LockWait = 120.0,
+    lock_timeout: LockTimeout = "5s",
+) -> None:
+    """`list` the applied revisions; `to REV`: run the downgrades down to REV, keeping the data;
+    `reset`: drop everything and re-apply (never in staging or production)."""
+    from mandala_db.core.database import connect
+    from mandala_db.ops.migrate import rollback as ops
+    from mandala_db.ops.migrate.executor import Executor
+
+    s = _settings()
+    if action not in ("list", "to", "reset"):
+        raise BadInput(f"unknown rollback action {action!r}", "use list, to REV, or reset")
+    if action == "to" and not revision:
+        raise BadInput("rollback to needs a revision", "see `mandala-db migrate rollback list`")
+    if action == "reset" and s.environment.protected:
+        raise Refused(f"rollback reset drops every table and is never allowed in {s.environment.value}",
+                      "use `migrate rollback to REV`, which keeps the data")
+    history = _history()
+    target = history.resolve(revision) if action == "to" and revision else None
+    url = _url(s)
+    out = Output(s)
+    if action == "list":
+        with connect(url, application_name=s.application_name) as conn:
+            entries = ops.applied(conn, history)
+
+        def human_list(console: Console) -> None:
+            if not entries:
+                console.print("No revisions are applied.")
+            for e in entries:
+                flag = f"  [destructive: {e.revision.destructive_downgrade}]" if e.revision.destructive_downgrade else ""
+                console.print(f"  {e.revision.id}  {e.revision.title}{flag}")
+
+        out.result({"ok": True, "applied": [e.to_dict() for e in entries]}, human_list)
+        return
+    options = _options(s, lock_wait, lock_timeout, None)
+    if action == "to":
+        assert target is not None
+        with connect(url, application_name=s.application_name) as conn:
+            plan = ops.rollback_plan(conn, history, target)
+        if not plan:
+            out.result({"ok": True, "current": target, "steps": []},
+                       lambda c: c.print(f"Nothing to roll back: the database is at {target}."))
+            return
+        destructive = [f"{r.id} {r.destructive_downgrade}" for r in plan if r.destructive_downgrade]
+        action_text = f"Roll back {len(plan)} revision(s) ({', '.join(r.id for r in plan)}) on {url}"
+        if destructive:
+            action_text += "; DESTRUCTIVE: " + "; ".join(destructive)
+        from mandala_db.core.events import bus
+
+        for d in destructive:
+            bus.warning("destructive_step", f"destructive downgrade: {d}")
+        confirm(s, action_text, typed="rollback" if destructive else None)
+        with Executor(url, history, options) as executor:
+            result = executor.downgrade(target)
+        out.result(_run_dict(result), lambda c: _print_run(c, result, "roll back"))
+        return
+    confirm(s, f"Reset {url}: drop every table, type and function in the schema and re-apply all revisions",
+            typed="reset")
+    with Executor(url, history, options) as executor:
+        result = ops.reset(executor)
+    out.result(_run_dict(result), lambda c: _print_run(c, result, "apply"))
+
+
+@app.command()
+def validate() -> None:
+    """Models, revision files, recorded checksums and the live schema all agree."""
+    from mandala_db.core.database import connect
+    from mandala_db.ops.migrate.inspect import validate as run_validate
+
+    s = _settings()
+    url = _url(s)
+    history = _history()
+    with connect(url, application_name=s.application_name) as conn:
+        findings = run_validate(url, conn, history)
+    errors = [f for f in findings if f.severity == "error"]
+
+    def human(console: Console) -> None:
+        for f in findings:
+            console.print(f"  {f.severity}: {f.message}")
+        if not errors:
+            console.print(f"Valid: {len(history.revisions)} revision(s), models, checksums and the live schema agree.")
+
+    Output(s).result({"ok": not errors, "findings": [f.to_dict() for f in findings]}, human)
+    if errors:
+        raise CheckFailed(f"validation found {len(errors)} problem(s)", "see the list above")

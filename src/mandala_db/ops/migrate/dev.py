@@ -1,0 +1,96 @@
+"""`migrate dev`: bring a development database to the head, then write, check and apply a revision for
+whatever the models have that the database does not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core import catalog
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.errors import MandalaError, OperationFailed, Refused
+from mandala_db.core.events import bus
+from mandala_db.migrations import VERSIONS
+from mandala_db.ops.migrate.autodetector import diff
+from mandala_db.ops.migrate.executor import Executor, RunOptions, StepResult
+from mandala_db.ops.migrate.inspect import schema_name
+from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate.writer import new_revision_id, write_revision
+
+
+@dataclass
+class DevResult:
+    applied: list[StepResult] = field(default_factory=list)
+    revision: str | None = None
+    path: Path | None = None
+    statements: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    destructive: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "applied": [s.to_dict() for s in self.applied],
+            "revision": self.revision,
+            "path": str(self.path) if self.path else None,
+            "statements": self.statements,
+            "warnings": self.warnings,
+            "destructive_downgrade": self.destructive,
+        }
+
+
+def dev(url: DatabaseURL, options: RunOptions, name: str | None, *, empty: bool = False,
+        directory: Path = VERSIONS) -> DevResult:
+    from mandala_db.schema.ddl import models_snapshot
+
+    result = DevResult()
+    history = History.load(directory)
+    with Executor(url, history, options) as executor:
+        result.applied = executor.upgrade().steps
+        assert executor.conn is not None
+        conn = executor.conn
+        live = catalog.take(conn, schema_name(conn))
+        models = models_snapshot(conn)
+        up = diff(models, live)
+        if empty:
+            up.statements, up.unrenderable = [], []
+        elif not up.statements and not up.unrenderable:
+            return result
+        if up.unrenderable:
+            raise Refused(
+                "the models changed in ways mandala-db will not guess: " + "; ".join(up.unrenderable),
+                "write this revision by hand: `mandala-db migrate dev NAME --empty` creates one to fill in",
+            )
+        down = diff(live, models, allow_enum_rewrite=True)
+        if down.unrenderable:
+            raise Refused("cannot write the downgrade: " + "; ".join(down.unrenderable),
+                          "write this revision by hand with `migrate dev NAME --empty`")
+        label = name or ("init" if history.head is None else "migration")
+        result.revision = new_revision_id(label, history.head)
+        result.statements, result.warnings, result.destructive = up.statements, up.warnings, down.destructive
+        result.path = write_revision(
+            directory, result.revision, history.head, label.replace("_", " "), up.statements, down.statements,
+            down.destructive,
+        )
+        bus.info("revision_written", f"wrote {result.path}", migration=result.revision,
+                 statements=len(up.statements))
+        for warning in up.warnings:
+            bus.warning("lint", warning, migration=result.revision)
+        if empty:
+            return result
+        try:
+            executor.history = History.load(directory)
+            result.applied += executor.upgrade().steps
+        except MandalaError as exc:
+            # A revision that does not apply is not kept: the next run generates it again from scratch.
+            result.path.unlink()
+            raise OperationFailed(f"the generated revision did not apply, so it was removed: {exc.message}",
+                                  exc.hint) from exc
+        left = catalog.compare(models, catalog.take(conn, schema_name(conn)))
+        if left:
+            raise OperationFailed(
+                f"revision {result.revision} applied, but the database still differs from the models: "
+                + "; ".join(str(d) for d in left[:5]),
+                "edit the revision by hand and roll it back and forth with `migrate rollback to`",
+            )
+    return result

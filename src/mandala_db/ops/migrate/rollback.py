@@ -1,0 +1,88 @@
+"""Going back: what can be rolled back, the plan for a rollback, and a full reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from mandala_db.core import ledger
+from mandala_db.core.database import quote_ident
+from mandala_db.migrations.archive import ARCHIVE_PREFIX
+from mandala_db.ops.migrate.executor import Executor, RunResult, current_revision
+from mandala_db.ops.migrate.loader import BASE, History, Revision
+
+
+@dataclass
+class RollbackEntry:
+    revision: Revision
+    applied_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision.id,
+            "title": self.revision.title,
+            "applied_at": self.applied_at,
+            "destructive_downgrade": self.revision.destructive_downgrade,
+        }
+
+
+def applied(conn: psycopg.Connection[Any], history: History) -> list[RollbackEntry]:
+    """Applied revisions, newest first: the ones `rollback to` can go back through."""
+    recorded = ledger.last_success(conn)
+    return [
+        RollbackEntry(rev, recorded[rev.id].started_at.isoformat() if rev.id in recorded else None)
+        for rev in reversed(history.upto(current_revision(conn)))
+    ]
+
+
+def rollback_plan(conn: psycopg.Connection[Any], history: History, target: str) -> list[Revision]:
+    """The revisions whose downgrades run to reach `target` (which stays applied), newest first."""
+    from mandala_db.core.errors import BadInput
+
+    current = current_revision(conn)
+    if target != BASE and history.index(target) > history.index(current):
+        raise BadInput(
+            f"revision {target} is not applied (the database is at {current or 'base'})",
+            "rollback goes back to an applied revision; use `migrate deploy` to go forward",
+        )
+    return [r for r in reversed(history.upto(current)) if history.index(r.id) > history.index(target)]
+
+
+def reset(executor: Executor) -> RunResult:
+    """Drop every object in the schema (and its archive) and apply the whole history again."""
+    conn = executor.conn
+    assert conn is not None
+    schema = conn.execute("SELECT current_schema()").fetchone()
+    name = str(schema[0]) if schema and schema[0] else "public"
+    with conn.transaction():
+        tables = conn.execute(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname <> %s""",
+            (name, ledger.TABLE),
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}.{quote_ident(table)} CASCADE")
+        for (typ,) in conn.execute(
+            """SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+               WHERE n.nspname = %s AND t.typtype IN ('e', 'd', 'c') AND NOT EXISTS
+                 (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)""",
+            (name,),
+        ).fetchall():
+            conn.execute(f"DROP TYPE IF EXISTS {quote_ident(name)}.{quote_ident(typ)} CASCADE")
+        for (signature,) in conn.execute(
+            """SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = %s AND NOT EXISTS
+                 (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
+            (name,),
+        ).fetchall():
+            conn.execute(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
+        conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(ARCHIVE_PREFIX + name)} CASCADE")
+        for (seq,) in conn.execute(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relkind = 'S' AND c.relname NOT LIKE 'mandala\\_%%'""",
+            (name,),
+        ).fetchall():
+            conn.execute(f"DROP SEQUENCE IF EXISTS {quote_ident(name)}.{quote_ident(seq)} CASCADE")
+    return executor.upgrade()

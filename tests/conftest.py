@@ -1,0 +1,152 @@
+"""Test harness: a real PostgreSQL for every test that touches a database.
+
+TEST_DATABASE_URL (e.g. the machine's PostgreSQL 15) when set; otherwise the embedded PostgreSQL 16 of
+pgserver, started once per session. Each test gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from mandala_db.core.config import DatabaseURL
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTINEL_PASSWORD = "Sentinel-pw-7f3a9c!@#%"
+
+
+def _embedded_admin_url() -> DatabaseURL:
+    from mandala_db.core.embedded import ensure_embedded
+
+    state = Path(os.environ.get("MANDALA_TEST_STATE_DIR", ROOT / ".mandala" / "test"))
+    state.mkdir(parents=True, exist_ok=True)
+    return ensure_embedded(state, announce=False).with_database("postgres")
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> DatabaseURL:
+    raw = os.environ.get("TEST_DATABASE_URL")
+    return DatabaseURL.parse(raw) if raw else _embedded_admin_url()
+
+
+def create_database(admin: DatabaseURL, name: str) -> DatabaseURL:
+    with psycopg.connect(**_params(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.with_database(name)
+
+
+def drop_database(admin: DatabaseURL, name: str) -> None:
+    with psycopg.connect(**_params(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _params(url: DatabaseURL) -> dict[str, Any]:
+    params: dict[str, Any] = dict(url.libpq_params())
+    if url.password:
+        params["password"] = url.password
+    return params
+
+
+@pytest.fixture
+def db_url(admin_url: DatabaseURL) -> Iterator[DatabaseURL]:
+    """A new, empty database for this test alone."""
+    name = f"mdb_test_{uuid.uuid4().hex[:10]}"
+    url = create_database(admin_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(admin_url, name)
+
+
+@pytest.fixture
+def conn(db_url: DatabaseURL) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(**_params(db_url), autocommit=True) as c:
+        yield c
+
+
+def connect_to(url: DatabaseURL) -> psycopg.Connection[Any]:
+    return psycopg.connect(**_params(url), autocommit=True)
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, url: DatabaseURL | None = None, env: dict[str, str] | None = None,
+            cwd: Path | None = None, pythonpath: Path | None = None, timeout: float = 120) -> Result:
+    """Run the real program in a child process, as a user would, with no terminal attached."""
+    child_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MANDALA_ENV", "NODE_ENV")}
+    if url is not None:
+        child_env["DATABASE_URL"] = url.render(mask=False)
+    if pythonpath is not None:
+        child_env["PYTHONPATH"] = str(pythonpath)
+    child_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mandala_db", *args],
+        capture_output=True, text=True, env=child_env, cwd=cwd, stdin=subprocess.DEVNULL, timeout=timeout,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli(db_url: DatabaseURL) -> Any:
+    def invoke(*args: str, **kw: Any) -> Result:
+        kw.setdefault("url", db_url)
+        return run_cli(*args, **kw)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def password_server() -> Iterator[DatabaseURL]:
+    """A PostgreSQL that really checks passwords (scram-sha-256), owned by the sentinel password.
+
+    The machine's server and the embedded one trust every local connection, so a wrong password could
+    never fail there. This one is built from pgserver's binaries in a scratch directory.
+    """
+    import pgserver
+
+    bindir = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    base = Path(tempfile.mkdtemp(prefix="mdb-pw-"))
+    base.chmod(0o755)
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
+        shutil.chown(base, "pgserver", "pgserver")
+        prefix = ["runuser", "-u", "pgserver", "--"]
+    pwfile = base / "pw"
+    pwfile.write_text(SENTINEL_PASSWORD + "\n")
+    if prefix:
+        shutil.chown(pwfile, "pgserver", "pgserver")
+    pgdata = base / "data"
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}", "-E", "UTF8"], check=True, capture_output=True)
+    pwfile.unlink()
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(base / "log"), "-w",
+                    "-o", f"-k {base} -h '' -p 5499", "start"], check=True, capture_output=True)
+    try:
+        yield DatabaseURL("postgres", SENTINEL_PASSWORD, (), "postgres", (("host", str(base)), ("port", "5499")))
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
