@@ -113,7 +113,9 @@ app.add_typer(_migrate.app, name="migrate")
 
 def _report(exc: MandalaError) -> None:
     line = bus.scrub(exc.line())
-    if _settings is not None and _settings.json_output:
+    from mandala_db.cli.output import Output
+
+    if _settings is not None and _settings.json_output and not Output.document_written:
         doc = {"ok": False, "error": bus.scrub(exc.message), "hint": exc.hint, "exit_code": exc.exit_code}
         sys.stdout.write(bus.scrub(json.dumps(doc)) + "\n")
     if _settings is not None and _settings.log_format == "json":

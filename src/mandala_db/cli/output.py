@@ -14,6 +14,9 @@ from mandala_db.core.events import bus
 
 
 class Output:
+    # One JSON document per run: once a result is out, a later failure only sets the exit code and logs.
+    document_written = False
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # With --json, stdout carries the document alone: human text moves to stderr.
@@ -27,5 +30,6 @@ class Output:
             text = bus.scrub(json.dumps(data, ensure_ascii=False, default=str, indent=2))
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
+            Output.document_written = True
         else:
             human(self.console)

@@ -83,10 +83,12 @@ def text_sink(stream: TextIO | None = None, *, min_level: str = "INFO") -> Sink:
     order = {"DEBUG": 0, "INFO": 1, "WARNING": 2, "ERROR": 3}
 
     def write(record: dict[str, Any]) -> None:
-        if order[record["level"]] < order[min_level]:
+        # An ERROR event is always followed by the exception that ends the command, and the CLI prints that
+        # as the one error line: printing the event too would say the same thing twice.
+        if record["level"] == "ERROR" or order[record["level"]] < order[min_level]:
             return
         out = stream or sys.stderr
-        prefix = {"WARNING": "warning: ", "ERROR": "error: "}.get(record["level"], "")
+        prefix = "warning: " if record["level"] == "WARNING" else ""
         suffix = f" ({record['duration']:.0f} ms)" if "duration" in record else ""
         out.write(f"{prefix}{record['message']}{suffix}\n")
         out.flush()

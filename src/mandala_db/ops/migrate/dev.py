@@ -79,13 +79,13 @@ def dev(url: DatabaseURL, options: RunOptions, name: str | None, *, empty: bool 
         if empty:
             return result
         try:
-            executor.history = History.load(directory)
+            executor.reload(History.load(directory))
             result.applied += executor.upgrade().steps
-        except MandalaError as exc:
+        except Exception as exc:
             # A revision that does not apply is not kept: the next run generates it again from scratch.
             result.path.unlink()
-            raise OperationFailed(f"the generated revision did not apply, so it was removed: {exc.message}",
-                                  exc.hint) from exc
+            message = exc.message if isinstance(exc, MandalaError) else str(exc)
+            raise OperationFailed(f"the generated revision did not apply, so it was removed: {message}") from exc
         left = catalog.compare(models, catalog.take(conn, schema_name(conn)))
         if left:
             raise OperationFailed(

@@ -170,6 +170,11 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         self._lock.__exit__(*exc)
 
+    def reload(self, history: History) -> None:
+        """Pick up revision files written since this executor opened (migrate dev)."""
+        self.history = history
+        self._runner = None
+
     @property
     def runner(self) -> AlembicRunner:
         if self._runner is None:
@@ -237,7 +242,7 @@ class Executor:
                     at = result.after or "base (empty)"
                     raise OperationFailed(
                         f"revision {rev.id} failed and was rolled back: {message}",
-                        f"the database is unchanged at {at}; fix the cause and run the command again",
+                        f"the database is at {at}, as it was before this revision started; fix the cause and run again",
                     ) from exc
                 elapsed = (time.perf_counter() - started) * 1000
                 fingerprint = catalog.take(self.conn, self._schema()).fingerprint

@@ -61,6 +61,8 @@ def new_revision_id(name: str, head: str | None, now: datetime | None = None) ->
 def _statement(sql: str) -> str:
     if "\n" in sql and '"""' not in sql and "\\" not in sql and not sql.endswith('"'):
         return '"""' + sql + '"""'
+    if "\n" not in sql and '"' not in sql and "\\" not in sql:
+        return '"' + sql + '"'
     return repr(sql)
 
 
@@ -86,13 +88,13 @@ def write_revision(
     if destructive:
         note = (
             "\n# Read by mandala-db: a rollback through this revision is flagged and confirmed first.\n"
-            f"destructive_downgrade = {'; '.join(destructive)!r}\n"
+            f"destructive_downgrade = {_statement('; '.join(destructive))}\n"
         )
     text = TEMPLATE.format(
         title=title,
         revision=revision,
         down_revision=down_revision or "",
-        down_literal=repr(down_revision),
+        down_literal=f'"{down_revision}"' if down_revision else "None",
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         destructive=note,
         upgrade=_statements(upgrade),

@@ -1,0 +1,189 @@
+"""The program as a user meets it: exit codes, one clear line for bad input, JSON output and log records,
+confirmations that never hang, and a password that never shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import ROOT, SENTINEL_PASSWORD, Result, connect_to, run_cli
+from mandala_db.core import catalog
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate.loader import History
+
+OTHER_SENTINEL = "Wrong-pw-91b2e0"
+
+
+def assert_no_secret(result: Result, *secrets: str) -> None:
+    for secret in (SENTINEL_PASSWORD, OTHER_SENTINEL, *secrets):
+        assert secret not in result.output
+        assert secret.replace("!", "%21") not in result.output
+
+
+def one_error_line(result: Result) -> str:
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture
+def deployed(db_url: DatabaseURL) -> DatabaseURL:
+    with Executor(db_url, History.load(), RunOptions()) as ex:
+        ex.upgrade()
+    return db_url
+
+
+def fingerprint(url: DatabaseURL) -> str:
+    with connect_to(url) as c:
+        return catalog.take(c).fingerprint
+
+
+def test_malformed_url_is_bad_input_and_never_echoes_the_password() -> None:
+    result = run_cli("--database-url", f"postgresql://app:{SENTINEL_PASSWORD}@db:port/goals", "migrate", "status")
+    assert result.code == 2
+    assert "port 'port' is not a number" in one_error_line(result)
+    assert_no_secret(result)
+
+
+def test_unreachable_host_is_an_operation_failure_with_a_hint() -> None:
+    url = f"postgresql://app:{SENTINEL_PASSWORD}@127.0.0.1:1/goals?connect_timeout=2"
+    result = run_cli("--database-url", url, "migrate", "deploy")
+    assert result.code == 1
+    line = one_error_line(result)
+    assert "cannot connect to postgresql://app:****@127.0.0.1:1/goals" in line
+    assert "check that the server is running" in line
+    assert_no_secret(result)
+
+
+def test_wrong_password_is_reported_and_masked(password_server: DatabaseURL) -> None:
+    wrong = password_server.with_password(OTHER_SENTINEL)
+    result = run_cli("--json", "migrate", "status", url=wrong)
+    assert result.code == 1
+    assert "password authentication failed" in one_error_line(result)
+    assert json.loads(result.stdout)["exit_code"] == 1
+    assert_no_secret(result)
+
+
+def test_sentinel_password_appears_in_no_output_json_or_log(password_server: DatabaseURL) -> None:
+    url = password_server
+    outputs = [
+        run_cli("--json", "--log-format", "json", "migrate", "deploy", url=url),
+        run_cli("--json", "migrate", "status", "all", url=url),
+        run_cli("--log-format", "json", "migrate", "status", "test", url=url),
+        run_cli("-v", "migrate", "rollback", "to", "nope", url=url),
+        run_cli("migrate", "validate", url=url),
+    ]
+    assert outputs[0].code == 0, outputs[0].output
+    assert json.loads(outputs[1].stdout)["connection"]["url"].startswith("postgresql://postgres:****@")
+    for result in outputs:
+        assert_no_secret(result)
+    with connect_to(url) as c:
+        assert c.execute("SELECT count(*) FROM mandala_migration_runs WHERE error LIKE %s",
+                         (f"%{SENTINEL_PASSWORD}%",)).fetchone() == (0,)
+
+
+def test_unknown_revision_is_bad_input(deployed: DatabaseURL, cli: Any) -> None:
+    result = cli("--yes", "migrate", "rollback", "to", "20990101")
+    assert result.code == 2
+    assert "unknown revision '20990101'" in one_error_line(result)
+
+
+def test_rollback_reset_is_refused_in_production_and_changes_nothing(deployed: DatabaseURL, cli: Any) -> None:
+    before = fingerprint(deployed)
+    result = cli("--env", "production", "--yes", "migrate", "rollback", "reset")
+    assert result.code == 3
+    assert "never allowed in production" in one_error_line(result)
+    assert fingerprint(deployed) == before
+
+
+def test_rollback_without_yes_in_a_pipe_is_refused_not_hung(deployed: DatabaseURL, cli: Any) -> None:
+    before = fingerprint(deployed)
+    result = cli("migrate", "rollback", "to", "init", timeout=30)
+    assert result.code == 3
+    line = one_error_line(result)
+    assert "refused without confirmation in a non-interactive shell" in line and "--yes" in line
+    assert "DESTRUCTIVE" in line  # the reflections split is named before anything runs
+    assert fingerprint(deployed) == before
+
+
+def test_rollback_to_keeps_data_and_reports_json(deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any) -> None:
+    conn.execute("INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')")
+    result = cli("--json", "--yes", "migrate", "rollback", "to", "20250212")
+    assert result.code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["current"] == "20250212000000_task_management"
+    assert [s["direction"] for s in doc["steps"]] == ["downgrade"] * 3
+    assert conn.execute("SELECT name FROM users").fetchall() == [("Kept",)]
+    assert cli("migrate", "deploy").code == 0
+
+
+def test_reset_asks_and_then_rebuilds(deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any) -> None:
+    conn.execute("INSERT INTO users (email, name) VALUES ('gone@example.com', 'Gone')")
+    assert cli("migrate", "rollback", "reset").code == 3
+    result = cli("--yes", "migrate", "rollback", "reset")
+    assert result.code == 0, result.output
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    assert cli("migrate", "validate").code == 0
+
+
+def test_json_log_records_follow_the_contract(db_url: DatabaseURL, cli: Any) -> None:
+    result = cli("--log-format", "json", "--env", "production", "migrate", "deploy")
+    assert result.code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    actions = [r["metadata"]["action"] for r in records]
+    assert actions.count("migration_start") == 7 and actions.count("migration_complete") == 7
+    start = next(r for r in records if r["metadata"]["action"] == "migration_start")
+    assert set(start) >= {"timestamp", "level", "message", "migrationName", "run_id", "metadata"}
+    assert start["timestamp"].endswith("Z") and start["level"] == "INFO"
+    assert start["metadata"]["environment"] == "production"
+    complete = next(r for r in records if r["metadata"]["action"] == "migration_complete")
+    assert complete["duration"] >= 0
+    assert len({r["run_id"] for r in records}) == 1
+
+
+def test_status_views(deployed: DatabaseURL, cli: Any) -> None:
+    doc = json.loads(cli("--json", "migrate", "status", "all").stdout)
+    assert doc["status"]["up_to_date"] and doc["status"]["drift"] == "none"
+    assert len(doc["schema"]["tables"]) == 18
+    assert [h["status"] for h in doc["history"]] == ["succeeded"] * 7
+    assert doc["connection"]["server_version"]
+    assert "Connected to" in cli("migrate", "status", "test").stdout
+    assert cli("migrate", "status", "sideways").code == 2
+
+
+def test_a_failing_revision_is_rolled_back_and_recorded(deployed: DatabaseURL, conn: psycopg.Connection[Any],
+                                                       cli: Any) -> None:
+    conn.execute("DROP TABLE workflow_executions")  # revision 6's downgrade now has nothing to park
+    before = fingerprint(deployed)
+    result = cli("--yes", "migrate", "rollback", "to", "add_reminder_tables")
+    assert result.code == 1
+    line = one_error_line(result)
+    assert "failed and was rolled back" in line and "workflow_executions" in line
+    # Revision 7 went back; revision 6 failed and left everything as it was before it started.
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("20250320000000_add_workflow_executions",)
+    assert fingerprint(deployed) != before  # revision 7 did go back
+    status = json.loads(cli("--json", "migrate", "status").stdout)["status"]
+    assert status["last_failure"]["status"] == "failed"
+
+
+@pytest.mark.parametrize(("script", "words"), [
+    ("migrate-status.sh", ["all"]),
+    ("migrate-rollback.sh", ["list"]),
+    ("migrate-dev.sh", []),
+])
+def test_guide_wrappers_pass_their_words_through(deployed: DatabaseURL, script: str, words: list[str]) -> None:
+    env = {"DATABASE_URL": deployed.render(mask=False), "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin"}
+    import os
+    import sys
+
+    env["MANDALA_DB"] = f"{sys.executable} -m mandala_db"
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / script), *words], capture_output=True, text=True,
+                          env=env, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 0, proc.stderr

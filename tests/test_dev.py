@@ -1,0 +1,121 @@
+"""`migrate dev` in a copy of the project: it writes one revision for what the models changed, including
+what Alembic's autogenerate misses, applies it, and writes nothing when there is nothing to do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, Result, run_cli
+from mandala_db.core.config import DatabaseURL
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the package whose models and revisions the test may edit."""
+    shutil.copytree(ROOT / "src" / "mandala_db", tmp_path / "src" / "mandala_db",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def edit(project: Path, relative: str, old: str, new: str) -> None:
+    path = project / "src" / "mandala_db" / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not found in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def versions(project: Path) -> set[str]:
+    return {p.name for p in (project / "src" / "mandala_db" / "migrations" / "versions").glob("*.py")}
+
+
+def dev_cli(project: Path, url: DatabaseURL, *args: str) -> Result:
+    return run_cli(*args, url=url, pythonpath=project / "src", cwd=project)
+
+
+def test_a_new_column_and_check_become_one_revision_and_a_second_run_writes_nothing(
+    project: Path, db_url: DatabaseURL
+) -> None:
+    edit(project, "schema/models.py", '''    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    __table_args__ = (''', '''    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("3"))
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),''')
+    shipped = versions(project)
+    first = dev_cli(project, db_url, "migrate", "dev", "add_x")
+    assert first.code == 0, first.output
+    new = versions(project) - shipped
+    assert len(new) == 1 and next(iter(new)).endswith("_add_x.py")
+    text = (project / "src/mandala_db/migrations/versions" / next(iter(new))).read_text()
+    assert "ALTER TABLE tasks ADD COLUMN priority smallint DEFAULT 3 NOT NULL" in text
+    assert "ALTER TABLE tasks ADD CONSTRAINT ck_tasks_priority_range CHECK" in text
+    assert "destructive_downgrade" in text  # going back drops the column and its values
+    status = dev_cli(project, db_url, "migrate", "status")
+    assert "up to date" in status.stdout and next(iter(new))[:-3] in status.stdout
+
+    second = dev_cli(project, db_url, "migrate", "dev", "add_x_again")
+    assert second.code == 0, second.output
+    assert "No changes" in second.stdout
+    assert versions(project) - shipped == new
+    assert dev_cli(project, db_url, "migrate", "validate").code == 0
+
+
+def test_what_autogenerate_misses_is_generated_and_reverted_exactly(project: Path, db_url: DatabaseURL) -> None:
+    # A server default, a new enum label, a partial and a functional index, and a new table with a trigger.
+    edit(project, "schema/models.py", 'server_default=label(E.GoalStatus.ACTIVE)', 'server_default=label(E.GoalStatus.PAUSED)')
+    edit(project, "schema/enums.py", '    CANCELLED = "CANCELLED"\n\n\nclass ActionType',
+         '    CANCELLED = "CANCELLED"\n    ARCHIVED = "ARCHIVED"\n\n\nclass ActionType')
+    edit(project, "schema/models.py", '        Index(None, "deadline"),', '''        Index(None, "deadline"),
+        Index("ix_tasks_open_deadline", "deadline", postgresql_where=text("completed_at IS NULL")),
+        Index("ix_tasks_lower_title", func.lower(text("title"))),''')
+    edit(project, "schema/models.py", "# One trigger function", '''class TaskTag(WithId, WithTimestamps, Base):
+    __tablename__ = "task_tags"
+    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), fk("tasks"), nullable=False)
+    tag: Mapped[str] = mapped_column(String(50), nullable=False)
+
+
+# One trigger function''')
+    shipped = versions(project)
+    result = dev_cli(project, db_url, "migrate", "dev", "misc")
+    assert result.code == 0, result.output
+    (new,) = versions(project) - shipped
+    text = (project / "src/mandala_db/migrations/versions" / new).read_text()
+    for expected in ("ALTER TABLE goals ALTER COLUMN status SET DEFAULT 'PAUSED'::goal_status",
+                     "ALTER TYPE goal_status ADD VALUE 'ARCHIVED'",
+                     "WHERE (completed_at IS NULL)", "lower((title)::text)",
+                     "CREATE TABLE task_tags", "CREATE TRIGGER trg_task_tags_set_updated_at",
+                     "fk_task_tags_task_id_tasks"):
+        assert expected in text, expected
+    assert dev_cli(project, db_url, "migrate", "validate").code == 0
+    # The downgrade is the same renderer reversed: back to the shipped head, the schema is exact again.
+    back = dev_cli(project, db_url, "--yes", "migrate", "rollback", "to", "split_reflections")
+    assert back.code == 0, back.output
+    assert run_cli("migrate", "validate", url=db_url).code == 0
+
+
+def test_an_enum_label_removed_is_refused_with_what_was_found(project: Path, db_url: DatabaseURL) -> None:
+    edit(project, "schema/enums.py", '    PAUSED = "PAUSED"\n', "")
+    shipped = versions(project)
+    result = dev_cli(project, db_url, "migrate", "dev", "drop_paused")
+    assert result.code == 3, result.output
+    assert "enum goal_status: labels PAUSED removed" in result.stderr
+    assert "--empty" in result.stderr
+    assert versions(project) == shipped
+
+
+def test_dev_is_refused_outside_development(db_url: DatabaseURL, cli: Any) -> None:
+    result = cli("--env", "staging", "migrate", "dev")
+    assert result.code == 3
+    assert "migrate dev is for development" in result.stderr
+
+
+def test_empty_revision_is_written_for_hand_editing(project: Path, db_url: DatabaseURL) -> None:
+    shipped = versions(project)
+    result = dev_cli(project, db_url, "migrate", "dev", "by_hand", "--empty")
+    assert result.code == 0, result.output
+    (new,) = versions(project) - shipped
+    assert new.endswith("_by_hand.py")
+    assert "UPGRADE = []" in (project / "src/mandala_db/migrations/versions" / new).read_text()

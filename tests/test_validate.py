@@ -1,0 +1,85 @@
+"""`migrate validate` compares the live schema object by object and names every change made by hand."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate.loader import History
+
+HAND_CHANGES = {
+    "table added": ("CREATE TABLE stray (id int)", "table stray"),
+    "column type": ("ALTER TABLE goals ALTER COLUMN title TYPE varchar(300)", "column goals.title: type is character varying(300)"),
+    "column default": ("ALTER TABLE goals ALTER COLUMN progress SET DEFAULT 5", "column goals.progress: default is 5"),
+    "nullability": ("ALTER TABLE goals ALTER COLUMN description SET NOT NULL", "column goals.description: NOT NULL in the database"),
+    "column dropped": ("ALTER TABLE users DROP COLUMN position", "column users.position: in the models but missing"),
+    "check dropped": ("ALTER TABLE goals DROP CONSTRAINT ck_goals_progress_range", "constraint goals.ck_goals_progress_range"),
+    "foreign key changed": (
+        "ALTER TABLE goals DROP CONSTRAINT fk_goals_user_id_users; ALTER TABLE goals ADD CONSTRAINT "
+        "fk_goals_user_id_users FOREIGN KEY (user_id) REFERENCES users (id)",
+        "constraint goals.fk_goals_user_id_users: database has FOREIGN KEY (user_id) REFERENCES users(id),",
+    ),
+    "index added": ("CREATE INDEX ix_tasks_title ON tasks (title)", "index tasks.ix_tasks_title: in the database but not"),
+    "partial index predicate": (
+        "DROP INDEX ix_task_reminders_remind_at; CREATE INDEX ix_task_reminders_remind_at ON task_reminders (remind_at)",
+        "index task_reminders.ix_task_reminders_remind_at",
+    ),
+    "functional index": ("DROP INDEX uq_users_lower_email", "index users.uq_users_lower_email: in the models but missing"),
+    "enum label": ("ALTER TYPE goal_status ADD VALUE 'ARCHIVED'", "enum goal_status: labels are ACTIVE, COMPLETED, PAUSED, CANCELLED, ARCHIVED"),
+    "trigger dropped": ("DROP TRIGGER trg_users_set_updated_at ON users", "trigger users.trg_users_set_updated_at"),
+    "function changed": (
+        "CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$",
+        "function set_updated_at()",
+    ),
+}
+
+
+@pytest.fixture
+def deployed(db_url: DatabaseURL) -> DatabaseURL:
+    with Executor(db_url, History.load(), RunOptions()) as ex:
+        ex.upgrade()
+    return db_url
+
+
+def test_a_fresh_deploy_is_valid(deployed: DatabaseURL, cli: Any) -> None:
+    result = cli("migrate", "validate")
+    assert result.code == 0, result.output
+    assert "Valid: 7 revision(s)" in result.stdout
+
+
+@pytest.mark.parametrize("change", HAND_CHANGES, ids=list(HAND_CHANGES))
+def test_validate_names_each_kind_of_hand_change(
+    change: str, deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    sql, expected = HAND_CHANGES[change]
+    conn.execute(sql)
+    result = cli("--json", "migrate", "validate")
+    assert result.code == 5, result.output
+    findings = json.loads(result.stdout)["findings"]
+    drift = [f["message"] for f in findings if f["check"] == "drift"]
+    assert any(expected in message for message in drift), drift
+    assert "validation found" in result.stderr
+
+
+def test_status_reports_drift_against_the_recorded_fingerprint(
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    assert "schema matches the fingerprint" in cli("migrate", "status").stdout
+    conn.execute("CREATE INDEX ix_tasks_title ON tasks (title)")
+    result = cli("migrate", "status", "--check")
+    assert "DRIFT" in result.stdout
+    assert result.code == 5
+
+
+def test_pending_revisions_fail_validation_but_not_status(db_url: DatabaseURL, cli: Any) -> None:
+    status = cli("--json", "migrate", "status")
+    assert status.code == 0
+    assert len(json.loads(status.stdout)["status"]["pending"]) == 7
+    result = cli("migrate", "validate")
+    assert result.code == 5
+    assert "7 revision(s) not applied" in result.stdout
