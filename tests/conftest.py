@@ -90,8 +90,14 @@ class Result:
         return self.stdout + self.stderr
 
 
-def run_cli(*args: str, url: DatabaseURL | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None, pythonpath: Path | None = None, timeout: float = 120) -> Result:
+def run_cli(
+    *args: str,
+    url: DatabaseURL | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    pythonpath: Path | None = None,
+    timeout: float = 120,
+) -> Result:
     """Run the real program in a child process, as a user would, with no terminal attached."""
     child_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MANDALA_ENV", "NODE_ENV")}
     if url is not None:
@@ -101,7 +107,12 @@ def run_cli(*args: str, url: DatabaseURL | None = None, env: dict[str, str] | No
     child_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "mandala_db", *args],
-        capture_output=True, text=True, env=child_env, cwd=cwd, stdin=subprocess.DEVNULL, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=child_env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -139,14 +150,46 @@ def password_server() -> Iterator[DatabaseURL]:
     if prefix:
         shutil.chown(pwfile, "pgserver", "pgserver")
     pgdata = base / "data"
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=scram-sha-256",
-                    f"--pwfile={pwfile}", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
     pwfile.unlink()
-    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(base / "log"), "-w",
-                    "-o", f"-k {base} -h '' -p 5499", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(pgdata),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-o",
+            f"-k {base} -h '' -p 5499",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
-        yield DatabaseURL("postgres", SENTINEL_PASSWORD, (), "postgres", (("host", str(base)), ("port", "5499")))
+        yield DatabaseURL(
+            "postgres", SENTINEL_PASSWORD, (), "postgres", (("host", str(base)), ("port", "5499"))
+        )
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -45,7 +45,9 @@ def fingerprint(url: DatabaseURL) -> str:
 
 
 def test_malformed_url_is_bad_input_and_never_echoes_the_password() -> None:
-    result = run_cli("--database-url", f"postgresql://app:{SENTINEL_PASSWORD}@db:port/goals", "migrate", "status")
+    result = run_cli(
+        "--database-url", f"postgresql://app:{SENTINEL_PASSWORD}@db:port/goals", "migrate", "status"
+    )
     assert result.code == 2
     assert "port 'port' is not a number" in one_error_line(result)
     assert_no_secret(result)
@@ -84,8 +86,9 @@ def test_sentinel_password_appears_in_no_output_json_or_log(password_server: Dat
     for result in outputs:
         assert_no_secret(result)
     with connect_to(url) as c:
-        assert c.execute("SELECT count(*) FROM mandala_migration_runs WHERE error LIKE %s",
-                         (f"%{SENTINEL_PASSWORD}%",)).fetchone() == (0,)
+        assert c.execute(
+            "SELECT count(*) FROM mandala_migration_runs WHERE error LIKE %s", (f"%{SENTINEL_PASSWORD}%",)
+        ).fetchone() == (0,)
 
 
 def test_unknown_revision_is_bad_input(deployed: DatabaseURL, cli: Any) -> None:
@@ -112,7 +115,9 @@ def test_rollback_without_yes_in_a_pipe_is_refused_not_hung(deployed: DatabaseUR
     assert fingerprint(deployed) == before
 
 
-def test_rollback_to_keeps_data_and_reports_json(deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any) -> None:
+def test_rollback_to_keeps_data_and_reports_json(
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
     conn.execute("INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')")
     result = cli("--json", "--yes", "migrate", "rollback", "to", "20250212")
     assert result.code == 0, result.output
@@ -157,8 +162,9 @@ def test_status_views(deployed: DatabaseURL, cli: Any) -> None:
     assert cli("migrate", "status", "sideways").code == 2
 
 
-def test_a_failing_revision_is_rolled_back_and_recorded(deployed: DatabaseURL, conn: psycopg.Connection[Any],
-                                                       cli: Any) -> None:
+def test_a_failing_revision_is_rolled_back_and_recorded(
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
     conn.execute("DROP TABLE workflow_executions")  # revision 6's downgrade now has nothing to park
     before = fingerprint(deployed)
     result = cli("--yes", "migrate", "rollback", "to", "add_reminder_tables")
@@ -166,24 +172,37 @@ def test_a_failing_revision_is_rolled_back_and_recorded(deployed: DatabaseURL, c
     line = one_error_line(result)
     assert "failed and was rolled back" in line and "workflow_executions" in line
     # Revision 7 went back; revision 6 failed and left everything as it was before it started.
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("20250320000000_add_workflow_executions",)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+        "20250320000000_add_workflow_executions",
+    )
     assert fingerprint(deployed) != before  # revision 7 did go back
     status = json.loads(cli("--json", "migrate", "status").stdout)["status"]
     assert status["last_failure"]["status"] == "failed"
 
 
-@pytest.mark.parametrize(("script", "words"), [
-    ("migrate-status.sh", ["all"]),
-    ("migrate-rollback.sh", ["list"]),
-    ("migrate-dev.sh", []),
-])
-def test_guide_wrappers_pass_their_words_through(deployed: DatabaseURL, script: str, words: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ("migrate-status.sh", ["all"]),
+        ("migrate-rollback.sh", ["list"]),
+        ("migrate-dev.sh", []),
+    ],
+)
+def test_guide_wrappers_pass_their_words_through(
+    deployed: DatabaseURL, script: str, words: list[str]
+) -> None:
     env = {"DATABASE_URL": deployed.render(mask=False), "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin"}
     import os
     import sys
 
     env["MANDALA_DB"] = f"{sys.executable} -m mandala_db"
     env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / script), *words], capture_output=True, text=True,
-                          env=env, stdin=subprocess.DEVNULL, timeout=60)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / script), *words],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr

@@ -39,8 +39,12 @@ def test_libpq_parameters_pass_through_and_pool_parameters_are_applied() -> None
 
 
 def test_statement_timeout_joins_existing_options_and_schema_sets_search_path() -> None:
-    url = DatabaseURL.parse("postgresql://app@db/goals?options=-c%20work_mem%3D64MB&statement_timeout=500&schema=tenant_a")
-    assert url.libpq_params()["options"] == "-c work_mem=64MB -c statement_timeout=500 -c search_path=tenant_a"
+    url = DatabaseURL.parse(
+        "postgresql://app@db/goals?options=-c%20work_mem%3D64MB&statement_timeout=500&schema=tenant_a"
+    )
+    assert (
+        url.libpq_params()["options"] == "-c work_mem=64MB -c statement_timeout=500 -c search_path=tenant_a"
+    )
     assert url.schema == "tenant_a"
 
 
@@ -80,7 +84,9 @@ def test_redact_removes_secrets_and_url_passwords() -> None:
 def test_environment_resolution_order() -> None:
     assert Environment.resolve(None, {}) is Environment.DEVELOPMENT
     assert Environment.resolve(None, {"NODE_ENV": "production"}) is Environment.PRODUCTION
-    assert Environment.resolve(None, {"NODE_ENV": "production", "MANDALA_ENV": "staging"}) is Environment.STAGING
+    assert (
+        Environment.resolve(None, {"NODE_ENV": "production", "MANDALA_ENV": "staging"}) is Environment.STAGING
+    )
     assert Environment.resolve("test", {"MANDALA_ENV": "staging"}) is Environment.TEST
     assert Environment.resolve("prod", {}).protected
     with pytest.raises(BadInput, match="unknown environment 'qa'"):

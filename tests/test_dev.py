@@ -16,8 +16,11 @@ from mandala_db.core.config import DatabaseURL
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the package whose models and revisions the test may edit."""
-    shutil.copytree(ROOT / "src" / "mandala_db", tmp_path / "src" / "mandala_db",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "src" / "mandala_db",
+        tmp_path / "src" / "mandala_db",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     return tmp_path
 
 
@@ -39,11 +42,16 @@ def dev_cli(project: Path, url: DatabaseURL, *args: str) -> Result:
 def test_a_new_column_and_check_become_one_revision_and_a_second_run_writes_nothing(
     project: Path, db_url: DatabaseURL
 ) -> None:
-    edit(project, "schema/models.py", '''    completed_at: Mapped[datetime | None] = mapped_column(TZ)
-    __table_args__ = (''', '''    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    edit(
+        project,
+        "schema/models.py",
+        """    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    __table_args__ = (""",
+        """    completed_at: Mapped[datetime | None] = mapped_column(TZ)
     priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("3"))
     __table_args__ = (
-        CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),''')
+        CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),""",
+    )
     shipped = versions(project)
     first = dev_cli(project, db_url, "migrate", "dev", "add_x")
     assert first.code == 0, first.output
@@ -63,31 +71,56 @@ def test_a_new_column_and_check_become_one_revision_and_a_second_run_writes_noth
     assert dev_cli(project, db_url, "migrate", "validate").code == 0
 
 
-def test_what_autogenerate_misses_is_generated_and_reverted_exactly(project: Path, db_url: DatabaseURL) -> None:
+def test_what_autogenerate_misses_is_generated_and_reverted_exactly(
+    project: Path, db_url: DatabaseURL
+) -> None:
     # A server default, a new enum label, a partial and a functional index, and a new table with a trigger.
-    edit(project, "schema/models.py", 'server_default=label(E.GoalStatus.ACTIVE)', 'server_default=label(E.GoalStatus.PAUSED)')
-    edit(project, "schema/enums.py", '    CANCELLED = "CANCELLED"\n\n\nclass ActionType',
-         '    CANCELLED = "CANCELLED"\n    ARCHIVED = "ARCHIVED"\n\n\nclass ActionType')
-    edit(project, "schema/models.py", '        Index(None, "deadline"),', '''        Index(None, "deadline"),
+    edit(
+        project,
+        "schema/models.py",
+        "server_default=label(E.GoalStatus.ACTIVE)",
+        "server_default=label(E.GoalStatus.PAUSED)",
+    )
+    edit(
+        project,
+        "schema/enums.py",
+        '    CANCELLED = "CANCELLED"\n\n\nclass ActionType',
+        '    CANCELLED = "CANCELLED"\n    ARCHIVED = "ARCHIVED"\n\n\nclass ActionType',
+    )
+    edit(
+        project,
+        "schema/models.py",
+        '        Index(None, "deadline"),',
+        """        Index(None, "deadline"),
         Index("ix_tasks_open_deadline", "deadline", postgresql_where=text("completed_at IS NULL")),
-        Index("ix_tasks_lower_title", func.lower(text("title"))),''')
-    edit(project, "schema/models.py", "# One trigger function", '''class TaskTag(WithId, WithTimestamps, Base):
+        Index("ix_tasks_lower_title", func.lower(text("title"))),""",
+    )
+    edit(
+        project,
+        "schema/models.py",
+        "# One trigger function",
+        """class TaskTag(WithId, WithTimestamps, Base):
     __tablename__ = "task_tags"
     task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), fk("tasks"), nullable=False)
     tag: Mapped[str] = mapped_column(String(50), nullable=False)
 
 
-# One trigger function''')
+# One trigger function""",
+    )
     shipped = versions(project)
     result = dev_cli(project, db_url, "migrate", "dev", "misc")
     assert result.code == 0, result.output
     (new,) = versions(project) - shipped
     text = (project / "src/mandala_db/migrations/versions" / new).read_text()
-    for expected in ("ALTER TABLE goals ALTER COLUMN status SET DEFAULT 'PAUSED'::goal_status",
-                     "ALTER TYPE goal_status ADD VALUE 'ARCHIVED'",
-                     "WHERE (completed_at IS NULL)", "lower((title)::text)",
-                     "CREATE TABLE task_tags", "CREATE TRIGGER trg_task_tags_set_updated_at",
-                     "fk_task_tags_task_id_tasks"):
+    for expected in (
+        "ALTER TABLE goals ALTER COLUMN status SET DEFAULT 'PAUSED'::goal_status",
+        "ALTER TYPE goal_status ADD VALUE 'ARCHIVED'",
+        "WHERE (completed_at IS NULL)",
+        "lower((title)::text)",
+        "CREATE TABLE task_tags",
+        "CREATE TRIGGER trg_task_tags_set_updated_at",
+        "fk_task_tags_task_id_tasks",
+    ):
         assert expected in text, expected
     assert dev_cli(project, db_url, "migrate", "validate").code == 0
     # The downgrade is the same renderer reversed: back to the shipped head, the schema is exact again.

@@ -37,8 +37,14 @@ def _stop_embedded(pgdata: Path) -> None:
 def test_concurrent_deploys_apply_each_revision_once(db_url: DatabaseURL) -> None:
     env = {"DATABASE_URL": db_url.render(mask=False), "PYTHONPATH": str(ROOT / "src")}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "mandala_db", "--json", "migrate", "deploy"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "mandala_db", "--json", "migrate", "deploy"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         for _ in range(4)
     ]
     results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "") for p in procs]

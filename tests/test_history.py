@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.errors import OperationFailed
+from mandala_db.core.tools import find_client
 from mandala_db.ops.migrate.executor import AlembicRunner, Executor, RunOptions, current_revision
 from mandala_db.ops.migrate.loader import BASE, History
 from mandala_db.schema.ddl import models_snapshot
@@ -26,8 +26,15 @@ def executor(url: DatabaseURL) -> Executor:
 
 def test_history_is_the_seven_revisions_of_the_spec() -> None:
     slugs = [r.id.split("_", 1)[1] for r in HISTORY.revisions]
-    assert slugs == ["init", "add_progress_and_change_history", "add_processing_state", "task_management",
-                     "add_reminder_tables", "add_workflow_executions", "split_reflections"]
+    assert slugs == [
+        "init",
+        "add_progress_and_change_history",
+        "add_processing_state",
+        "task_management",
+        "add_reminder_tables",
+        "add_workflow_executions",
+        "split_reflections",
+    ]
     assert [r.id for r in HISTORY.revisions] == sorted(r.id for r in HISTORY.revisions)
 
 
@@ -44,22 +51,28 @@ def test_deploy_builds_exactly_the_models(db_url: DatabaseURL, conn: psycopg.Con
     assert sum(len(t.triggers) for t in live.tables.values()) == 15
 
 
-def test_offline_sql_run_by_psql_builds_the_same_schema(db_url: DatabaseURL, conn: psycopg.Connection[Any]) -> None:
-    psql = shutil.which("psql")
-    if psql is None:
-        import pgserver
-
-        psql = str(__import__("pathlib").Path(pgserver.__file__).parent / "pginstall/bin/psql")
+def test_offline_sql_run_by_psql_builds_the_same_schema(
+    db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
+    psql = str(find_client("psql", major).path)
     sql = AlembicRunner().render(None, HISTORY.head or "", "upgrade")
     params = db_url.libpq_params()
     dsn = " ".join(f"{k}={v}" for k, v in params.items())
-    subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn], input=sql, text=True, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn],
+        input=sql,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     assert current_revision(conn) == HISTORY.head
     assert catalog.take(conn).fingerprint == models_snapshot(conn).fingerprint
 
 
-def test_stairway_every_revision_up_down_up_keeps_every_row(db_url: DatabaseURL, conn: psycopg.Connection[Any]) -> None:
+def test_stairway_every_revision_up_down_up_keeps_every_row(
+    db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
     """For each revision: upgrade, load rows into the tables it creates, downgrade, upgrade again.
 
     Row counts and per-table content checksums must be equal; the one expected exception is the goal-level
@@ -88,11 +101,24 @@ def test_task_enums_are_mapped_both_ways(db_url: DatabaseURL, conn: psycopg.Conn
         ex.upgrade(HISTORY.revisions[HISTORY.index(task_management) - 1].id)
         POPULATE[0](conn)
         ex.upgrade(task_management)
-        rows = dict(conn.execute("SELECT type::text || '/' || status::text, count(*) FROM tasks GROUP BY 1").fetchall())
-        assert rows == {"EXECUTION/NOT_STARTED": 4, "EXECUTION/IN_PROGRESS": 4, "EXECUTION/COMPLETED": 4,
-                        "EXECUTION/SKIPPED": 4, "HABIT/NOT_STARTED": 1, "HABIT/IN_PROGRESS": 1,
-                        "HABIT/COMPLETED": 1, "HABIT/SKIPPED": 1}
-        nulls_backfilled = conn.execute("SELECT estimated_minutes FROM tasks WHERE id = %s", (uid("t0"),)).fetchone()
+        rows = dict(
+            conn.execute(
+                "SELECT type::text || '/' || status::text, count(*) FROM tasks GROUP BY 1"
+            ).fetchall()
+        )
+        assert rows == {
+            "EXECUTION/NOT_STARTED": 4,
+            "EXECUTION/IN_PROGRESS": 4,
+            "EXECUTION/COMPLETED": 4,
+            "EXECUTION/SKIPPED": 4,
+            "HABIT/NOT_STARTED": 1,
+            "HABIT/IN_PROGRESS": 1,
+            "HABIT/COMPLETED": 1,
+            "HABIT/SKIPPED": 1,
+        }
+        nulls_backfilled = conn.execute(
+            "SELECT estimated_minutes FROM tasks WHERE id = %s", (uid("t0"),)
+        ).fetchone()
         assert nulls_backfilled == (30,)
         ex.downgrade(HISTORY.revisions[HISTORY.index(task_management) - 1].id)
         back = {r[0] for r in conn.execute("SELECT DISTINCT type::text FROM tasks").fetchall()}
@@ -112,12 +138,14 @@ def test_task_management_downgrade_refuses_long_titles_and_changes_nothing(
         conn.execute("UPDATE tasks SET title = %s WHERE id = %s", (long_title, uid("t1")))
         ex.downgrade(HISTORY.resolve("task_management"))  # revisions 7, 6 and 5 keep titles as they are
         before = (catalog.take(conn).fingerprint, table_checksums(conn))
-        with pytest.raises(OperationFailed, match="1 task title.*longer than 200"):
+        with pytest.raises(OperationFailed, match=r"1 task title.*longer than 200"):
             ex.downgrade(HISTORY.resolve("add_processing_state"))
         # The failing revision 4 left the database exactly as it was.
         assert current_revision(conn) == HISTORY.resolve("task_management")
         assert (catalog.take(conn).fingerprint, table_checksums(conn)) == before
-    failed = conn.execute("SELECT status, error FROM mandala_migration_runs ORDER BY id DESC LIMIT 1").fetchone()
+    failed = conn.execute(
+        "SELECT status, error FROM mandala_migration_runs ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     assert failed is not None and failed[0] == "failed" and "longer than 200" in failed[1]
 
 
@@ -126,7 +154,9 @@ def test_only_the_reflections_split_is_flagged_destructive() -> None:
     assert flagged == [HISTORY.resolve("split_reflections")]
 
 
-def test_split_keeps_task_reflections_with_their_ids(db_url: DatabaseURL, conn: psycopg.Connection[Any]) -> None:
+def test_split_keeps_task_reflections_with_their_ids(
+    db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
     split = HISTORY.resolve("split_reflections")
     with executor(db_url) as ex:
         ex.upgrade(HISTORY.revisions[0].id)

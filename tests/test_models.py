@@ -11,17 +11,43 @@ from mandala_db.schema.enums import PG_ENUMS
 from mandala_db.schema.models import metadata
 
 SPEC_TABLES = {
-    "users", "goals", "sub_goals", "actions", "tasks", "task_reminders", "task_reflections", "reflections",
-    "progress_history", "change_history", "processing_state", "task_notes", "task_history", "saved_views",
-    "reminder_logs", "user_reminder_preferences", "habit_task_reminder_tracking", "workflow_executions",
+    "users",
+    "goals",
+    "sub_goals",
+    "actions",
+    "tasks",
+    "task_reminders",
+    "task_reflections",
+    "reflections",
+    "progress_history",
+    "change_history",
+    "processing_state",
+    "task_notes",
+    "task_history",
+    "saved_views",
+    "reminder_logs",
+    "user_reminder_preferences",
+    "habit_task_reminder_tracking",
+    "workflow_executions",
 }
 
 
 def test_eighteen_tables_and_twelve_enums_with_labels_in_order() -> None:
     assert set(metadata.tables) == SPEC_TABLES
-    assert list(PG_ENUMS) == ["user_industry", "company_size", "goal_status", "action_type", "task_type",
-                              "task_status", "reminder_status", "email_status", "mood_preference",
-                              "processing_type", "processing_status", "workflow_status"]
+    assert list(PG_ENUMS) == [
+        "user_industry",
+        "company_size",
+        "goal_status",
+        "action_type",
+        "task_type",
+        "task_status",
+        "reminder_status",
+        "email_status",
+        "mood_preference",
+        "processing_type",
+        "processing_status",
+        "workflow_status",
+    ]
     assert [m.name for m in PG_ENUMS["task_status"]] == ["NOT_STARTED", "IN_PROGRESS", "COMPLETED", "SKIPPED"]
     assert [m.name for m in PG_ENUMS["company_size"]] == ["STARTUP", "SMALL", "MEDIUM", "LARGE", "ENTERPRISE"]
 
@@ -51,11 +77,19 @@ def test_special_indexes_and_checks(conn: psycopg.Connection[Any]) -> None:
     t = models_snapshot(conn).tables
     assert "lower((email)::text)" in t["users"].indexes["uq_users_lower_email"]
     assert "UNIQUE" in t["users"].indexes["uq_users_lower_email"]
-    assert "WHERE (status = 'PENDING'::reminder_status)" in t["task_reminders"].indexes["ix_task_reminders_remind_at"]
-    assert "WHERE (expires_at IS NOT NULL)" in t["workflow_executions"].indexes["ix_workflow_executions_expires_at"]
+    assert (
+        "WHERE (status = 'PENDING'::reminder_status)"
+        in t["task_reminders"].indexes["ix_task_reminders_remind_at"]
+    )
+    assert (
+        "WHERE (expires_at IS NOT NULL)"
+        in t["workflow_executions"].indexes["ix_workflow_executions_expires_at"]
+    )
     assert "created_at DESC" in t["reflections"].indexes["ix_reflections_goal_id_created_at"]
-    assert "processed_actions <= total_actions" in t["workflow_executions"].constraints[
-        "ck_workflow_executions_processed_within_total"][1]
+    assert (
+        "processed_actions <= total_actions"
+        in t["workflow_executions"].constraints["ck_workflow_executions_processed_within_total"][1]
+    )
     assert t["reminder_logs"].columns["task_ids"].default == "'{}'::uuid[]"
     assert t["tasks"].columns["status"].default == "'NOT_STARTED'::task_status"
     assert "ON DELETE CASCADE" in t["goals"].constraints["fk_goals_user_id_users"][1]
@@ -76,7 +110,9 @@ def test_updated_at_trigger_works_for_raw_sql(conn: psycopg.Connection[Any]) -> 
 
     for statement in models_ddl():
         conn.execute(statement.encode())
-    conn.execute("INSERT INTO users (email, name, updated_at) VALUES ('a@b.c', 'A', now() - interval '1 day')")
+    conn.execute(
+        "INSERT INTO users (email, name, updated_at) VALUES ('a@b.c', 'A', now() - interval '1 day')"
+    )
     conn.execute("UPDATE users SET name = 'B'")
     row = conn.execute("SELECT updated_at > now() - interval '1 minute' FROM users").fetchone()
     assert row == (True,)

@@ -14,24 +14,51 @@ from mandala_db.ops.migrate.loader import History
 
 HAND_CHANGES = {
     "table added": ("CREATE TABLE stray (id int)", "table stray"),
-    "column type": ("ALTER TABLE goals ALTER COLUMN title TYPE varchar(300)", "column goals.title: type is character varying(300)"),
-    "column default": ("ALTER TABLE goals ALTER COLUMN progress SET DEFAULT 5", "column goals.progress: default is 5"),
-    "nullability": ("ALTER TABLE goals ALTER COLUMN description SET NOT NULL", "column goals.description: NOT NULL in the database"),
-    "column dropped": ("ALTER TABLE users DROP COLUMN position", "column users.position: in the models but missing"),
-    "check dropped": ("ALTER TABLE goals DROP CONSTRAINT ck_goals_progress_range", "constraint goals.ck_goals_progress_range"),
+    "column type": (
+        "ALTER TABLE goals ALTER COLUMN title TYPE varchar(300)",
+        "column goals.title: type is character varying(300)",
+    ),
+    "column default": (
+        "ALTER TABLE goals ALTER COLUMN progress SET DEFAULT 5",
+        "column goals.progress: default is 5",
+    ),
+    "nullability": (
+        "ALTER TABLE goals ALTER COLUMN description SET NOT NULL",
+        "column goals.description: NOT NULL in the database",
+    ),
+    "column dropped": (
+        "ALTER TABLE users DROP COLUMN position",
+        "column users.position: in the models but missing",
+    ),
+    "check dropped": (
+        "ALTER TABLE goals DROP CONSTRAINT ck_goals_progress_range",
+        "constraint goals.ck_goals_progress_range",
+    ),
     "foreign key changed": (
         "ALTER TABLE goals DROP CONSTRAINT fk_goals_user_id_users; ALTER TABLE goals ADD CONSTRAINT "
         "fk_goals_user_id_users FOREIGN KEY (user_id) REFERENCES users (id)",
         "constraint goals.fk_goals_user_id_users: database has FOREIGN KEY (user_id) REFERENCES users(id),",
     ),
-    "index added": ("CREATE INDEX ix_tasks_title ON tasks (title)", "index tasks.ix_tasks_title: in the database but not"),
+    "index added": (
+        "CREATE INDEX ix_tasks_title ON tasks (title)",
+        "index tasks.ix_tasks_title: in the database but not",
+    ),
     "partial index predicate": (
         "DROP INDEX ix_task_reminders_remind_at; CREATE INDEX ix_task_reminders_remind_at ON task_reminders (remind_at)",
         "index task_reminders.ix_task_reminders_remind_at",
     ),
-    "functional index": ("DROP INDEX uq_users_lower_email", "index users.uq_users_lower_email: in the models but missing"),
-    "enum label": ("ALTER TYPE goal_status ADD VALUE 'ARCHIVED'", "enum goal_status: labels are ACTIVE, COMPLETED, PAUSED, CANCELLED, ARCHIVED"),
-    "trigger dropped": ("DROP TRIGGER trg_users_set_updated_at ON users", "trigger users.trg_users_set_updated_at"),
+    "functional index": (
+        "DROP INDEX uq_users_lower_email",
+        "index users.uq_users_lower_email: in the models but missing",
+    ),
+    "enum label": (
+        "ALTER TYPE goal_status ADD VALUE 'ARCHIVED'",
+        "enum goal_status: labels are ACTIVE, COMPLETED, PAUSED, CANCELLED, ARCHIVED",
+    ),
+    "trigger dropped": (
+        "DROP TRIGGER trg_users_set_updated_at ON users",
+        "trigger users.trg_users_set_updated_at",
+    ),
     "function changed": (
         "CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$",
         "function set_updated_at()",

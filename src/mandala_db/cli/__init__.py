@@ -52,11 +52,16 @@ def main_options(
     ] = None,
     env: Annotated[
         str | None,
-        typer.Option("--env", help="development, test, staging or production (default $MANDALA_ENV, $NODE_ENV)."),
+        typer.Option(
+            "--env", help="development, test, staging or production (default $MANDALA_ENV, $NODE_ENV)."
+        ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="The result as one JSON document on stdout.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="The result as one JSON document on stdout.")
+    ] = False,
     log_format: Annotated[
-        str | None, typer.Option("--log-format", help="text or json log lines on stderr (default $MANDALA_LOG_FORMAT).")
+        str | None,
+        typer.Option("--log-format", help="text or json log lines on stderr (default $MANDALA_LOG_FORMAT)."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and debug lines.")] = False,
@@ -138,5 +143,7 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: one line, no secrets, a traceback only with -v
         if _settings is not None and _settings.verbose:
             sys.stderr.write(bus.scrub(traceback.format_exc()))
-        _report(MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"))
+        _report(
+            MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details")
+        )
         sys.exit(1)

@@ -13,7 +13,9 @@ def confirm(settings: Settings, action: str, *, typed: str | None = None) -> Non
     if settings.assume_yes:
         return
     if not settings.interactive:
-        raise Refused(f"{action}: refused without confirmation in a non-interactive shell", "pass --yes to confirm")
+        raise Refused(
+            f"{action}: refused without confirmation in a non-interactive shell", "pass --yes to confirm"
+        )
     if typed is not None:
         answer = typer.prompt(f"{action}.\nType {typed!r} to confirm", default="", show_default=False)
         if answer.strip() != typed:

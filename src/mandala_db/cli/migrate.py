@@ -21,10 +21,12 @@ app = typer.Typer(help="Schema migrations: generate, apply, inspect, roll back."
 
 LockWait = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for the migration lock.")]
 LockTimeout = Annotated[
-    str, typer.Option("--lock-timeout", help="lock_timeout for each revision's statements (PostgreSQL duration).")
+    str,
+    typer.Option("--lock-timeout", help="lock_timeout for each revision's statements (PostgreSQL duration)."),
 ]
 StatementTimeout = Annotated[
-    str | None, typer.Option("--statement-timeout", help="statement_timeout for each revision (PostgreSQL duration).")
+    str | None,
+    typer.Option("--statement-timeout", help="statement_timeout for each revision (PostgreSQL duration)."),
 ]
 
 
@@ -43,7 +45,9 @@ def _url(settings: Settings) -> DatabaseURL:
     return settings.database_url
 
 
-def _options(settings: Settings, lock_wait: float, lock_timeout: str, statement_timeout: str | None) -> RunOptions:
+def _options(
+    settings: Settings, lock_wait: float, lock_timeout: str, statement_timeout: str | None
+) -> RunOptions:
     from mandala_db.ops.migrate.executor import RunOptions
 
     return RunOptions(
@@ -75,7 +79,9 @@ def _print_run(console: Console, result: RunResult, verb: str) -> None:
         return
     for step in result.steps:
         console.print(f"  {step.direction:9} {step.revision}  ({step.duration_ms:.0f} ms)")
-    console.print(f"{len(result.steps)} revision(s) done; the database is now at {result.after or 'base (empty)'}.")
+    console.print(
+        f"{len(result.steps)} revision(s) done; the database is now at {result.after or 'base (empty)'}."
+    )
 
 
 def _run_dict(result: RunResult) -> dict[str, Any]:
@@ -90,8 +96,12 @@ def _run_dict(result: RunResult) -> dict[str, Any]:
 
 @app.command()
 def dev(
-    name: Annotated[str | None, typer.Argument(help="Name of the revision (default: init, then migration).")] = None,
-    empty: Annotated[bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")] = False,
+    name: Annotated[
+        str | None, typer.Argument(help="Name of the revision (default: init, then migration).")
+    ] = None,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
+    ] = False,
     lock_wait: LockWait = 120.0,
     lock_timeout: LockTimeout = "5s",
 ) -> None:
@@ -100,8 +110,10 @@ def dev(
 
     s = _settings()
     if s.environment is not Environment.DEVELOPMENT:
-        raise Refused(f"migrate dev is for development, not {s.environment.value}",
-                      "use `migrate deploy` to apply committed revisions")
+        raise Refused(
+            f"migrate dev is for development, not {s.environment.value}",
+            "use `migrate deploy` to apply committed revisions",
+        )
     result = run_dev(_url(s), _options(s, lock_wait, lock_timeout, None), name, empty=empty)
 
     def human(console: Console) -> None:
@@ -120,8 +132,9 @@ def dev(
 
 
 @app.command()
-def deploy(lock_wait: LockWait = 120.0, lock_timeout: LockTimeout = "5s",
-           statement_timeout: StatementTimeout = None) -> None:
+def deploy(
+    lock_wait: LockWait = 120.0, lock_timeout: LockTimeout = "5s", statement_timeout: StatementTimeout = None
+) -> None:
     """Apply every pending revision, in order, under the migration lock."""
     from mandala_db.ops.migrate.executor import Executor
 
@@ -135,7 +148,9 @@ def deploy(lock_wait: LockWait = 120.0, lock_timeout: LockTimeout = "5s",
 @app.command()
 def status(
     view: Annotated[str, typer.Argument(help="status, schema, history, all or test.")] = "status",
-    check: Annotated[bool, typer.Option("--check", help="Exit 5 when revisions are pending or the schema drifted.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 5 when revisions are pending or the schema drifted.")
+    ] = False,
 ) -> None:
     """Current and pending revisions; `schema`, `history`, `all`, or `test` (the connection alone)."""
     views = ("status", "schema", "history", "all", "test")
@@ -188,10 +203,14 @@ def status(
 
 def _print_connection(console: Console, r: dict[str, Any]) -> None:
     console.print(f"Connected to {r['url']} in {r['connect_ms']:.0f} ms")
-    console.print(f"  PostgreSQL {r['server_version']}, database {r['database']}, user {r['user']}, "
-                  f"schema {r['schema']}, ssl {'on (' + str(r['ssl_version']) + ')' if r['ssl'] else 'off'}")
-    console.print(f"  statement_timeout {r['statement_timeout']}, lock_timeout {r['lock_timeout']}, "
-                  f"round trip {r['round_trip_ms']} ms")
+    console.print(
+        f"  PostgreSQL {r['server_version']}, database {r['database']}, user {r['user']}, "
+        f"schema {r['schema']}, ssl {'on (' + str(r['ssl_version']) + ')' if r['ssl'] else 'off'}"
+    )
+    console.print(
+        f"  statement_timeout {r['statement_timeout']}, lock_timeout {r['lock_timeout']}, "
+        f"round trip {r['round_trip_ms']} ms"
+    )
 
 
 def _print_status(console: Console, st: Any) -> None:
@@ -203,15 +222,20 @@ def _print_status(console: Console, st: Any) -> None:
             console.print(f"  {rev.id}  {rev.title}")
     else:
         console.print("The database is up to date.")
-    drift = {"none": "schema matches the fingerprint recorded at " + str(st.recorded_at),
-             "drift": "DRIFT: the schema differs from the fingerprint recorded at "
-             + str(st.recorded_at) + " (run `migrate validate`)",
-             "unknown": "no recorded fingerprint to compare with"}[st.drift]
+    drift = {
+        "none": "schema matches the fingerprint recorded at " + str(st.recorded_at),
+        "drift": "DRIFT: the schema differs from the fingerprint recorded at "
+        + str(st.recorded_at)
+        + " (run `migrate validate`)",
+        "unknown": "no recorded fingerprint to compare with",
+    }[st.drift]
     console.print(f"Drift: {drift}")
     if st.last_failure:
         f = st.last_failure
-        console.print(f"Last attempt {f.status}: {f.revision} ({f.direction}) at {f.started_at:%Y-%m-%d %H:%M:%S}: "
-                      f"{f.error}")
+        console.print(
+            f"Last attempt {f.status}: {f.revision} ({f.direction}) at {f.started_at:%Y-%m-%d %H:%M:%S}: "
+            f"{f.error}"
+        )
     if st.archived:
         console.print(f"Rows kept from downgrades, restored by the next upgrade: {', '.join(st.archived)}")
 
@@ -221,8 +245,14 @@ def _print_schema(console: Console, schema: dict[str, Any]) -> None:
     for col in ("table", "rows (est.)", "size", "columns", "indexes", "constraints"):
         table.add_column(col, justify="right" if col != "table" else "left")
     for t in schema["tables"]:
-        table.add_row(t["name"], f"{t['rows_estimate']:,}", _size(t["size_bytes"]), str(t["columns"]),
-                      str(len(t["indexes"])), str(len(t["constraints"])))
+        table.add_row(
+            t["name"],
+            f"{t['rows_estimate']:,}",
+            _size(t["size_bytes"]),
+            str(t["columns"]),
+            str(len(t["indexes"])),
+            str(len(t["constraints"])),
+        )
     console.print(table)
     console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
 
@@ -241,16 +271,25 @@ def _print_history(console: Console, rows: list[Any]) -> None:
     for col in ("started", "revision", "direction", "result", "ms", "user", "checksum", "error"):
         table.add_column(col)
     for r in rows:
-        table.add_row(f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.revision, r.direction, r.status,
-                      f"{r.duration_ms:.0f}" if r.duration_ms is not None else "", r.db_user,
-                      (r.file_checksum or "")[:12], (r.error or "")[:80])
+        table.add_row(
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            r.revision,
+            r.direction,
+            r.status,
+            f"{r.duration_ms:.0f}" if r.duration_ms is not None else "",
+            r.db_user,
+            (r.file_checksum or "")[:12],
+            (r.error or "")[:80],
+        )
     console.print(table if rows else "No migration attempts recorded yet.")
 
 
 @app.command()
 def rollback(
     action: Annotated[str, typer.Argument(help="list, to or reset.")],
-    revision: Annotated[str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")] = None,
+    revision: Annotated[
+        str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")
+    ] = None,
     lock_wait: LockWait = 120.0,
     lock_timeout: LockTimeout = "5s",
 ) -> None:
@@ -266,8 +305,10 @@ def rollback(
     if action == "to" and not revision:
         raise BadInput("rollback to needs a revision", "see `mandala-db migrate rollback list`")
     if action == "reset" and s.environment.protected:
-        raise Refused(f"rollback reset drops every table and is never allowed in {s.environment.value}",
-                      "use `migrate rollback to REV`, which keeps the data")
+        raise Refused(
+            f"rollback reset drops every table and is never allowed in {s.environment.value}",
+            "use `migrate rollback to REV`, which keeps the data",
+        )
     history = _history()
     target = history.resolve(revision) if action == "to" and revision else None
     url = _url(s)
@@ -280,7 +321,11 @@ def rollback(
             if not entries:
                 console.print("No revisions are applied.")
             for e in entries:
-                flag = f"  [destructive: {e.revision.destructive_downgrade}]" if e.revision.destructive_downgrade else ""
+                flag = (
+                    f"  [destructive: {e.revision.destructive_downgrade}]"
+                    if e.revision.destructive_downgrade
+                    else ""
+                )
                 console.print(f"  {e.revision.id}  {e.revision.title}{flag}")
 
         out.result({"ok": True, "applied": [e.to_dict() for e in entries]}, human_list)
@@ -291,8 +336,10 @@ def rollback(
         with connect(url, application_name=s.application_name) as conn:
             plan = ops.rollback_plan(conn, history, target)
         if not plan:
-            out.result({"ok": True, "current": target, "steps": []},
-                       lambda c: c.print(f"Nothing to roll back: the database is at {target}."))
+            out.result(
+                {"ok": True, "current": target, "steps": []},
+                lambda c: c.print(f"Nothing to roll back: the database is at {target}."),
+            )
             return
         destructive = [f"{r.id} {r.destructive_downgrade}" for r in plan if r.destructive_downgrade]
         action_text = f"Roll back {len(plan)} revision(s) ({', '.join(r.id for r in plan)}) on {url}"
@@ -307,8 +354,11 @@ def rollback(
             result = executor.downgrade(target)
         out.result(_run_dict(result), lambda c: _print_run(c, result, "roll back"))
         return
-    confirm(s, f"Reset {url}: drop every table, type and function in the schema and re-apply all revisions",
-            typed="reset")
+    confirm(
+        s,
+        f"Reset {url}: drop every table, type and function in the schema and re-apply all revisions",
+        typed="reset",
+    )
     with Executor(url, history, options) as executor:
         result = ops.reset(executor)
     out.result(_run_dict(result), lambda c: _print_run(c, result, "apply"))
@@ -331,7 +381,9 @@ def validate() -> None:
         for f in findings:
             console.print(f"  {f.severity}: {f.message}")
         if not errors:
-            console.print(f"Valid: {len(history.revisions)} revision(s), models, checksums and the live schema agree.")
+            console.print(
+                f"Valid: {len(history.revisions)} revision(s), models, checksums and the live schema agree."
+            )
 
     Output(s).result({"ok": not errors, "findings": [f.to_dict() for f in findings]}, human)
     if errors:

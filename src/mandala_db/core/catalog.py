@@ -146,7 +146,9 @@ def take(conn: psycopg.Connection[Any], schema: str = "public") -> Snapshot:
                 snap.tables[name] = Table()
         for table, col, typ, nullable, default, identity, generated in conn.execute(_Q["columns"], args):
             if table in snap.tables:
-                snap.tables[table].columns[col] = Column(typ, nullable, default, identity or "", generated or "")
+                snap.tables[table].columns[col] = Column(
+                    typ, nullable, default, identity or "", generated or ""
+                )
         for table, name, contype, definition in conn.execute(_Q["constraints"], args):
             if table in snap.tables:
                 snap.tables[table].constraints[name] = (contype, _unqualify(definition, schema))
@@ -185,7 +187,9 @@ class Difference:
         return {"kind": self.kind, "name": self.name, "change": self.change, "detail": str(self)}
 
 
-def _compare_named(kind: str, expected: dict[str, Any], actual: dict[str, Any], prefix: str = "") -> list[Difference]:
+def _compare_named(
+    kind: str, expected: dict[str, Any], actual: dict[str, Any], prefix: str = ""
+) -> list[Difference]:
     out: list[Difference] = []
     for name in sorted(expected.keys() | actual.keys()):
         label = prefix + name
@@ -229,7 +233,9 @@ def compare(expected: Snapshot, actual: Snapshot) -> list[Difference]:
                         else "NOT NULL in the database, nullable in the models"
                     )
                 if ec.default != ac.default:
-                    parts.append(f"default is {ac.default or 'none'} in the database, {ec.default or 'none'} in the models")
+                    parts.append(
+                        f"default is {ac.default or 'none'} in the database, {ec.default or 'none'} in the models"
+                    )
                 if (ec.identity, ec.generated) != (ac.identity, ac.generated):
                     parts.append("identity or generation differs")
                 if parts:
@@ -254,9 +260,7 @@ def compare(expected: Snapshot, actual: Snapshot) -> list[Difference]:
             )
     diffs += _compare_named("function", expected.functions, actual.functions)
     diffs += _compare_named("view", expected.views, actual.views)
-    diffs += _compare_named(
-        "sequence", {s: s for s in expected.sequences}, {s: s for s in actual.sequences}
-    )
+    diffs += _compare_named("sequence", {s: s for s in expected.sequences}, {s: s for s in actual.sequences})
     return diffs
 
 

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -15,7 +15,7 @@ from mandala_db.core.errors import BadInput
 MASK = "****"
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     STAGING = "staging"
@@ -42,12 +42,50 @@ class Environment(str, Enum):
 
 # Every connection parameter libpq accepts (PostgreSQL 16 documentation, 34.1.2).
 LIBPQ_PARAMETERS = frozenset(
-    """host hostaddr port dbname user password passfile require_auth channel_binding connect_timeout
-    client_encoding options application_name fallback_application_name keepalives keepalives_idle
-    keepalives_interval keepalives_count tcp_user_timeout replication gssencmode sslmode requiressl
-    sslcompression sslcert sslkey sslpassword sslcertmode sslrootcert sslcrl sslcrldir sslsni requirepeer
-    ssl_min_protocol_version ssl_max_protocol_version krbsrvname gsslib gssdelegation service
-    target_session_attrs load_balance_hosts sslnegotiation""".split()
+    [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "require_auth",
+        "channel_binding",
+        "connect_timeout",
+        "client_encoding",
+        "options",
+        "application_name",
+        "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "replication",
+        "gssencmode",
+        "sslmode",
+        "requiressl",
+        "sslcompression",
+        "sslcert",
+        "sslkey",
+        "sslpassword",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "requirepeer",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "service",
+        "target_session_attrs",
+        "load_balance_hosts",
+        "sslnegotiation",
+    ]
 )
 
 # Parameters of the original guide's (Prisma-style) URLs that libpq rejects: the tool applies them itself.

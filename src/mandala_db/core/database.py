@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.errors import BadInput, OperationFailed
@@ -28,14 +29,22 @@ def _explain(url: DatabaseURL, exc: Exception) -> OperationFailed | BadInput:
     lowered = text.lower()
     where = url.render()
     if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return OperationFailed(f"cannot connect to {where}: {reason}", "check the user and password in the URL")
+        return OperationFailed(
+            f"cannot connect to {where}: {reason}", "check the user and password in the URL"
+        )
     if "does not exist" in lowered and "database" in lowered:
         return OperationFailed(f"cannot connect to {where}: {reason}", "create the database or fix its name")
     if "invalid" in lowered and ("connection option" in lowered or "uri" in lowered or "dsn" in lowered):
         return BadInput(f"the database URL {where} is malformed: {reason}")
-    if "timeout" in lowered or "refused" in lowered or "could not translate host" in lowered or "no route" in lowered:
+    if (
+        "timeout" in lowered
+        or "refused" in lowered
+        or "could not translate host" in lowered
+        or "no route" in lowered
+    ):
         return OperationFailed(
-            f"cannot connect to {where}: {reason}", "check that the server is running and the host and port are right"
+            f"cannot connect to {where}: {reason}",
+            "check that the server is running and the host and port are right",
         )
     return OperationFailed(f"cannot connect to {where}: {reason}")
 
@@ -50,7 +59,7 @@ def connect(
         bus.add_secret(url.password)
         params["password"] = url.password
     try:
-        return psycopg.connect(autocommit=autocommit, **params, **kwargs)
+        return psycopg.connect(make_conninfo("", **params), autocommit=autocommit, **kwargs)
     except psycopg.Error as exc:
         raise _explain(url, exc) from None
 

@@ -32,14 +32,15 @@ def _running_socket(pgdata: Path) -> tuple[str, int] | None:
 def _start(pgdata: Path) -> tuple[str, int]:
     warnings.filterwarnings("ignore", module="platformdirs")
     try:
-        import pgserver
+        from pgserver.postgres_server import get_server
     except ImportError as exc:
         raise OperationFailed(
-            "the embedded PostgreSQL (pgserver) is not installed", "pip install pgserver, or pass --database-url"
+            "the embedded PostgreSQL (pgserver) is not installed",
+            "pip install pgserver, or pass --database-url",
         ) from exc
     try:
         # cleanup_mode=None: the server outlives this process, so the next command starts instantly.
-        pgserver.get_server(pgdata, cleanup_mode=None)
+        get_server(pgdata, cleanup_mode=None)
     except Exception as exc:
         raise OperationFailed(
             f"the embedded PostgreSQL under {pgdata} did not start: {exc}",
@@ -47,7 +48,9 @@ def _start(pgdata: Path) -> tuple[str, int]:
         ) from exc
     found = _running_socket(pgdata)
     if found is None:
-        raise OperationFailed(f"the embedded PostgreSQL under {pgdata} did not report ready", f"see {pgdata / 'log'}")
+        raise OperationFailed(
+            f"the embedded PostgreSQL under {pgdata} did not report ready", f"see {pgdata / 'log'}"
+        )
     return found
 
 

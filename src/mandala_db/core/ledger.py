@@ -87,7 +87,9 @@ class RunLedger:
         ).fetchall()
         return [r[0] for r in rows]
 
-    def start(self, revision: str, direction: str, file_checksum: str | None, sql_checksum: str | None) -> int:
+    def start(
+        self, revision: str, direction: str, file_checksum: str | None, sql_checksum: str | None
+    ) -> int:
         row = self.conn.execute(
             f"""INSERT INTO {TABLE} (run_id, revision, direction, status, tool_version, environment,
                                      file_checksum, sql_checksum)
@@ -97,7 +99,9 @@ class RunLedger:
         assert row is not None
         return int(row[0])
 
-    def finish(self, row_id: int, status: str, *, error: str | None = None, fingerprint: str | None = None) -> None:
+    def finish(
+        self, row_id: int, status: str, *, error: str | None = None, fingerprint: str | None = None
+    ) -> None:
         self.conn.execute(
             f"""UPDATE {TABLE} SET status = %s, error = %s, fingerprint = %s, finished_at = clock_timestamp(),
                     duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000

@@ -6,6 +6,7 @@ statements that must run outside a transaction; its own connection, so no migrat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from typing import Any
@@ -82,9 +83,8 @@ class MigrationLock:
 
     def __exit__(self, *exc: object) -> None:
         if self.conn is not None:
-            try:
+            # If the connection is gone, the lock went with it.
+            with contextlib.suppress(psycopg.Error):
                 self.conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-            except psycopg.Error:
-                pass  # the connection is gone, and the lock with it
             self.conn.close()
             self.conn = None

@@ -21,8 +21,8 @@ def models_ddl() -> list[str]:
     def collect(sql: Any, *multiparams: Any, **params: Any) -> None:
         statements.append(str(sql.compile(dialect=engine.dialect)).strip())
 
-    engine = create_mock_engine("postgresql+psycopg://", collect)  # type: ignore[arg-type]
-    metadata.create_all(engine, checkfirst=False)  # type: ignore[arg-type]
+    engine = create_mock_engine("postgresql+psycopg://", collect)
+    metadata.create_all(engine, checkfirst=False)
     return statements
 
 

@@ -216,9 +216,7 @@ class ProgressHistory(WithId, WithCreated, Base):
     progress: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(TZ, nullable=False, server_default=func.now())
     __table_args__ = (
-        CheckConstraint(
-            "entity_type IN ('goal', 'sub_goal', 'action', 'task')", name="entity_type_allowed"
-        ),
+        CheckConstraint("entity_type IN ('goal', 'sub_goal', 'action', 'task')", name="entity_type_allowed"),
         progress_check(),
         Index(None, "entity_type", "entity_id", "recorded_at"),
         Index(None, "recorded_at"),
@@ -243,7 +241,9 @@ class ChangeHistory(WithId, WithCreated, Base):
 class ProcessingState(WithId, WithTimestamps, Base):
     __tablename__ = "processing_state"
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), fk("users"), nullable=False)
-    type: Mapped[E.ProcessingType] = mapped_column(pg_enum(E.ProcessingType, "processing_type"), nullable=False)
+    type: Mapped[E.ProcessingType] = mapped_column(
+        pg_enum(E.ProcessingType, "processing_type"), nullable=False
+    )
     status: Mapped[E.ProcessingStatus] = mapped_column(
         pg_enum(E.ProcessingStatus, "processing_status"),
         nullable=False,
@@ -298,7 +298,9 @@ class ReminderLog(WithId, WithTimestamps, Base):
     task_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")
     )
-    email_status: Mapped[E.EmailStatus] = mapped_column(pg_enum(E.EmailStatus, "email_status"), nullable=False)
+    email_status: Mapped[E.EmailStatus] = mapped_column(
+        pg_enum(E.EmailStatus, "email_status"), nullable=False
+    )
     message_id: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
     retry_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("0"))
@@ -312,9 +314,13 @@ class ReminderLog(WithId, WithTimestamps, Base):
 
 class UserReminderPreference(WithTimestamps, Base):
     __tablename__ = "user_reminder_preferences"
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), fk("users"), primary_key=True, sort_order=-10)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), fk("users"), primary_key=True, sort_order=-10
+    )
     enabled: Mapped[bool] = mapped_column(nullable=False, server_default=text("true"))
-    mood_preference: Mapped[E.MoodPreference | None] = mapped_column(pg_enum(E.MoodPreference, "mood_preference"))
+    mood_preference: Mapped[E.MoodPreference | None] = mapped_column(
+        pg_enum(E.MoodPreference, "mood_preference")
+    )
     last_reminder_sent_at: Mapped[datetime | None] = mapped_column(TZ)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(TZ)
     __table_args__ = (Index(None, "enabled"), Index(None, "last_reminder_sent_at"))
@@ -363,7 +369,9 @@ class WorkflowExecution(WithId, WithTimestamps, Base):
         Index(None, "goal_id", "created_at"),
         Index(None, "user_id", "created_at"),
         Index(None, "status", "created_at"),
-        Index("ix_workflow_executions_expires_at", "expires_at", postgresql_where=text("expires_at IS NOT NULL")),
+        Index(
+            "ix_workflow_executions_expires_at", "expires_at", postgresql_where=text("expires_at IS NOT NULL")
+        ),
     )
 
 
@@ -385,8 +393,8 @@ def updated_at_trigger_sql(table: str) -> str:
     )
 
 
-event.listen(metadata, "before_create", DDL(SET_UPDATED_AT_FUNCTION))
-event.listen(metadata, "after_drop", DDL("DROP FUNCTION IF EXISTS set_updated_at()"))
+event.listen(metadata, "before_create", DDL(SET_UPDATED_AT_FUNCTION))  # type: ignore[no-untyped-call]
+event.listen(metadata, "after_drop", DDL("DROP FUNCTION IF EXISTS set_updated_at()"))  # type: ignore[no-untyped-call]
 for _table in metadata.sorted_tables:
     if "updated_at" in _table.c:
-        event.listen(_table, "after_create", DDL(updated_at_trigger_sql(_table.name)))
+        event.listen(_table, "after_create", DDL(updated_at_trigger_sql(_table.name)))  # type: ignore[no-untyped-call]

@@ -45,8 +45,10 @@ def _enum_steps(name: str, old: list[str], new: list[str], target: Snapshot, *, 
         for i, label in enumerate(new):
             if label in old:
                 continue
-            where = f" BEFORE '{new[i + 1]}'" if i + 1 < len(new) and new[i + 1] in old else (
-                f" AFTER '{new[i - 1]}'" if i > 0 else ""
+            where = (
+                f" BEFORE '{new[i + 1]}'"
+                if i + 1 < len(new) and new[i + 1] in old
+                else (f" AFTER '{new[i - 1]}'" if i > 0 else "")
             )
             plan.statements.append(f"ALTER TYPE {name} ADD VALUE '{label}'{where}")
         return plan
@@ -70,7 +72,9 @@ def _enum_steps(name: str, old: list[str], new: list[str], target: Snapshot, *, 
         if col.default is not None:
             plan.statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {col.default}")
     plan.statements.append(f"DROP TYPE {name}_previous")
-    plan.destructive.append(f"removes labels {', '.join(removed)} of enum {name} (fails if rows still use them)")
+    plan.destructive.append(
+        f"removes labels {', '.join(removed)} of enum {name} (fails if rows still use them)"
+    )
     return plan
 
 
@@ -87,7 +91,9 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
         out.append(f"CREATE TYPE {name} AS ENUM ({_labels(target.enums[name])})")
     for name in sorted(target.enums.keys() & current.enums.keys()):
         if target.enums[name] != current.enums[name]:
-            sub = _enum_steps(name, current.enums[name], target.enums[name], target, allow_rewrite=allow_enum_rewrite)
+            sub = _enum_steps(
+                name, current.enums[name], target.enums[name], target, allow_rewrite=allow_enum_rewrite
+            )
             out += sub.statements
             plan.unrenderable += sub.unrenderable
     for name, definition in sorted(target.functions.items()):
@@ -113,8 +119,8 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
     for table, name, _ in sorted(drops, key=lambda d: (d[2] != "f", d[0], d[1])):
         out.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     for table in gone_tables:
-        for name, (contype, _) in sorted(current.tables[table].constraints.items()):
-            if contype == "f":
+        for name, (kind, _) in sorted(current.tables[table].constraints.items()):
+            if kind == "f":
                 out.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
 
     # 3. Tables and columns.
@@ -150,7 +156,9 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
                 out.append(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE {tc.type} USING {name}::{tc.type}")
                 if tc.default is not None:
                     out.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}")
-                plan.warnings.append(f"{table}.{name} changes type {cc.type} -> {tc.type}: may rewrite the table")
+                plan.warnings.append(
+                    f"{table}.{name} changes type {cc.type} -> {tc.type}: may rewrite the table"
+                )
             elif tc.default != cc.default:
                 out.append(
                     f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}"
@@ -158,7 +166,9 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
                     else f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT"
                 )
             if tc.nullable != cc.nullable:
-                out.append(f"ALTER TABLE {table} ALTER COLUMN {name} {'DROP' if tc.nullable else 'SET'} NOT NULL")
+                out.append(
+                    f"ALTER TABLE {table} ALTER COLUMN {name} {'DROP' if tc.nullable else 'SET'} NOT NULL"
+                )
             if (tc.identity, tc.generated) != (cc.identity, cc.generated):
                 plan.unrenderable.append(f"column {table}.{name}: identity or generated expression changed")
 
@@ -170,7 +180,7 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
         if table in new_tables or current.tables[table].constraints.get(name, ("", ""))[1] != definition
     ]
     order = {"p": 0, "u": 1, "x": 2, "c": 3, "f": 4}
-    for table, name, contype, definition in sorted(adds, key=lambda a: (order.get(a[2], 5), a[0], a[1])):
+    for table, name, _kind, definition in sorted(adds, key=lambda a: (order.get(a[2], 5), a[0], a[1])):
         out.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
     for table in sorted(target.tables):
         t = target.tables[table]
@@ -191,8 +201,12 @@ def diff(target: Snapshot, current: Snapshot, *, allow_enum_rewrite: bool = Fals
         out.append(f"DROP TYPE {name}")
     for name in sorted(current.functions.keys() - target.functions.keys()):
         out.append(f"DROP FUNCTION {name}")
-    for kind, names in (("view", target.views.keys() ^ current.views.keys()),
-                        ("sequence", set(target.sequences) ^ set(current.sequences))):
+    for kind, names in (
+        ("view", target.views.keys() ^ current.views.keys()),
+        ("sequence", set(target.sequences) ^ set(current.sequences)),
+    ):
         for name in sorted(names):
-            plan.unrenderable.append(f"{kind} {name}: views and sequences are not generated; write them by hand")
+            plan.unrenderable.append(
+                f"{kind} {name}: views and sequences are not generated; write them by hand"
+            )
     return plan

@@ -39,8 +39,14 @@ class DevResult:
         }
 
 
-def dev(url: DatabaseURL, options: RunOptions, name: str | None, *, empty: bool = False,
-        directory: Path = VERSIONS) -> DevResult:
+def dev(
+    url: DatabaseURL,
+    options: RunOptions,
+    name: str | None,
+    *,
+    empty: bool = False,
+    directory: Path = VERSIONS,
+) -> DevResult:
     from mandala_db.schema.ddl import models_snapshot
 
     result = DevResult()
@@ -63,17 +69,28 @@ def dev(url: DatabaseURL, options: RunOptions, name: str | None, *, empty: bool 
             )
         down = diff(live, models, allow_enum_rewrite=True)
         if down.unrenderable:
-            raise Refused("cannot write the downgrade: " + "; ".join(down.unrenderable),
-                          "write this revision by hand with `migrate dev NAME --empty`")
+            raise Refused(
+                "cannot write the downgrade: " + "; ".join(down.unrenderable),
+                "write this revision by hand with `migrate dev NAME --empty`",
+            )
         label = name or ("init" if history.head is None else "migration")
         result.revision = new_revision_id(label, history.head)
         result.statements, result.warnings, result.destructive = up.statements, up.warnings, down.destructive
         result.path = write_revision(
-            directory, result.revision, history.head, label.replace("_", " "), up.statements, down.statements,
+            directory,
+            result.revision,
+            history.head,
+            label.replace("_", " "),
+            up.statements,
+            down.statements,
             down.destructive,
         )
-        bus.info("revision_written", f"wrote {result.path}", migration=result.revision,
-                 statements=len(up.statements))
+        bus.info(
+            "revision_written",
+            f"wrote {result.path}",
+            migration=result.revision,
+            statements=len(up.statements),
+        )
         for warning in up.warnings:
             bus.warning("lint", warning, migration=result.revision)
         if empty:
@@ -85,7 +102,9 @@ def dev(url: DatabaseURL, options: RunOptions, name: str | None, *, empty: bool 
             # A revision that does not apply is not kept: the next run generates it again from scratch.
             result.path.unlink()
             message = exc.message if isinstance(exc, MandalaError) else str(exc)
-            raise OperationFailed(f"the generated revision did not apply, so it was removed: {message}") from exc
+            raise OperationFailed(
+                f"the generated revision did not apply, so it was removed: {message}"
+            ) from exc
         left = catalog.compare(models, catalog.take(conn, schema_name(conn)))
         if left:
             raise OperationFailed(

@@ -46,7 +46,11 @@ class StepResult:
     duration_ms: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"revision": self.revision, "direction": self.direction, "duration_ms": round(self.duration_ms, 1)}
+        return {
+            "revision": self.revision,
+            "direction": self.direction,
+            "duration_ms": round(self.duration_ms, 1),
+        }
 
 
 @dataclass
@@ -151,7 +155,9 @@ class Executor:
         self.url = url
         self.history = history
         self.options = options
-        self._lock = MigrationLock(url, application_name=options.application_name, wait_seconds=options.lock_wait)
+        self._lock = MigrationLock(
+            url, application_name=options.application_name, wait_seconds=options.lock_wait
+        )
         self.conn: psycopg.Connection[Any] | None = None
         self.ledger: RunLedger | None = None
         self.interrupted: list[str] = []
@@ -163,8 +169,12 @@ class Executor:
         self.ledger.ensure()
         self.interrupted = self.ledger.interrupt_stale()
         for rev in self.interrupted:
-            bus.warning("migration_interrupted", f"an earlier run of {rev} was interrupted; it was rolled back "
-                        "with its transaction and is marked interrupted", migration=rev)
+            bus.warning(
+                "migration_interrupted",
+                f"an earlier run of {rev} was interrupted; it was rolled back "
+                "with its transaction and is marked interrupted",
+                migration=rev,
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -202,7 +212,11 @@ class Executor:
 
     def downgrade(self, target: str) -> RunResult:
         before = self.current()
-        todo = [r for r in reversed(self.history.upto(before)) if self.history.index(r.id) > self.history.index(target)]
+        todo = [
+            r
+            for r in reversed(self.history.upto(before))
+            if self.history.index(r.id) > self.history.index(target)
+        ]
         return self._run(before, todo, "downgrade")
 
     def _run(self, before: str | None, todo: list[Revision], direction: str) -> RunResult:
@@ -216,7 +230,9 @@ class Executor:
                 sql = self.runner.revision_sql(rev, direction)
                 row = self.ledger.start(rev.id, direction, rev.file_checksum, sql_checksum(sql))
                 verb = "migration" if direction == "upgrade" else "rollback"
-                bus.info("migration_start", f"{verb} started: {rev.id}", migration=rev.id, direction=direction)
+                bus.info(
+                    "migration_start", f"{verb} started: {rev.id}", migration=rev.id, direction=direction
+                )
                 started = time.perf_counter()
                 try:
                     with connection.begin():

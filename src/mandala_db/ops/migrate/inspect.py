@@ -68,8 +68,16 @@ def status(conn: psycopg.Connection[Any], history: History) -> Status:
         drift = "none" if catalog.take(conn, schema).fingerprint == fingerprint else "drift"
     rows = ledger.history(conn, limit=1)
     last_failure = rows[0] if rows and rows[0].status in ("failed", "interrupted") else None
-    return Status(current, history.head, applied, pending, drift, recorded_at, last_failure,
-                  archived_tables(conn, schema))
+    return Status(
+        current,
+        history.head,
+        applied,
+        pending,
+        drift,
+        recorded_at,
+        last_failure,
+        archived_tables(conn, schema),
+    )
 
 
 def connection_report(url: DatabaseURL, conn: psycopg.Connection[Any], connect_ms: float) -> dict[str, Any]:
@@ -123,7 +131,9 @@ def schema_report(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     }
 
 
-def history_snapshot(url: DatabaseURL, revision: str | None, runner: AlembicRunner | None = None) -> catalog.Snapshot:
+def history_snapshot(
+    url: DatabaseURL, revision: str | None, runner: AlembicRunner | None = None
+) -> catalog.Snapshot:
     """What the revision files build up to `revision`, built in a scratch schema and always rolled back."""
     scratch = f"mandala_history_{uuid.uuid4().hex[:12]}"
     runner = runner or AlembicRunner()
@@ -157,7 +167,9 @@ class Finding:
         return {"check": self.check, "severity": self.severity, "message": self.message}
 
 
-def checksum_findings(conn: psycopg.Connection[Any], history: History, runner: AlembicRunner) -> list[Finding]:
+def checksum_findings(
+    conn: psycopg.Connection[Any], history: History, runner: AlembicRunner
+) -> list[Finding]:
     """An applied revision's file edited since it ran: cosmetic if its SQL is the same, semantic if not."""
     findings: list[Finding] = []
     recorded = ledger.last_success(conn)
@@ -168,11 +180,23 @@ def checksum_findings(conn: psycopg.Connection[Any], history: History, runner: A
         if row.file_checksum == rev.file_checksum:
             continue
         if row.sql_checksum == sql_checksum(runner.revision_sql(rev)):
-            findings.append(Finding("checksum", "warning", f"revision {rev.id} was edited after it was applied, "
-                                    "but its SQL is unchanged (cosmetic edit)"))
+            findings.append(
+                Finding(
+                    "checksum",
+                    "warning",
+                    f"revision {rev.id} was edited after it was applied, "
+                    "but its SQL is unchanged (cosmetic edit)",
+                )
+            )
         else:
-            findings.append(Finding("checksum", "error", f"revision {rev.id} was edited after it was applied and "
-                                    "its SQL changed: the database did not run what the file now says"))
+            findings.append(
+                Finding(
+                    "checksum",
+                    "error",
+                    f"revision {rev.id} was edited after it was applied and "
+                    "its SQL changed: the database did not run what the file now says",
+                )
+            )
     return findings
 
 
@@ -184,8 +208,13 @@ def validate(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) 
     current = current_revision(conn)
     pending = history.after(current)
     if pending:
-        findings.append(Finding("pending", "error", f"{len(pending)} revision(s) not applied: "
-                                + ", ".join(r.id for r in pending)))
+        findings.append(
+            Finding(
+                "pending",
+                "error",
+                f"{len(pending)} revision(s) not applied: " + ", ".join(r.id for r in pending),
+            )
+        )
     findings += checksum_findings(conn, history, runner)
     # The database against what its own revision should have built: drift made by hand.
     expected = history_snapshot(url, current, runner)

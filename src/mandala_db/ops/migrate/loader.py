@@ -66,7 +66,9 @@ def read_revision(path: Path) -> Revision:
         try:
             found[key] = _literal(value)
         except ValueError:
-            raise BadInput(f"revision file {path.name}: cannot read `{key} = {value}`", "use a plain string") from None
+            raise BadInput(
+                f"revision file {path.name}: cannot read `{key} = {value}`", "use a plain string"
+            ) from None
     rev = found.get("revision")
     if not rev:
         raise BadInput(f"revision file {path.name} declares no `revision`")
@@ -91,7 +93,9 @@ class History:
             if not REVISION_ID.match(rev.id):
                 raise BadInput(f"revision id {rev.id!r} in {rev.path.name} is not YYYYMMDDHHMMSS_slug")
             if rev.id in by_id:
-                raise BadInput(f"revision id {rev.id} appears twice ({by_id[rev.id].path.name}, {rev.path.name})")
+                raise BadInput(
+                    f"revision id {rev.id} appears twice ({by_id[rev.id].path.name}, {rev.path.name})"
+                )
             by_id[rev.id] = rev
             children.setdefault(rev.down_revision, []).append(rev)
         for rev in found:
@@ -122,8 +126,10 @@ class History:
         if rev is None or rev == BASE:
             return -1
         if rev not in self.by_id:
-            raise BadInput(f"the database is at revision {rev}, which no revision file describes",
-                           "check out the code that wrote it, or mend the record with `migrate resolve`")
+            raise BadInput(
+                f"the database is at revision {rev}, which no revision file describes",
+                "check out the code that wrote it, or mend the record with `migrate resolve`",
+            )
         return self.revisions.index(self.by_id[rev])
 
     def after(self, rev: str | None) -> list[Revision]:

@@ -44,7 +44,9 @@ def downgrade() -> None:
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if not slug:
-        raise BadInput(f"revision name {name!r} has no letters or digits", "use a name like add_task_priority")
+        raise BadInput(
+            f"revision name {name!r} has no letters or digits", "use a name like add_task_priority"
+        )
     return slug[:60]
 
 

@@ -1,0 +1,78 @@
+"""External PostgreSQL client tools (psql, pg_dump, pg_restore): found, never assumed.
+
+A client must be at least as new as the server it talks to (pg_restore 15 cannot read a dump written by
+pg_dump 16), so candidates are collected from PATH, /usr/lib/postgresql/*/bin and pgserver's bundle, and the
+oldest one that is new enough wins: the closest match to the server.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mandala_db.core.errors import OperationFailed
+
+
+@dataclass(frozen=True)
+class ClientTool:
+    name: str
+    path: Path
+    major: int
+    version: str
+
+
+def _candidates(name: str) -> list[Path]:
+    found: list[Path] = []
+    on_path = shutil.which(name)
+    if on_path:
+        found.append(Path(on_path))
+    found += [Path(p) for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
+    try:
+        import pgserver
+
+        found.append(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
+    except ImportError:
+        pass
+    unique: dict[Path, Path] = {}
+    for p in found:
+        if p.exists() and os.access(p, os.X_OK):
+            unique.setdefault(p.resolve(), p)
+    return list(unique.values())
+
+
+@cache
+def _version(path: Path) -> tuple[int, str] | None:
+    try:
+        out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"(\d+)(?:\.(\d+))?", out)
+    return (int(m.group(1)), m.group(0)) if m else None
+
+
+def available(name: str) -> list[ClientTool]:
+    tools = []
+    for path in _candidates(name):
+        v = _version(path)
+        if v:
+            tools.append(ClientTool(name, path, v[0], v[1]))
+    return sorted(tools, key=lambda t: (t.major, t.version))
+
+
+def find_client(name: str, server_major: int) -> ClientTool:
+    tools = available(name)
+    fitting = [t for t in tools if t.major >= server_major]
+    if fitting:
+        return fitting[0]
+    seen = ", ".join(f"{t.name} {t.version} ({t.path})" for t in tools) or "none"
+    raise OperationFailed(
+        f"no {name} of version {server_major} or newer was found for a PostgreSQL {server_major} server "
+        f"(found: {seen})",
+        f"install the PostgreSQL {server_major} client tools, or pip install pgserver for version 16",
+    )
