@@ -152,3 +152,15 @@ def test_empty_revision_is_written_for_hand_editing(project: Path, db_url: Datab
     (new,) = versions(project) - shipped
     assert new.endswith("_by_hand.py")
     assert "UPGRADE = []" in (project / "src/mandala_db/migrations/versions" / new).read_text()
+
+
+def test_a_revision_that_loses_data_needs_confirmation(project: Path, db_url: DatabaseURL) -> None:
+    edit(project, "schema/models.py", "    job_type: Mapped[str | None] = mapped_column(String(100))\n", "")
+    shipped = versions(project)
+    refused = dev_cli(project, db_url, "migrate", "dev", "drop_job_type")
+    assert refused.code == 3, refused.output
+    assert "drops column users.job_type and its data" in refused.stderr
+    assert versions(project) == shipped
+    accepted = dev_cli(project, db_url, "--yes", "migrate", "dev", "drop_job_type")
+    assert accepted.code == 0, accepted.output
+    assert len(versions(project) - shipped) == 1

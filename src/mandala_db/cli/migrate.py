@@ -30,10 +30,14 @@ StatementTimeout = Annotated[
 ]
 
 
-def _settings() -> Settings:
+def _settings(command: str) -> Settings:
     from mandala_db.cli import settings
 
-    return settings()
+    current = settings()
+    current.command = (
+        f"migrate {command}"  # application_name mandala-db:migrate <command> on every connection
+    )
+    return current
 
 
 def _url(settings: Settings) -> DatabaseURL:
@@ -108,13 +112,19 @@ def dev(
     """Development only: write a revision for what the models changed, lint it, apply it."""
     from mandala_db.ops.migrate.dev import dev as run_dev
 
-    s = _settings()
+    s = _settings("dev")
     if s.environment is not Environment.DEVELOPMENT:
         raise Refused(
             f"migrate dev is for development, not {s.environment.value}",
             "use `migrate deploy` to apply committed revisions",
         )
-    result = run_dev(_url(s), _options(s, lock_wait, lock_timeout, None), name, empty=empty)
+    result = run_dev(
+        _url(s),
+        _options(s, lock_wait, lock_timeout, None),
+        name,
+        empty=empty,
+        confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
+    )
 
     def human(console: Console) -> None:
         for step in result.applied:
@@ -138,7 +148,7 @@ def deploy(
     """Apply every pending revision, in order, under the migration lock."""
     from mandala_db.ops.migrate.executor import Executor
 
-    s = _settings()
+    s = _settings("deploy")
     url = _url(s)
     with Executor(url, _history(), _options(s, lock_wait, lock_timeout, statement_timeout)) as executor:
         result = executor.upgrade()
@@ -158,7 +168,7 @@ def status(
         raise BadInput(f"unknown status view {view!r}", f"use one of {', '.join(views)}")
     from mandala_db.core.database import connect
 
-    s = _settings()
+    s = _settings("status")
     url = _url(s)
     started = time.perf_counter()
     conn = connect(url, application_name=s.application_name)
@@ -299,7 +309,7 @@ def rollback(
     from mandala_db.ops.migrate import rollback as ops
     from mandala_db.ops.migrate.executor import Executor
 
-    s = _settings()
+    s = _settings("rollback")
     if action not in ("list", "to", "reset"):
         raise BadInput(f"unknown rollback action {action!r}", "use list, to REV, or reset")
     if action == "to" and not revision:
@@ -370,7 +380,7 @@ def validate() -> None:
     from mandala_db.core.database import connect
     from mandala_db.ops.migrate.inspect import validate as run_validate
 
-    s = _settings()
+    s = _settings("validate")
     url = _url(s)
     history = _history()
     with connect(url, application_name=s.application_name) as conn:

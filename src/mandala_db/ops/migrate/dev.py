@@ -3,6 +3,7 @@ whatever the models have that the database does not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ def dev(
     *,
     empty: bool = False,
     directory: Path = VERSIONS,
+    confirm_loss: Callable[[str], None] | None = None,
 ) -> DevResult:
+    """`confirm_loss` is asked before a revision that throws data away is written; it raises to refuse."""
     from mandala_db.schema.ddl import models_snapshot
 
     result = DevResult()
@@ -73,6 +76,8 @@ def dev(
                 "cannot write the downgrade: " + "; ".join(down.unrenderable),
                 "write this revision by hand with `migrate dev NAME --empty`",
             )
+        if up.destructive and confirm_loss is not None:
+            confirm_loss("; ".join(up.destructive))
         label = name or ("init" if history.head is None else "migration")
         result.revision = new_revision_id(label, history.head)
         result.statements, result.warnings, result.destructive = up.statements, up.warnings, down.destructive
