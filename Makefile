@@ -23,6 +23,8 @@ install: $(VENV)/.installed
 ## demo: the embedded PostgreSQL, every migration applied, the demo data set, the status
 demo: $(VENV)/.installed
 	$(BIN)/mandala-db migrate deploy
+	$(BIN)/mandala-db seed demo
+	$(BIN)/mandala-db data check
 	$(BIN)/mandala-db migrate status
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else the embedded server)
@@ -35,6 +37,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/migrate_bench.py
+	$(BIN)/python bench/seed_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

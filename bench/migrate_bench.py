@@ -11,64 +11,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
-import psycopg
+from common import Databases, admin_url, dsn, server_major, timed
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.tools import find_client
 from mandala_db.ops.migrate.executor import AlembicRunner
 from mandala_db.ops.migrate.loader import History
 
 TARGETS = {"deploy": 1.0, "status": 0.4}
-
-
-def admin_url() -> DatabaseURL:
-    raw = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if raw:
-        return DatabaseURL.parse(raw)
-    from mandala_db.core.embedded import ensure_embedded
-
-    return ensure_embedded(Path(".mandala"), announce=False).with_database("postgres")
-
-
-def params(url: DatabaseURL) -> dict[str, str]:
-    p = url.libpq_params()
-    if url.password:
-        p["password"] = url.password
-    return p
-
-
-class Databases:
-    def __init__(self, admin: DatabaseURL) -> None:
-        self.admin = admin
-        self.names: list[str] = []
-
-    def new(self) -> DatabaseURL:
-        name = f"mdb_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(**params(self.admin), autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        self.names.append(name)
-        return self.admin.with_database(name)
-
-    def drop_all(self) -> None:
-        with psycopg.connect(**params(self.admin), autocommit=True) as c:
-            for name in self.names:
-                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def timed(cmd: list[str], env: dict[str, str], stdin_path: Path | None = None) -> float:
-    started = time.perf_counter()
-    with open(stdin_path or os.devnull) as stdin:
-        subprocess.run(
-            cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
-        )
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -77,9 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     admin = admin_url()
     dbs = Databases(admin)
-    with psycopg.connect(**params(admin), autocommit=True) as c:
-        major = int(str(c.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
-        version = c.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    major, version = server_major(admin)
     psql = find_client("psql", major)
     sql = AlembicRunner().render(None, History.load().head or "", "upgrade")
     sql_file = Path(tempfile.mkstemp(suffix=".sql")[1])
@@ -95,16 +46,17 @@ def main() -> None:
             rows["status"].append(timed([*mandala, "migrate", "status"], env))
             rows["help"].append(timed([*mandala, "--help"], env))
             raw = dbs.new()
-            dsn = " ".join(f"{k}={v}" for k, v in raw.libpq_params().items())
             penv = {**base_env, "PGPASSWORD": raw.password or ""}
             rows["psql"].append(
-                timed([str(psql.path), "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn, "-f", str(sql_file)], penv)
+                timed(
+                    [str(psql.path), "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn(raw), "-f", str(sql_file)], penv
+                )
             )
     finally:
         dbs.drop_all()
         sql_file.unlink()
     med = {k: statistics.median(v) for k, v in rows.items()}
-    print(f"PostgreSQL {version}, {psql.name} {psql.version}, {args.runs} runs each, median wall time\n")
+    print(f"{version}, {psql.name} {psql.version}, {args.runs} runs each, median wall time\n")
     print(f"{'what':44} {'seconds':>8} {'vs raw':>8} {'target':>8}")
     print(
         f"{'mandala-db migrate deploy (7 revisions)':44} {med['deploy']:8.3f} "

@@ -112,8 +112,11 @@ def _register_raw_password(raw: str) -> None:
 
 
 from mandala_db.cli import migrate as _migrate  # noqa: E402
+from mandala_db.cli import seed as _seed  # noqa: E402
 
 app.add_typer(_migrate.app, name="migrate")
+app.command("seed")(_seed.seed)
+app.add_typer(_seed.data_app, name="data")
 
 
 def _report(exc: MandalaError) -> None:

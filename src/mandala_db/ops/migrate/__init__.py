@@ -1,0 +1,24 @@
+"""Schema migrations. The public API other capabilities use lives here; the rest is this package's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from mandala_db.core.errors import OperationFailed
+
+
+def require_head(conn: psycopg.Connection[Any]) -> str:
+    """The head revision, or a clear failure when the database is not there yet (data needs the schema)."""
+    from mandala_db.ops.migrate.executor import current_revision
+    from mandala_db.ops.migrate.loader import History
+
+    head = History.load().head
+    current = current_revision(conn)
+    if head is None or current != head:
+        raise OperationFailed(
+            f"the database is at {current or 'base (empty)'}, not at the head {head}",
+            "run `mandala-db migrate deploy` first",
+        )
+    return head

@@ -1,0 +1,146 @@
+"""`mandala-db seed NAME` and `mandala-db data check`: parses, confirms, prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mandala_db.cli.output import Output
+from mandala_db.core.errors import CheckFailed, Refused
+from mandala_db.core.events import bus
+
+data_app = typer.Typer(help="Checks on the data itself.", no_args_is_help=True)
+
+
+def seed(
+    name: Annotated[str, typer.Argument(help="development, test, demo or performance.")],
+    scale: Annotated[
+        float | None, typer.Option("--scale", help="Multiply (or divide) the data set's size.")
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove this data set's rows, and nobody else's.")
+    ] = False,
+) -> None:
+    """Load a data set through COPY (refused in production). Loading it twice loads it once."""
+    from mandala_db.cli.migrate import _settings, _url
+    from mandala_db.core.database import connect
+    from mandala_db.ops.migrate import require_head
+    from mandala_db.ops.seed import loader
+    from mandala_db.ops.seed.datasets import build, check_name
+
+    check_name(name, scale)
+    s = _settings("seed")
+    s.command = f"seed {name}"
+    if s.environment.protected and s.environment.value == "production":
+        raise Refused(
+            "seed is refused in production: it writes made-up data",
+            "seed a development, test or staging database instead",
+        )
+    url = _url(s)
+    with connect(url, application_name=s.application_name) as conn:
+        require_head(conn)
+        if remove and scale is None:
+            scale = loader.recorded_scale(conn, name)
+        dataset = build(name, scale or 1.0)
+        verb = "remove" if remove else "load"
+        bus.info(
+            "seed_start",
+            f"seed {verb} started: {name} ({dataset.row_count:,} rows)",
+            dataset=name,
+            rows=dataset.row_count,
+        )
+        with _progress(s.json_output, dataset.row_count, f"{verb} {name}") as advance:
+            if remove:
+                result = loader.remove(conn, dataset, scale or 1.0, advance)
+            else:
+                result = loader.load(
+                    conn,
+                    dataset,
+                    scale or 1.0,
+                    advance,
+                    on_merge=lambda: bus.info(
+                        "seed_merge",
+                        f"some rows of {name} are already there: loading only the missing ones",
+                        dataset=name,
+                    ),
+                )
+        bus.info(
+            "seed_complete",
+            f"seed {verb} complete: {name}, {result.total:,} rows {result.mode}",
+            dataset=name,
+            duration_ms=result.duration_ms,
+            rows=result.total,
+            mode=result.mode,
+        )
+
+    def human(console: Console) -> None:
+        done = {"copy": "loaded", "merge": "loaded (missing rows only)", "remove": "removed"}[result.mode]
+        console.print(f"{name}: {result.total:,} rows {done} in {result.duration_ms / 1000:.1f} s")
+        for table, count in sorted(result.rows.items()):
+            if count:
+                console.print(f"  {table:30} {count:>10,}")
+
+    Output(s).result({"ok": True, **result.to_dict()}, human)
+
+
+class _progress:
+    """A progress bar on a terminal; nothing at all when stderr is a pipe or --json is used."""
+
+    def __init__(self, json_output: bool, total: int, label: str) -> None:
+        self.enabled = sys.stderr.isatty() and not json_output
+        self.total, self.label = total, label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+
+        def advance(table: str, rows: int) -> None:
+            self.bar.update(task, advance=rows, description=f"{self.label}: {table}")
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@data_app.command("check")
+def data_check() -> None:
+    """The integrity report: incomplete mandalas, progress that disagrees with tasks, dangling references."""
+    from mandala_db.cli.migrate import _settings, _url
+    from mandala_db.core.database import connect
+    from mandala_db.ops.data.check import check
+
+    s = _settings("check")
+    s.command = "data check"
+    with connect(_url(s), application_name=s.application_name) as conn:
+        findings = check(conn)
+
+    def human(console: Console) -> None:
+        for f in findings:
+            console.print(f.line())
+        if not findings:
+            console.print("No problems found.")
+
+    Output(s).result({"ok": not findings, "findings": [f.to_dict() for f in findings]}, human)
+    if findings:
+        raise CheckFailed(
+            f"data check found {sum(f.count for f in findings)} problem(s) of {len(findings)} kind(s)",
+            "see the report above",
+        )

@@ -1,0 +1,160 @@
+"""Seed data sets and the data integrity check, on a freshly migrated database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import Result
+from mandala_db.core import catalog
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.seed.rows import NAMESPACE, make_id
+from revision_data import table_checksums
+
+
+@pytest.fixture
+def migrated(db_url: DatabaseURL) -> DatabaseURL:
+    with Executor(db_url, History.load(), RunOptions()) as ex:
+        ex.upgrade()
+    return db_url
+
+
+def counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    return {table: n for table, (n, _) in table_checksums(conn).items()}
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [("development", []), ("test", []), ("demo", []), ("performance", ["--scale", "0.01"])]
+)
+def test_each_data_set_loads_twice_as_once_and_passes_the_data_check(
+    name: str, args: list[str], migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    first = json.loads(ok(cli("--json", "seed", name, *args)).stdout)
+    after_first = counts(conn)
+    assert first["mode"] == "copy" and first["total"] == sum(after_first.values())
+    second = json.loads(ok(cli("--json", "seed", name, *args)).stdout)
+    assert second["mode"] == "merge" and second["total"] == 0
+    assert counts(conn) == after_first
+    check = cli("--json", "data", "check")
+    assert check.code == 0, check.output
+    assert json.loads(check.stdout) == {"ok": True, "findings": []}
+
+
+def test_the_performance_set_has_rows_in_every_table_and_scales(
+    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    ok(cli("seed", "performance", "--scale", "0.02"))
+    n = counts(conn)
+    assert all(v > 0 for v in n.values()), n
+    assert n["users"] == 20 and n["goals"] == 200 and n["sub_goals"] == 1600 and n["actions"] == 12800
+    assert sum(n.values()) == 18800  # 940,000 at scale 1
+
+
+def test_the_test_set_uses_every_enum_label_and_the_extreme_lengths(
+    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    ok(cli("seed", "test"))
+    snap = catalog.take(conn)
+    for enum, labels in snap.enums.items():
+        used: set[str] = set()
+        for table, column in snap.enum_columns(enum):
+            used |= {
+                r[0] for r in conn.execute(f"SELECT DISTINCT {column}::text FROM {table}").fetchall() if r[0]
+            }
+        assert used == set(labels), f"{enum}: unused {set(labels) - used}"
+    assert all(v > 0 for v in counts(conn).values())
+    lengths = {
+        "goals.title": (1, 200),
+        "tasks.title": (1, 255),
+        "users.name": (1, 100),
+        "users.email": (5, 255),
+        "sub_goals.title": (1, 200),
+        "actions.title": (8, 200),
+        "saved_views.name": (255, 255),
+    }
+    for column, expected in lengths.items():
+        table, col = column.split(".")
+        row = conn.execute(f"SELECT min(length({col})), max(length({col})) FROM {table}").fetchone()
+        assert row == expected, column
+    assert conn.execute("SELECT min(progress), max(progress) FROM goals").fetchone() == (0, 100)
+    assert conn.execute("SELECT min(estimated_minutes), max(estimated_minutes) FROM tasks").fetchone() == (
+        1,
+        32767,
+    )
+
+
+def test_remove_takes_only_the_data_sets_own_rows(
+    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    ok(cli("seed", "development"))
+    ok(cli("seed", "demo"))
+    mine = conn.execute(
+        "INSERT INTO users (email, name) VALUES ('me@example.com', 'Me') RETURNING id"
+    ).fetchone()
+    assert mine is not None
+    conn.execute("INSERT INTO goals (user_id, title) VALUES (%s, 'Mine')", (mine[0],))
+    with_demo = counts(conn)
+    ok(cli("seed", "development", "--remove"))
+    assert conn.execute("SELECT name FROM users WHERE id = %s", (mine[0],)).fetchone() == ("Me",)
+    assert conn.execute("SELECT count(*) FROM goals WHERE user_id = %s", (mine[0],)).fetchone() == (1,)
+    assert conn.execute(
+        "SELECT count(*) FROM users WHERE email LIKE '%%@example.com' AND name = '山田 太郎'"
+    ).fetchone() == (0,)
+    after = counts(conn)
+    assert after["users"] == with_demo["users"] - 3 and after["actions"] == with_demo["actions"] - 64
+    ok(cli("seed", "demo", "--remove"))
+    assert counts(conn)["users"] == 1
+
+
+def test_seed_is_refused_in_production_and_before_migrations(db_url: DatabaseURL, cli: Any) -> None:
+    refused = cli("--env", "production", "seed", "demo")
+    assert refused.code == 3 and "refused in production" in refused.stderr
+    early = cli("seed", "demo")
+    assert early.code == 1 and "run `mandala-db migrate deploy` first" in early.stderr
+    assert cli("seed", "nonsense").code == 2
+
+
+PLANTS = {
+    "goal_sub_goal_count": "DELETE FROM sub_goals WHERE id = (SELECT id FROM sub_goals ORDER BY id LIMIT 1)",
+    "sub_goal_action_count": "DELETE FROM actions WHERE id = (SELECT id FROM actions WHERE position = 3 "
+    "ORDER BY id LIMIT 1)",
+    "action_progress": "UPDATE actions SET progress = 40 WHERE id = (SELECT action_id FROM tasks "
+    "WHERE status = 'COMPLETED' ORDER BY id LIMIT 1)",
+    "dangling_progress_history": "INSERT INTO progress_history (entity_type, entity_id, progress) "
+    "VALUES ('action', gen_random_uuid(), 10)",
+    "dangling_change_history": "INSERT INTO change_history (entity_type, entity_id, user_id, changes) "
+    "SELECT 'goal', gen_random_uuid(), id, '[]' FROM users LIMIT 1",
+    "dangling_processing_target": "INSERT INTO processing_state (user_id, type, target_id) "
+    "SELECT id, 'TASK_GENERATION', gen_random_uuid() FROM users LIMIT 1",
+}
+
+
+@pytest.mark.parametrize("kind", PLANTS)
+def test_data_check_finds_each_planted_problem_and_only_it(
+    kind: str, migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    ok(cli("seed", "demo"))
+    conn.execute(PLANTS[kind])
+    result = cli("--json", "data", "check")
+    assert result.code == 5
+    findings = json.loads(result.stdout)["findings"]
+    assert [f["kind"] for f in findings] == [kind]
+    assert findings[0]["count"] == 1 and findings[0]["examples"]
+    text = cli("data", "check")
+    assert text.stdout.startswith(f"{kind}: 1 ")
+
+
+def test_ids_are_uuid5_of_the_data_set_and_key() -> None:
+    for key in ("users:alice", "a1.2.3.4", "日本"):
+        assert make_id("demo", key) == str(uuid.uuid5(NAMESPACE, f"demo:{key}"))
