@@ -134,37 +134,55 @@ def _unqualify(sql: str, schema: str) -> str:
     return re.sub(rf"(?<![\w\"'.]){quoted}\.", "", sql)
 
 
+_WIDTHS = {"tables": 1, "columns": 7, "constraints": 4, "indexes": 3, "enums": 2, "triggers": 3,
+           "functions": 2, "views": 2, "sequences": 1}
+
+# Every part of the snapshot in one statement, so `status` pays one round trip for its drift check.
+_SNAPSHOT = "SELECT " + ", ".join(
+    f"(SELECT coalesce(json_agg(json_build_array({', '.join(f'q.c{i}' for i in range(n))})), '[]'::json) "
+    f"FROM ({_Q[name]}) AS q({', '.join(f'c{i}' for i in range(n))}))"
+    for name, n in _WIDTHS.items()
+)
+
+
 def take(conn: psycopg.Connection[Any], schema: str = "public") -> Snapshot:
-    """Read the snapshot of one schema. Runs inside a transaction so the search_path change stays local."""
+    """Read the snapshot of one schema in a single query.
+
+    Deparsers qualify names that are not on the search_path; `_unqualify` removes the schema's own prefix,
+    so the same objects give the same text whichever schema they live in and whatever the search_path.
+    """
     snap = Snapshot(schema=schema)
-    args = {"s": schema}
-    with conn.transaction():
-        # With only this schema visible, the deparsers leave its own names unqualified.
-        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}", pg_catalog',))
-        for (name,) in conn.execute(_Q["tables"], args):
-            if not is_internal(name):
-                snap.tables[name] = Table()
-        for table, col, typ, nullable, default, identity, generated in conn.execute(_Q["columns"], args):
-            if table in snap.tables:
-                snap.tables[table].columns[col] = Column(
-                    typ, nullable, default, identity or "", generated or ""
-                )
-        for table, name, contype, definition in conn.execute(_Q["constraints"], args):
-            if table in snap.tables:
-                snap.tables[table].constraints[name] = (contype, _unqualify(definition, schema))
-        for table, name, definition in conn.execute(_Q["indexes"], args):
-            if table in snap.tables:
-                snap.tables[table].indexes[name] = _unqualify(definition, schema)
-        for table, name, definition in conn.execute(_Q["triggers"], args):
-            if table in snap.tables:
-                snap.tables[table].triggers[name] = _unqualify(definition, schema)
-        for name, labels in conn.execute(_Q["enums"], args):
-            snap.enums[name] = list(labels)
-        for name, definition in conn.execute(_Q["functions"], args):
-            snap.functions[name] = _unqualify(definition, schema).strip()
-        for name, definition in conn.execute(_Q["views"], args):
-            snap.views[name] = definition.strip()
-        snap.sequences = [name for (name,) in conn.execute(_Q["sequences"], args) if not is_internal(name)]
+    row = conn.execute(_SNAPSHOT, {"s": schema}).fetchone()
+    assert row is not None
+    parts = dict(zip(_WIDTHS, row, strict=True))
+
+    def plain(text: str | None) -> str | None:
+        return None if text is None else _unqualify(text, schema)
+
+    for (name,) in parts["tables"]:
+        if not is_internal(name):
+            snap.tables[name] = Table()
+    for table, col, typ, nullable, default, identity, generated in parts["columns"]:
+        if table in snap.tables:
+            snap.tables[table].columns[col] = Column(
+                plain(typ) or "", nullable, plain(default), identity or "", generated or ""
+            )
+    for table, name, contype, definition in parts["constraints"]:
+        if table in snap.tables:
+            snap.tables[table].constraints[name] = (contype, _unqualify(definition, schema))
+    for table, name, definition in parts["indexes"]:
+        if table in snap.tables:
+            snap.tables[table].indexes[name] = _unqualify(definition, schema)
+    for table, name, definition in parts["triggers"]:
+        if table in snap.tables:
+            snap.tables[table].triggers[name] = _unqualify(definition, schema)
+    for name, labels in parts["enums"]:
+        snap.enums[name] = list(labels)
+    for name, definition in parts["functions"]:
+        snap.functions[_unqualify(name, schema)] = _unqualify(definition, schema).strip()
+    for name, definition in parts["views"]:
+        snap.views[name] = _unqualify(definition, schema).strip()
+    snap.sequences = [name for (name,) in parts["sequences"] if not is_internal(name)]
     return snap
 
 
