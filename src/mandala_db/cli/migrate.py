@@ -21,12 +21,21 @@ app = typer.Typer(help="Schema migrations: generate, apply, inspect, roll back."
 
 LockWait = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for the migration lock.")]
 LockTimeout = Annotated[
-    str,
-    typer.Option("--lock-timeout", help="lock_timeout for each revision's statements (PostgreSQL duration)."),
+    str | None,
+    typer.Option(
+        "--lock-timeout",
+        help="lock_timeout for every statement (default 5s, or the revision's own `lock_timeout`).",
+    ),
 ]
 StatementTimeout = Annotated[
     str | None,
-    typer.Option("--statement-timeout", help="statement_timeout for each revision (PostgreSQL duration)."),
+    typer.Option(
+        "--statement-timeout",
+        help="statement_timeout for each revision (default none, or the revision's own `statement_timeout`).",
+    ),
+]
+LockRetries = Annotated[
+    int, typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock.")
 ]
 
 
@@ -50,7 +59,11 @@ def _url(settings: Settings) -> DatabaseURL:
 
 
 def _options(
-    settings: Settings, lock_wait: float, lock_timeout: str, statement_timeout: str | None
+    settings: Settings,
+    lock_wait: float,
+    lock_timeout: str | None,
+    statement_timeout: str | None,
+    lock_retries: int = 5,
 ) -> RunOptions:
     from mandala_db.ops.migrate.executor import RunOptions
 
@@ -58,8 +71,11 @@ def _options(
         environment=settings.environment.value,
         application_name=settings.application_name,
         lock_wait=lock_wait,
-        lock_timeout=_duration(lock_timeout, "--lock-timeout"),
+        lock_timeout=_duration(lock_timeout, "--lock-timeout") if lock_timeout else "5s",
+        lock_timeout_explicit=lock_timeout is not None,
         statement_timeout=_duration(statement_timeout, "--statement-timeout") if statement_timeout else None,
+        statement_timeout_explicit=statement_timeout is not None,
+        lock_retries=lock_retries,
     )
 
 
@@ -107,7 +123,7 @@ def dev(
         bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
     ] = False,
     lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = "5s",
+    lock_timeout: LockTimeout = None,
 ) -> None:
     """Development only: write a revision for what the models changed, lint it, apply it."""
     from mandala_db.ops.migrate.dev import dev as run_dev
@@ -143,14 +159,19 @@ def dev(
 
 @app.command()
 def deploy(
-    lock_wait: LockWait = 120.0, lock_timeout: LockTimeout = "5s", statement_timeout: StatementTimeout = None
+    lock_wait: LockWait = 120.0,
+    lock_timeout: LockTimeout = None,
+    statement_timeout: StatementTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """Apply every pending revision, in order, under the migration lock."""
     from mandala_db.ops.migrate.executor import Executor
 
     s = _settings("deploy")
     url = _url(s)
-    with Executor(url, _history(), _options(s, lock_wait, lock_timeout, statement_timeout)) as executor:
+    with Executor(
+        url, _history(), _options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
+    ) as executor:
         result = executor.upgrade()
     Output(s).result(_run_dict(result), lambda c: _print_run(c, result, "apply"))
 
@@ -301,7 +322,7 @@ def rollback(
         str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")
     ] = None,
     lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = "5s",
+    lock_timeout: LockTimeout = None,
 ) -> None:
     """`list` the applied revisions; `to REV`: run the downgrades down to REV, keeping the data;
     `reset`: drop everything and re-apply (never in staging or production)."""

@@ -134,8 +134,17 @@ def _unqualify(sql: str, schema: str) -> str:
     return re.sub(rf"(?<![\w\"'.]){quoted}\.", "", sql)
 
 
-_WIDTHS = {"tables": 1, "columns": 7, "constraints": 4, "indexes": 3, "enums": 2, "triggers": 3,
-           "functions": 2, "views": 2, "sequences": 1}
+_WIDTHS = {
+    "tables": 1,
+    "columns": 7,
+    "constraints": 4,
+    "indexes": 3,
+    "enums": 2,
+    "triggers": 3,
+    "functions": 2,
+    "views": 2,
+    "sequences": 1,
+}
 
 # Every part of the snapshot in one statement, so `status` pays one round trip for its drift check.
 _SNAPSHOT = "SELECT " + ", ".join(

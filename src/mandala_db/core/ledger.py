@@ -33,8 +33,16 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     environment text NOT NULL,
     file_checksum text,
     sql_checksum text,
-    fingerprint text
+    fingerprint text,
+    statements_done integer NOT NULL DEFAULT 0,
+    statements_total integer
 )"""
+
+# Columns added after the first release: an older ledger gains them in place.
+UPGRADES = [
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_done integer NOT NULL DEFAULT 0",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_total integer",
+]
 
 
 @dataclass
@@ -55,6 +63,8 @@ class LedgerRow:
     file_checksum: str | None
     sql_checksum: str | None
     fingerprint: str | None
+    statements_done: int = 0
+    statements_total: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(vars(self))
@@ -77,6 +87,9 @@ class RunLedger:
     def ensure(self) -> None:
         if not exists(self.conn):
             self.conn.execute(DDL)
+        else:
+            for statement in UPGRADES:
+                self.conn.execute(statement)
 
     def interrupt_stale(self) -> list[str]:
         """Rows still 'running' while we hold the lock belong to a runner that died: say so."""
@@ -88,13 +101,30 @@ class RunLedger:
         return [r[0] for r in rows]
 
     def start(
-        self, revision: str, direction: str, file_checksum: str | None, sql_checksum: str | None
+        self,
+        revision: str,
+        direction: str,
+        file_checksum: str | None,
+        sql_checksum: str | None,
+        *,
+        statements_total: int | None = None,
+        statements_done: int = 0,
     ) -> int:
         row = self.conn.execute(
             f"""INSERT INTO {TABLE} (run_id, revision, direction, status, tool_version, environment,
-                                     file_checksum, sql_checksum)
-                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s) RETURNING id""",
-            (self.run_id, revision, direction, __version__, self.environment, file_checksum, sql_checksum),
+                                     file_checksum, sql_checksum, statements_total, statements_done)
+                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s, %s, %s) RETURNING id""",
+            (
+                self.run_id,
+                revision,
+                direction,
+                __version__,
+                self.environment,
+                file_checksum,
+                sql_checksum,
+                statements_total,
+                statements_done,
+            ),
         ).fetchone()
         assert row is not None
         return int(row[0])
@@ -107,6 +137,30 @@ class RunLedger:
                     duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000
                 WHERE id = %s""",
             (status, error, fingerprint, row_id),
+        )
+
+    def progress(self, row_id: int, statements_done: int) -> None:
+        """Statements of a revision that ran outside a transaction: a rerun resumes after the last one."""
+        self.conn.execute(f"UPDATE {TABLE} SET statements_done = %s WHERE id = %s", (statements_done, row_id))
+
+    def resume_point(self, revision: str, direction: str, sql_checksum: str) -> int:
+        """How many statements the last, unfinished attempt of the same SQL got through."""
+        row = self.conn.execute(
+            f"""SELECT status, sql_checksum, statements_done FROM {TABLE}
+                WHERE revision = %s AND direction = %s ORDER BY id DESC LIMIT 1""",
+            (revision, direction),
+        ).fetchone()
+        if row and row[0] in ("failed", "interrupted") and row[1] == sql_checksum:
+            return int(row[2])
+        return 0
+
+    def mark_rolled_back(self, revision: str) -> None:
+        """The upgrade a successful downgrade undid is no longer what the database holds."""
+        self.conn.execute(
+            f"""UPDATE {TABLE} SET status = 'rolled_back'
+                WHERE id = (SELECT max(id) FROM {TABLE} WHERE revision = %s AND direction = 'upgrade'
+                            AND status IN ('succeeded', 'resolved'))""",
+            (revision,),
         )
 
     def record(self, revision: str, direction: str, status: str, note: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,12 +16,13 @@ import psycopg
 
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import make_engine
+from mandala_db.core.database import connect, make_engine
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.migrations import SCRIPT_LOCATION
+from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ class RunOptions:
     lock_wait: float = 120.0
     lock_timeout: str = "5s"
     statement_timeout: str | None = None
+    lock_timeout_explicit: bool = False  # given on the command line: wins over a revision's own value
+    statement_timeout_explicit: bool = False
+    lock_retries: int = 5  # tries for a revision that fails only for want of a lock
 
 
 @dataclass
@@ -87,6 +92,94 @@ def database_error(exc: BaseException) -> str:
         return bus.scrub(" - ".join(parts))
     text = str(orig).strip().splitlines()
     return bus.scrub(text[0] if text else type(orig).__name__)
+
+
+def _is_lock_timeout(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def _tables(statements: list[Statement]) -> list[str]:
+    created = {t for s in statements for t in s.creates}
+    return sorted({t for s in statements for t in s.locks} - created - {"alembic_version"})
+
+
+def _groups(statements: list[Statement]) -> list[list[Statement]]:
+    groups: list[list[Statement]] = []
+    for statement in statements:
+        if statement.transactional and groups and groups[-1][0].transactional:
+            groups[-1].append(statement)
+        else:
+            groups.append([statement])
+    return groups
+
+
+def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()
+    return bool(row and row[0])
+
+
+def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
+    """Before (re)running CREATE INDEX CONCURRENTLY: a valid index of that name means an earlier run finished
+    it; an INVALID one is the wreck of a build that was interrupted, and is dropped before the retry."""
+    if not statement.kind.startswith("CREATE INDEX") or not statement.index:
+        return False
+    row = conn.execute(
+        """SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+           WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace""",
+        (statement.index,),
+    ).fetchone()
+    if row is None:
+        return False
+    if row[0]:
+        return True
+    bus.warning("invalid_index", f"dropping the INVALID index {statement.index} left by an interrupted build")
+    conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{statement.index}"')
+    return False
+
+
+@dataclass
+class Blocker:
+    pid: int
+    application_name: str
+    user: str
+    client: str
+    state: str
+    age_seconds: float
+    mode: str
+    table: str
+    granted: bool
+    query: str
+
+    def describe(self) -> str:
+        verb = "holds" if self.granted else "waits for"
+        return (
+            f"pid {self.pid} ({self.application_name or 'no application_name'}, user {self.user}, from "
+            f"{self.client}, {self.state}, transaction open {self.age_seconds:.0f} s) {verb} {self.mode} on "
+            f"{self.table}: {self.query}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def blockers(conn: psycopg.Connection[Any], tables: list[str]) -> list[Blocker]:
+    """Other sessions that hold or wait for locks on these tables, oldest transaction first."""
+    if not tables:
+        return []
+    rows = conn.execute(
+        """SELECT a.pid, a.application_name, a.usename, coalesce(a.client_addr::text, 'local socket'),
+                  coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start, now())),
+                  l.mode, c.relname, l.granted, left(regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)
+           FROM pg_locks l
+           JOIN pg_class c ON c.oid = l.relation
+           JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE c.relname = ANY(%s) AND c.relnamespace = current_schema()::regnamespace
+             AND l.pid <> pg_backend_pid()
+           ORDER BY 6 DESC, a.pid""",
+        (tables,),
+    ).fetchall()
+    return [Blocker(r[0], r[1], r[2], r[3], r[4], float(r[5] or 0), r[6], r[7], r[8], r[9]) for r in rows]
 
 
 class AlembicRunner:
@@ -226,53 +319,153 @@ class Executor:
             return result
         with self._connection() as connection:
             for rev in todo:
+                elapsed = self._step(connection, rev, direction, result.after)
                 destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
-                sql = self.runner.revision_sql(rev, direction)
-                row = self.ledger.start(rev.id, direction, rev.file_checksum, sql_checksum(sql))
-                verb = "migration" if direction == "upgrade" else "rollback"
-                bus.info(
-                    "migration_start", f"{verb} started: {rev.id}", migration=rev.id, direction=direction
-                )
-                started = time.perf_counter()
-                try:
-                    with connection.begin():
-                        # A DDL statement queued behind a long transaction would block every later query on
-                        # the table: give up after lock_timeout instead of freezing writes.
-                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{self.options.lock_timeout}'")
-                        if self.options.statement_timeout:
-                            connection.exec_driver_sql(
-                                f"SET LOCAL statement_timeout = '{self.options.statement_timeout}'"
-                            )
-                        self.runner.run(connection, destination, direction)
-                except Exception as exc:
-                    message = database_error(exc)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    self.ledger.finish(row, "failed", error=message)
-                    bus.error(
-                        "migration_failed",
-                        f"{verb} failed: {rev.id}: {message}",
-                        migration=rev.id,
-                        duration_ms=elapsed,
-                        direction=direction,
-                    )
-                    at = result.after or "base (empty)"
-                    raise OperationFailed(
-                        f"revision {rev.id} failed and was rolled back: {message}",
-                        f"the database is at {at}, as it was before this revision started; fix the cause and run again",
-                    ) from exc
-                elapsed = (time.perf_counter() - started) * 1000
-                fingerprint = catalog.take(self.conn, self._schema()).fingerprint
-                self.ledger.finish(row, "succeeded", fingerprint=fingerprint)
                 result.after = destination if destination != BASE else None
                 result.steps.append(StepResult(rev.id, direction, elapsed))
-                bus.info(
-                    "migration_complete",
-                    f"{verb} complete: {rev.id}",
+        return result
+
+    def timeouts(self, rev: Revision) -> tuple[str, str | None]:
+        """An explicit command-line value wins, then the revision's own, then the default."""
+        o = self.options
+        lock = o.lock_timeout if o.lock_timeout_explicit else (rev.lock_timeout or o.lock_timeout)
+        statement = (
+            o.statement_timeout
+            if o.statement_timeout_explicit
+            else (rev.statement_timeout or o.statement_timeout)
+        )
+        return lock, statement
+
+    def _step(self, connection: Connection, rev: Revision, direction: str, at: str | None) -> float:
+        """One revision, retried while it only failed to get a lock in time; returns its duration (ms)."""
+        assert self.conn is not None and self.ledger is not None
+        sql = self.runner.revision_sql(rev, direction)
+        checksum = sql_checksum(sql)
+        statements = analyze(sql)
+        split = needs_autocommit(statements)
+        verb = "migration" if direction == "upgrade" else "rollback"
+        tries = max(1, self.options.lock_retries)
+        for attempt in range(1, tries + 1):
+            resume = self.ledger.resume_point(rev.id, direction, checksum) if split else 0
+            row = self.ledger.start(
+                rev.id,
+                direction,
+                rev.file_checksum,
+                checksum,
+                statements_total=len(statements),
+                statements_done=resume,
+            )
+            bus.info(
+                "migration_start",
+                f"{verb} started: {rev.id}" + (f" (resuming after statement {resume})" if resume else ""),
+                migration=rev.id,
+                direction=direction,
+                attempt=attempt,
+            )
+            started = time.perf_counter()
+            try:
+                if split:
+                    self._run_statements(rev, statements, row, resume)
+                else:
+                    self._run_in_transaction(connection, rev, direction)
+            except Exception as exc:
+                message = database_error(exc)
+                elapsed = (time.perf_counter() - started) * 1000
+                self.ledger.finish(row, "failed", error=message)
+                if _is_lock_timeout(exc) and attempt < tries:
+                    pause = min(10.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+                    bus.warning(
+                        "lock_timeout",
+                        f"{rev.id}: {message}; try {attempt} of {tries}, again in {pause:.1f} s",
+                        migration=rev.id,
+                        attempt=attempt,
+                    )
+                    time.sleep(pause)
+                    continue
+                bus.error(
+                    "migration_failed",
+                    f"{verb} failed: {rev.id}: {message}",
                     migration=rev.id,
                     duration_ms=elapsed,
                     direction=direction,
                 )
-        return result
+                if _is_lock_timeout(exc):
+                    holders = blockers(self.conn, _tables(statements))
+                    who = "; ".join(b.describe() for b in holders) or "a session that has since finished"
+                    raise OperationFailed(
+                        f"revision {rev.id} could not get its locks in {tries} tries "
+                        f"(lock_timeout {self.timeouts(rev)[0]} each): blocked by {who}",
+                        "end or wait for that session, then run again; nothing of this revision was applied",
+                    ) from exc
+                where = at or "base (empty)"
+                if split:
+                    raise OperationFailed(
+                        f"revision {rev.id} failed at a statement that runs outside a transaction: {message}",
+                        f"the database is still recorded at {where}; the statements before it are kept and the "
+                        "next run resumes after them",
+                    ) from exc
+                raise OperationFailed(
+                    f"revision {rev.id} failed and was rolled back: {message}",
+                    f"the database is at {where}, as it was before this revision started; fix the cause and run again",
+                ) from exc
+            elapsed = (time.perf_counter() - started) * 1000
+            fingerprint = catalog.take(self.conn, self._schema()).fingerprint
+            self.ledger.finish(row, "succeeded", fingerprint=fingerprint)
+            if direction == "downgrade":
+                self.ledger.mark_rolled_back(rev.id)
+            bus.info(
+                "migration_complete",
+                f"{verb} complete: {rev.id}",
+                migration=rev.id,
+                duration_ms=elapsed,
+                direction=direction,
+            )
+            return elapsed
+        raise AssertionError("unreachable")
+
+    def _run_in_transaction(self, connection: Connection, rev: Revision, direction: str) -> None:
+        lock_timeout, statement_timeout = self.timeouts(rev)
+        destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
+        with connection.begin():
+            # A DDL statement queued behind a long transaction would block every later query on the table:
+            # give up after lock_timeout instead of freezing writes (and retry later).
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+            if statement_timeout:
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{statement_timeout}'")
+            self.runner.run(connection, destination, direction)
+
+    def _run_statements(self, rev: Revision, statements: list[Statement], row: int, resume: int) -> None:
+        """A revision with statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE
+        ... ADD VALUE, VACUUM): its rendered SQL runs group by group, each transactional run of statements in
+        one transaction and each other statement alone, with progress in the ledger after every group."""
+        assert self.ledger is not None
+        lock_timeout, statement_timeout = self.timeouts(rev)
+        with connect(self.url, application_name=self.options.application_name) as conn:
+            conn.execute(f"SET lock_timeout = '{lock_timeout}'")
+            conn.execute(f"SET statement_timeout = '{statement_timeout or 0}'")
+            done = 0
+            for group in _groups(statements):
+                if done + len(group) <= resume:
+                    done += len(group)
+                    continue
+                if len(group) == 1 and not group[0].transactional:
+                    statement = group[0]
+                    if _already_built(conn, statement):
+                        bus.info(
+                            "statement_skipped",
+                            f"{rev.id}: index {statement.index} is already built",
+                            migration=rev.id,
+                        )
+                    else:
+                        conn.execute(statement.sql.encode())
+                else:
+                    with conn.transaction():
+                        for statement in group:
+                            if statement.creates == {"alembic_version"} and _exists(conn, "alembic_version"):
+                                continue
+                            conn.execute(statement.sql.encode())
+                done += len(group)
+                self.ledger.progress(row, done)
 
     def _schema(self) -> str:
         assert self.conn is not None

@@ -17,7 +17,12 @@ from mandala_db.core.errors import BadInput
 from mandala_db.migrations import VERSIONS
 
 REVISION_ID = re.compile(r"^\d{14}_[a-z0-9_]+$")
-_ASSIGN = re.compile(r"^(revision|down_revision|destructive_downgrade)\s*(?::[^=]+)?=\s*(.+?)\s*$", re.M)
+_ASSIGN = re.compile(
+    r"^(revision|down_revision|destructive_downgrade|lock_timeout|statement_timeout)\s*(?::[^=]+)?=\s*(.+?)\s*$",
+    re.M,
+)
+# A revision waives a lint rule with a comment naming it and saying why:  # mandala-db: allow RULE: reason
+_WAIVER = re.compile(r"#\s*mandala-db:\s*allow\s+([a-z][a-z-]*)\s*[:\-]+\s*(\S.*?)\s*$", re.M)
 BASE = "base"
 
 
@@ -37,6 +42,13 @@ class Revision:
     path: Path
     title: str
     destructive_downgrade: str | None
+    lock_timeout: str | None = None  # overrides the run's default for this revision
+    statement_timeout: str | None = None
+
+    @cached_property
+    def waivers(self) -> dict[str, str]:
+        """Lint rules this revision waives, with the reason it gives."""
+        return {rule: reason for rule, reason in _WAIVER.findall(self.source)}
 
     @cached_property
     def source(self) -> str:
@@ -74,7 +86,15 @@ def read_revision(path: Path) -> Revision:
         raise BadInput(f"revision file {path.name} declares no `revision`")
     doc = re.match(r'\s*(?:"""|\'\'\')(.*?)$', text, re.M)
     title = doc.group(1).strip() if doc else rev
-    return Revision(rev, found.get("down_revision"), path, title, found.get("destructive_downgrade"))
+    return Revision(
+        rev,
+        found.get("down_revision"),
+        path,
+        title,
+        found.get("destructive_downgrade"),
+        found.get("lock_timeout"),
+        found.get("statement_timeout"),
+    )
 
 
 class History:
