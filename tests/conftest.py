@@ -104,6 +104,8 @@ def run_cli(
         child_env["DATABASE_URL"] = url.render(mask=False)
     if pythonpath is not None:
         child_env["PYTHONPATH"] = str(pythonpath)
+    # Backups taken before destructive steps go to a scratch folder, not into the working tree.
+    child_env.setdefault("BACKUP_DIR", str(Path(tempfile.gettempdir()) / "mandala-db-test-backups"))
     child_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "mandala_db", *args],

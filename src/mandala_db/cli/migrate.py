@@ -35,7 +35,8 @@ StatementTimeout = Annotated[
     ),
 ]
 LockRetries = Annotated[
-    int, typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock.")
+    int,
+    typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock."),
 ]
 
 
@@ -321,6 +322,12 @@ def rollback(
     revision: Annotated[
         str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")
     ] = None,
+    backup_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--backup-dir", help="Where the backup before a destructive rollback goes ($BACKUP_DIR)."
+        ),
+    ] = None,
     lock_wait: LockWait = 120.0,
     lock_timeout: LockTimeout = None,
 ) -> None:
@@ -381,9 +388,21 @@ def rollback(
         for d in destructive:
             bus.warning("destructive_step", f"destructive downgrade: {d}")
         confirm(s, action_text, typed="rollback" if destructive else None)
+        backup = None
+        if destructive:
+            # What the downgrade throws away stays restorable: the same backup `migrate prod` takes.
+            import os
+            from pathlib import Path
+
+            from mandala_db.ops.backup import create_backup
+
+            backup = create_backup(
+                url, Path(backup_dir or os.environ.get("BACKUP_DIR") or "backups"), label="pre_rollback"
+            )
         with Executor(url, history, options) as executor:
             result = executor.downgrade(target)
-        out.result(_run_dict(result), lambda c: _print_run(c, result, "roll back"))
+        doc = {**_run_dict(result), "backup": backup.to_dict() if backup else None}
+        out.result(doc, lambda c: _print_run(c, result, "roll back"))
         return
     confirm(
         s,
@@ -419,3 +438,219 @@ def validate() -> None:
     Output(s).result({"ok": not errors, "findings": [f.to_dict() for f in findings]}, human)
     if errors:
         raise CheckFailed(f"validation found {len(errors)} problem(s)", "see the list above")
+
+
+def _print_plan(console: Console, plans: list[Any]) -> None:
+    if not plans:
+        console.print("Nothing pending: the database is at the head.")
+        return
+    for p in plans:
+        r = p.revision
+        console.print(f"\n{r.id}  {r.title}", markup=False)
+        extras = []
+        if r.lock_timeout or r.statement_timeout:
+            extras.append(
+                f"lock_timeout {r.lock_timeout or 'default'}, statement_timeout {r.statement_timeout or 'none'}"
+            )
+        if p.outside_transaction:
+            extras.append("some statements run outside a transaction, one by one, resumable")
+        if r.destructive_downgrade:
+            extras.append(f"destructive downgrade: {r.destructive_downgrade}")
+        for e in extras:
+            console.print(f"  {e}")
+        for st in p.statements:
+            if st.bookkeeping:
+                continue
+            flags = []
+            if st.rewrites:
+                flags.append("REWRITES " + ", ".join(sorted(st.rewrites)))
+            if not st.transactional:
+                flags.append("outside transaction")
+            first = " ".join(st.sql.split())
+            console.print(f"  - {st.kind}: {st.lock_text()}" + (f" [{'; '.join(flags)}]" if flags else ""))
+            console.print(f"      {first[:150]}{'...' if len(first) > 150 else ''}", markup=False)
+        for t in p.tables:
+            state = (
+                f"~{t.rows_estimate:,} rows, {_size(t.size_bytes)}" if t.exists else "created by this plan"
+            )
+            console.print(f"  table {t.name}: {state}")
+        for f in p.findings:
+            console.print(f"  lint {f.line()}", markup=False)
+
+
+@app.command()
+def plan() -> None:
+    """What deploy would do: each pending revision, its SQL, locks, table sizes and lint. Changes nothing."""
+    from mandala_db.core.database import connect
+    from mandala_db.ops.migrate.plan import make_plan
+
+    s = _settings("plan")
+    with connect(_url(s), application_name=s.application_name) as conn:
+        plans = make_plan(conn, _history())
+    Output(s).result({"ok": True, "plan": [p.to_dict() for p in plans]}, lambda c: _print_plan(c, plans))
+
+
+@app.command()
+def prod(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and the checks; change nothing.")
+    ] = False,
+    backup_dir: Annotated[
+        str | None,
+        typer.Option("--backup-dir", help="Where the pre-migration backup goes ($BACKUP_DIR, backups)."),
+    ] = None,
+    lock_wait: LockWait = 120.0,
+    lock_timeout: LockTimeout = None,
+    statement_timeout: StatementTimeout = None,
+    lock_retries: LockRetries = 5,
+) -> None:
+    """The guarded production run: pre-flight, typed confirmation, backup, deploy, post-checks."""
+    import os
+    from pathlib import Path
+
+    from mandala_db.core.database import connect
+    from mandala_db.core.errors import LockNotObtained
+    from mandala_db.core.events import bus
+    from mandala_db.ops.migrate import prod as ops
+    from mandala_db.ops.migrate.executor import Executor
+
+    s = _settings("prod")
+    url = _url(s)
+    history = _history()
+    out = Output(s)
+
+    def report(pre: Any) -> None:
+        for problem in _preflight_problems(pre):
+            bus.warning("preflight", problem)
+        for b in pre.blockers:
+            bus.warning("blocker", f"session on a table the plan touches: {b.describe()}")
+
+    def check(pre: Any) -> None:
+        if pre.lock_holder:
+            raise LockNotObtained(
+                f"the migration lock is held by {pre.lock_holder}", "wait for that run to finish"
+            )
+        if pre.semantic_edits or pre.drift:
+            raise CheckFailed(
+                "pre-flight found " + "; ".join(_preflight_problems(pre)[:3]),
+                "run `migrate validate` for the full list; nothing was changed",
+            )
+        if pre.lint_errors:
+            raise Refused(
+                f"pre-flight: {len(pre.lint_errors)} lint error(s) not waived: "
+                + "; ".join(f.line() for f in pre.lint_errors[:2]),
+                "make the change safe, or waive the rule in the revision with a reason",
+            )
+
+    if dry_run:
+        with connect(url, application_name=s.application_name) as conn:
+            pre = ops.preflight(url, conn, history, check_lock=True)
+        report(pre)
+        out.result(
+            {"ok": True, "dry_run": True, **pre.to_dict()}, lambda c: _print_preflight(c, pre, dry_run=True)
+        )
+        check(pre)
+        return
+    options = _options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
+    with Executor(url, history, options) as executor:
+        assert executor.conn is not None
+        pre = ops.preflight(url, executor.conn, history, check_lock=False)
+        report(pre)
+        check(pre)
+        if not pre.plans:
+            out.result(
+                {"ok": True, **pre.to_dict(), "steps": []},
+                lambda c: c.print(f"Nothing to deploy: {url} is at the head {history.head}."),
+            )
+            return
+        _print_preflight(out.console, pre, dry_run=False)
+        dbname = url.dbname or "the database"
+        confirm(s, f"Deploy {len(pre.plans)} revision(s) to {url} ({s.environment.value})", typed=dbname)
+        from mandala_db.ops.backup import create_backup
+
+        backup = create_backup(
+            url, Path(backup_dir or os.environ.get("BACKUP_DIR") or "backups"), label="pre_migration"
+        )
+        result = executor.upgrade()
+        post = ops.postchecks(url, executor.conn, history)
+    for f in post.data_findings:
+        bus.warning("data_check", f"post-check data report: {f.line()}")
+    doc = {**_run_dict(result), "backup": backup.to_dict(), "postchecks": post.to_dict()}
+
+    def human(console: Console) -> None:
+        _print_run(console, result, "apply")
+        console.print(f"Backup: {backup.path}")
+        console.print(
+            "Post-checks: head reached, schema exactly as the history builds"
+            if post.ok
+            else "Post-checks FAILED: " + "; ".join(post.differences[:3])
+        )
+
+    out.result(doc, human)
+    if not post.ok:
+        raise CheckFailed(
+            "deployed, but the post-checks failed: " + "; ".join(post.differences[:3]),
+            f"the pre-migration backup is {backup.path}",
+        )
+
+
+def _preflight_problems(pre: Any) -> list[str]:
+    problems = [f.message for f in pre.semantic_edits]
+    problems += [f"drift: {d}" for d in pre.drift]
+    problems += [f.line() for f in pre.lint_errors]
+    if pre.lock_holder:
+        problems.append(f"the migration lock is held by {pre.lock_holder}")
+    return problems
+
+
+def _print_preflight(console: Console, pre: Any, *, dry_run: bool) -> None:
+    console.print(f"Pre-flight on PostgreSQL {pre.server_version}, at {pre.current or 'base (empty)'}:")
+    marks = [
+        ("checksums of applied revisions", not pre.semantic_edits),
+        ("no drift from what the history built", not pre.drift),
+        ("no unwaived lint errors", not pre.lint_errors),
+        ("migration lock obtainable", not pre.lock_holder),
+    ]
+    for label, ok_ in marks:
+        console.print(f"  {'ok  ' if ok_ else 'FAIL'} {label}")
+    console.print(f"  {len(pre.blockers)} other session(s) hold or wait for locks on the tables touched")
+    for b in pre.blockers:
+        console.print(f"       {b.describe()}", markup=False)
+    _print_plan(console, pre.plans)
+    if dry_run:
+        console.print("\nDry run: nothing was changed.")
+
+
+@app.command()
+def resolve(
+    applied: Annotated[
+        str | None, typer.Option("--applied", help="Record REV as applied (fixed by hand).")
+    ] = None,
+    rolled_back: Annotated[
+        str | None, typer.Option("--rolled-back", help="Record REV as not applied (undone by hand).")
+    ] = None,
+    lock_wait: LockWait = 120.0,
+) -> None:
+    """Mend the record of a revision that a human applied or undid by hand."""
+    from mandala_db.ops.migrate import resolve as ops
+    from mandala_db.ops.migrate.executor import Executor
+
+    if (applied is None) == (rolled_back is None):
+        raise BadInput("give exactly one of --applied REV or --rolled-back REV")
+    s = _settings("resolve")
+    history = _history()
+    revision = history.resolve(applied or rolled_back or "")
+    with Executor(_url(s), history, _options(s, lock_wait, None, None)) as executor:
+        marked = (
+            ops.resolve_applied(executor, revision)
+            if applied
+            else ops.resolve_rolled_back(executor, revision)
+        )
+        current = executor.current()
+    what = "applied" if applied else "rolled back"
+    Output(s).result(
+        {"ok": True, "resolved": marked, "as": what, "current": current},
+        lambda c: c.print(
+            f"Recorded as {what}: {', '.join(marked)}; the database is at {current or 'base (empty)'}."
+        ),
+    )

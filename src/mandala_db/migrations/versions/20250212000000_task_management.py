@@ -13,6 +13,13 @@ with 30. Task titles grow to 255 characters; the downgrade refuses while a title
 
 from alembic import op
 
+# Lint waivers: this revision reshapes `tasks` as a whole, under one ACCESS EXCLUSIVE lock and one rewrite.
+# mandala-db: allow enum-label-removed: every legacy label is mapped explicitly in the USING clauses below
+# mandala-db: allow type-change-rewrite: the enum rewrite rewrites tasks anyway; one ALTER TABLE does it once
+# mandala-db: allow constraint-not-valid: the CHECK is added right after the rewrite, under the same lock
+# mandala-db: allow non-concurrent-index: deadline is a new, empty column; the build is one cheap scan
+# mandala-db: allow set-not-null: done inside the same rewrite, after NULLs are backfilled with 30
+
 from mandala_db.migrations.archive import park_columns, park_rows, restore_columns, restore_rows
 
 revision = "20250212000000_task_management"

@@ -28,6 +28,7 @@ class DevResult:
     statements: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     destructive: list[str] = field(default_factory=list)
+    lint: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class DevResult:
             "statements": self.statements,
             "warnings": self.warnings,
             "destructive_downgrade": self.destructive,
+            "lint": self.lint,
         }
 
 
@@ -98,6 +100,19 @@ def dev(
         )
         for warning in up.warnings:
             bus.warning("lint", warning, migration=result.revision)
+        # The same rules `migrate prod` enforces, shown now, while the revision is still easy to change.
+        from mandala_db.ops.migrate.analysis import analyze
+        from mandala_db.ops.migrate.lint import lint
+        from mandala_db.ops.migrate.loader import read_revision
+        from mandala_db.ops.migrate.plan import TableStats
+
+        stats = TableStats(conn, schema_name(conn))
+        statements = [st for sql in up.statements for st in analyze(sql)]
+        result.lint = [
+            f.line() for f in lint(read_revision(result.path), statements, stats.rows_of, live.enums)
+        ]
+        for line in result.lint:
+            bus.warning("lint", line, migration=result.revision)
         if empty:
             return result
         try:

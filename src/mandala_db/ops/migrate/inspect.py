@@ -216,6 +216,12 @@ def validate(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) 
             )
         )
     findings += checksum_findings(conn, history, runner)
+    from mandala_db.ops.migrate.plan import make_plan
+
+    for plan in make_plan(conn, history, runner):
+        for lint_finding in plan.findings:
+            severity = "error" if lint_finding.blocking else "warning"
+            findings.append(Finding("lint", severity, lint_finding.line()))
     # The database against what its own revision should have built: drift made by hand.
     expected = history_snapshot(url, current, runner)
     live = catalog.take(conn, schema_name(conn))

@@ -1,0 +1,108 @@
+"""`migrate plan` and `migrate prod --dry-run`: what a deploy would do, read-only. Each pending revision
+with its SQL, the lock each statement takes, whether it rewrites a table or runs outside a transaction,
+the size and estimated rows of every table it touches, and the lint findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from mandala_db.core import catalog
+from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
+from mandala_db.ops.migrate.executor import AlembicRunner, current_revision
+from mandala_db.ops.migrate.lint import LintFinding, lint
+from mandala_db.ops.migrate.loader import History, Revision
+
+
+@dataclass
+class TableInfo:
+    name: str
+    exists: bool
+    rows_estimate: int
+    size_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class RevisionPlan:
+    revision: Revision
+    statements: list[Statement]
+    tables: list[TableInfo]
+    findings: list[LintFinding] = field(default_factory=list)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return needs_autocommit(self.statements)
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.revision
+        return {
+            "revision": r.id,
+            "title": r.title,
+            "lock_timeout": r.lock_timeout,
+            "statement_timeout": r.statement_timeout,
+            "destructive_downgrade": r.destructive_downgrade,
+            "runs_statements_outside_a_transaction": self.outside_transaction,
+            "statements": [s.to_dict() for s in self.statements if not s.bookkeeping],
+            "tables": [t.to_dict() for t in self.tables],
+            "lint": [f.to_dict() for f in self.findings],
+        }
+
+
+class TableStats:
+    """Row estimates and sizes of live tables, read once; a never-analysed table is counted."""
+
+    def __init__(self, conn: psycopg.Connection[Any], schema: str) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.rows: dict[str, tuple[int, int]] = {}
+        for name, reltuples, size in conn.execute(
+            """SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
+            (schema,),
+        ).fetchall():
+            self.rows[name] = (int(reltuples), int(size))
+
+    def rows_of(self, table: str) -> int | None:
+        if table not in self.rows:
+            return None
+        estimate, size = self.rows[table]
+        if estimate < 0:  # never vacuumed or analysed: the planner does not know, so count
+            row = self.conn.execute(f'SELECT count(*) FROM "{self.schema}"."{table}"').fetchone()
+            estimate = int(row[0]) if row else 0
+            self.rows[table] = (estimate, size)
+        return estimate
+
+    def info(self, table: str) -> TableInfo:
+        rows = self.rows_of(table)
+        if rows is None:
+            return TableInfo(table, False, 0, 0)
+        return TableInfo(table, True, rows, self.rows[table][1])
+
+
+def make_plan(
+    conn: psycopg.Connection[Any], history: History, runner: AlembicRunner | None = None
+) -> list[RevisionPlan]:
+    runner = runner or AlembicRunner()
+    schema_row = conn.execute("SELECT current_schema()").fetchone()
+    schema = str(schema_row[0]) if schema_row and schema_row[0] else "public"
+    stats = TableStats(conn, schema)
+    live = catalog.take(conn, schema)
+    plans = []
+    for rev in history.after(current_revision(conn)):
+        statements = analyze(runner.revision_sql(rev))
+        touched = sorted({t for s in statements for t in s.locks} - {"alembic_version"})
+        plans.append(
+            RevisionPlan(
+                rev,
+                statements,
+                [stats.info(t) for t in touched],
+                lint(rev, statements, stats.rows_of, live.enums),
+            )
+        )
+    return plans

@@ -1,0 +1,72 @@
+"""`migrate resolve`: mend the record when a human fixed things by hand (Prisma's P3009 way out, without
+needing it for ordinary failures: a failed revision is simply retried by the next deploy)."""
+
+from __future__ import annotations
+
+from mandala_db.core import catalog
+from mandala_db.core.errors import BadInput
+from mandala_db.core.events import bus
+from mandala_db.ops.migrate.executor import Executor, sql_checksum
+from mandala_db.ops.migrate.inspect import schema_name
+from mandala_db.ops.migrate.loader import BASE
+
+
+def _set_version(executor: Executor, revision: str | None) -> None:
+    conn = executor.conn
+    assert conn is not None
+    with conn.transaction():
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(255) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+        )
+        conn.execute("DELETE FROM alembic_version")
+        if revision is not None:
+            conn.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (revision,))
+
+
+def resolve_applied(executor: Executor, revision: str) -> list[str]:
+    """REV (and any pending revision before it) was applied by hand: record it so, checksums included."""
+    assert executor.conn is not None and executor.ledger is not None
+    history = executor.history
+    current = executor.current()
+    if history.index(revision) <= history.index(current):
+        raise BadInput(
+            f"revision {revision} is already applied (the database is at {current})",
+            "use --rolled-back to record a revision as not applied",
+        )
+    marked = [r for r in history.after(current) if history.index(r.id) <= history.index(revision)]
+    _set_version(executor, revision)
+    fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
+    for rev in marked:
+        row = executor.ledger.start(
+            rev.id, "upgrade", rev.file_checksum, sql_checksum(executor.runner.revision_sql(rev))
+        )
+        executor.ledger.finish(
+            row,
+            "resolved",
+            error="recorded as applied by `migrate resolve --applied`",
+            fingerprint=fingerprint if rev.id == revision else None,
+        )
+        bus.info("migration_resolved", f"recorded as applied: {rev.id}", migration=rev.id)
+    return [r.id for r in marked]
+
+
+def resolve_rolled_back(executor: Executor, revision: str) -> list[str]:
+    """REV was undone by hand (or never took effect): the database is recorded just below it."""
+    assert executor.conn is not None and executor.ledger is not None
+    history = executor.history
+    current = executor.current()
+    rev = history.by_id[revision]
+    if history.index(revision) > history.index(current):
+        # Not applied: only its failed or interrupted attempts need closing.
+        executor.ledger.record(
+            revision, "upgrade", "rolled_back", "recorded as rolled back by `migrate resolve --rolled-back`"
+        )
+        return [revision]
+    undone = [r.id for r in history.upto(current) if history.index(r.id) >= history.index(revision)]
+    _set_version(executor, rev.down_revision if rev.down_revision != BASE else None)
+    for rid in reversed(undone):
+        executor.ledger.record(rid, "downgrade", "resolved", "recorded as rolled back by `migrate resolve`")
+        executor.ledger.mark_rolled_back(rid)
+        bus.info("migration_resolved", f"recorded as rolled back: {rid}", migration=rid)
+    return undone
