@@ -17,6 +17,9 @@ if context.is_offline_mode():
     context.configure(
         dialect_name="postgresql",
         literal_binds=True,
+        # Named parameters: with the driver's pyformat style every % would be doubled, and the PL/pgSQL
+        # format('%I') calls would reach psql (and the statement-by-statement executor) as '%%I'.
+        dialect_opts={"paramstyle": "named"},
         transactional_ddl=True,
         transaction_per_migration=True,
         output_buffer=config.attributes.get("output_buffer"),

@@ -1,0 +1,508 @@
+"""The migration engine never leaves an unknown state: concurrent runners, SIGKILL, failures half-way,
+lock timeouts with retries, resumable CREATE INDEX CONCURRENTLY, plan, lint, edits to applied revisions,
+`migrate prod` and `migrate resolve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import ROOT, Result, connect_to, create_database, drop_database, run_cli
+from mandala_db.core import catalog
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.loader import History
+from mandala_db.schema.ddl import models_snapshot
+
+HEAD = History.load().head or ""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(
+        ROOT / "src" / "mandala_db",
+        tmp_path / "src" / "mandala_db",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    return tmp_path
+
+
+def add_revision(
+    project: Path, rev_id: str, down: str, upgrade: list[str], downgrade: list[str], header: str = ""
+) -> str:
+    """A hand-written revision file in the copy of the project."""
+    text = f'''"""{rev_id.split("_", 1)[1].replace("_", " ")}"""
+
+from alembic import op
+{header}
+revision = "{rev_id}"
+down_revision = "{down}"
+
+UPGRADE = {upgrade!r}
+DOWNGRADE = {downgrade!r}
+
+
+def upgrade() -> None:
+    for statement in UPGRADE:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for statement in DOWNGRADE:
+        op.execute(statement)
+'''
+    (project / "src/mandala_db/migrations/versions" / f"{rev_id}.py").write_text(text)
+    return rev_id
+
+
+def edit_models(project: Path, old: str, new: str) -> None:
+    path = project / "src/mandala_db/schema/models.py"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+TASK_INDEXES = '        Index(None, "deadline"),\n'
+
+
+def in_project(project: Path, url: DatabaseURL, *args: str, **kw: Any) -> Result:
+    return run_cli(*args, url=url, pythonpath=project / "src", cwd=project, **kw)
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result.output
+    return result
+
+
+def spawn(url: DatabaseURL, *args: str, project: Path | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATABASE_URL"] = url.render(mask=False)
+    env["PYTHONPATH"] = str((project or ROOT) / "src")
+    return subprocess.Popen(
+        [sys.executable, "-m", "mandala_db", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def ledger(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
+    return [
+        (r[0], r[1], r[2])
+        for r in conn.execute(
+            "SELECT revision, direction, status FROM mandala_migration_runs ORDER BY id"
+        ).fetchall()
+    ]
+
+
+# -- concurrency and kills -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lock_wait", ["120", "0.05"])
+def test_eight_deployers_at_once_apply_each_revision_exactly_once(
+    lock_wait: str, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    procs = [spawn(db_url, "--json", "migrate", "deploy", "--lock-wait", lock_wait) for _ in range(8)]
+    outcomes = [
+        (p.wait(timeout=180), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
+        for p in procs
+    ]
+    codes = [code for code, _, _ in outcomes]
+    assert set(codes) <= {0, 4}, outcomes
+    if lock_wait == "120":
+        assert codes == [0] * 8
+    for code, _, err in outcomes:
+        if code == 4:
+            assert "the migration lock is held by pid" in err and "mandala-db:migrate deploy" in err
+    applied = [s["revision"] for code, out, _ in outcomes if code == 0 for s in json.loads(out)["steps"]]
+    assert sorted(applied) == sorted(r.id for r in History.load().revisions)
+    rows = ledger(conn)
+    assert [r for r in rows if r[2] == "succeeded"] == [(r, "upgrade", "succeeded") for r in sorted(applied)]
+    assert catalog.take(conn).fingerprint == models_snapshot(conn).fingerprint
+
+
+def test_thirty_runs_killed_at_random_moments_always_recover(admin_url: DatabaseURL) -> None:
+    rng = random.Random(20261126)
+    runs = int(os.environ.get("MANDALA_KILL_RUNS", "30"))
+    outcomes: dict[str, int] = {}
+    for i in range(runs):
+        name = f"mdb_kill_{os.getpid()}_{i}"
+        url = create_database(admin_url, name)
+        try:
+            proc = spawn(url, "migrate", "deploy")
+            time.sleep(rng.uniform(0.25, 0.9))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            with connect_to(url) as c:
+                exists = c.execute("SELECT to_regclass('mandala_migration_runs') IS NOT NULL").fetchone() == (
+                    True,
+                )
+                before = ledger(c) if exists else []
+                # What the ledger says is the truth: at most one attempt is left running, the rest succeeded.
+                assert [r for r in before if r[2] not in ("succeeded", "running")] == []
+                assert len([r for r in before if r[2] == "running"]) <= 1
+                ok(run_cli("migrate", "deploy", url=url))
+                after = ledger(c)
+                running = [r for r in before if r[2] == "running"]
+                if running:
+                    assert after[len(before) - 1] == (running[0][0], "upgrade", "interrupted")
+                assert all(r[2] in ("succeeded", "interrupted") for r in after)
+                assert c.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+                assert catalog.take(c).fingerprint == models_snapshot(c).fingerprint
+                state = (
+                    "interrupted"
+                    if running
+                    else ("before any revision" if not before else "between revisions")
+                )
+                outcomes[state] = outcomes.get(state, 0) + 1
+        finally:
+            drop_database(admin_url, name)
+    assert sum(outcomes.values()) == runs
+    assert outcomes.get("interrupted", 0) > 0, outcomes
+
+
+# -- failures ----------------------------------------------------------------------------------------------
+
+
+def test_a_revision_failing_half_way_leaves_the_previous_revision_and_the_next_deploy_retries(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "seed", "demo"))
+    rev = add_revision(
+        project,
+        "20261201000000_short_titles",
+        HEAD,
+        [
+            "CREATE TABLE goal_labels (id int PRIMARY KEY)",
+            "ALTER TABLE goals ADD CONSTRAINT ck_goals_title_short CHECK (length(title) <= 20)",
+        ],
+        ["ALTER TABLE goals DROP CONSTRAINT ck_goals_title_short", "DROP TABLE goal_labels"],
+        header="# mandala-db: allow constraint-not-valid: goals is small\n",
+    )
+    failed = in_project(project, db_url, "migrate", "deploy")
+    assert failed.code == 1
+    assert (
+        f"revision {rev} failed and was rolled back" in failed.stderr
+        and "ck_goals_title_short" in failed.stderr
+    )
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+    assert conn.execute("SELECT to_regclass('goal_labels')").fetchone() == (None,)  # half-way is undone
+    assert ledger(conn)[-1] == (rev, "upgrade", "failed")
+    conn.execute("UPDATE goals SET title = left(title, 20)")
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
+    assert ledger(conn)[-1] == (rev, "upgrade", "succeeded")
+
+
+def test_lock_timeouts_are_retried_then_name_the_blocker_and_never_stall_writes(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "seed", "demo"))
+    rev = add_revision(
+        project,
+        "20261201000000_task_note_column",
+        HEAD,
+        ["ALTER TABLE tasks ADD COLUMN note text"],
+        ["ALTER TABLE tasks DROP COLUMN note"],
+    )
+    blocker = connect_to(db_url)
+    blocker.execute("SET application_name = 'report-job'")
+    blocker.autocommit = False
+    blocker.execute("SELECT count(*) FROM tasks")  # holds ACCESS SHARE until the transaction ends
+    stalls: list[float] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        with connect_to(db_url) as w:
+            while not stop.is_set():
+                started = time.perf_counter()
+                w.execute(
+                    "UPDATE tasks SET estimated_minutes = estimated_minutes WHERE id = "
+                    "(SELECT id FROM tasks ORDER BY id LIMIT 1)"
+                )
+                stalls.append(time.perf_counter() - started)
+                time.sleep(0.01)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        result = in_project(
+            project, db_url, "migrate", "deploy", "--lock-timeout", "300ms", "--lock-retries", "3"
+        )
+    finally:
+        stop.set()
+        thread.join()
+        blocker.rollback()
+        blocker.close()
+    assert result.code == 1
+    assert "could not get its locks in 3 tries (lock_timeout 300ms each)" in result.stderr
+    assert "report-job" in result.stderr and "holds AccessShareLock on tasks" in result.stderr
+    assert [r for r in ledger(conn) if r[0] == rev] == [(rev, "upgrade", "failed")] * 3
+    assert max(stalls) < 0.3 + 0.7, f"a write waited {max(stalls):.2f} s"
+    ok(in_project(project, db_url, "migrate", "deploy"))  # with the blocker gone it simply goes through
+
+
+def test_a_revision_lock_timeout_applies_unless_the_command_line_overrides_it(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    add_revision(
+        project,
+        "20261201000000_patient",
+        HEAD,
+        ["ALTER TABLE tasks ADD COLUMN note text"],
+        ["ALTER TABLE tasks DROP COLUMN note"],
+        header='lock_timeout = "150ms"\n',
+    )
+    blocker = connect_to(db_url)
+    blocker.autocommit = False
+    blocker.execute("SELECT count(*) FROM tasks")
+    try:
+        own = in_project(project, db_url, "migrate", "deploy", "--lock-retries", "1")
+        cli = in_project(
+            project, db_url, "migrate", "deploy", "--lock-retries", "1", "--lock-timeout", "120ms"
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert own.code == 1 and "lock_timeout 150ms" in own.stderr
+    assert cli.code == 1 and "lock_timeout 120ms" in cli.stderr
+
+
+def test_create_index_concurrently_killed_mid_build_resumes_cleanly(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "seed", "demo"))
+    rev = add_revision(
+        project,
+        "20261201000000_index_task_titles",
+        HEAD,
+        [
+            "CREATE TABLE task_labels (id int PRIMARY KEY)",
+            "CREATE INDEX CONCURRENTLY ix_tasks_title ON tasks (title)",
+        ],
+        ["DROP INDEX CONCURRENTLY ix_tasks_title", "DROP TABLE task_labels"],
+    )
+    plan = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan")).stdout)["plan"][0]
+    assert plan["runs_statements_outside_a_transaction"] is True
+    # A writer's open transaction makes the concurrent build wait, so it can be caught mid-build.
+    writer = connect_to(db_url)
+    writer.autocommit = False
+    writer.execute("UPDATE tasks SET title = title WHERE id = (SELECT id FROM tasks ORDER BY id LIMIT 1)")
+    runner = spawn(db_url, "migrate", "deploy", "--lock-timeout", "60s", project=project)
+    try:
+        build_pid = None
+        for _ in range(200):
+            row = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()
+            if row:
+                build_pid = row[0]
+                break
+            time.sleep(0.05)
+        assert build_pid is not None, "the concurrent build never started"
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+        conn.execute("SELECT pg_terminate_backend(%s)", (build_pid,))  # the build dies with its runner
+    finally:
+        writer.rollback()
+        writer.close()
+    for _ in range(100):
+        if conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (build_pid,)).fetchone() == (
+            0,
+        ):
+            break
+        time.sleep(0.05)
+    assert conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_tasks_title'::regclass"
+    ).fetchone() == (False,)
+    assert conn.execute(
+        "SELECT statements_done, status FROM mandala_migration_runs ORDER BY id DESC LIMIT 1"
+    ).fetchone() == (1, "running")
+    resumed = in_project(project, db_url, "migrate", "deploy")
+    assert resumed.code == 0, resumed.output
+    assert "resuming after statement 1" in resumed.stderr
+    assert "dropping the INVALID index ix_tasks_title" in resumed.stderr
+    assert conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone() == (0,)
+    assert conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_tasks_title'::regclass"
+    ).fetchone() == (True,)
+    assert [s for r, _, s in ledger(conn) if r == rev] == ["interrupted", "succeeded"]
+
+
+# -- plan, lint, checksums ---------------------------------------------------------------------------------
+
+
+def test_plan_on_a_million_row_table_reports_locks_size_and_lint_and_changes_nothing(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "seed", "demo"))
+    conn.execute(
+        "INSERT INTO tasks (action_id, title, estimated_minutes) "
+        "SELECT a.id, 'bulk ' || g, 30 FROM actions a, generate_series(1, 7800) g"
+    )
+    conn.execute("ANALYZE tasks")
+    add_revision(
+        project,
+        "20261201000000_task_priority",
+        HEAD,
+        [
+            "ALTER TABLE tasks ADD COLUMN priority smallint NOT NULL",
+            "CREATE INDEX ix_tasks_priority ON tasks (priority)",
+        ],
+        ["DROP INDEX ix_tasks_priority", "ALTER TABLE tasks DROP COLUMN priority"],
+    )
+    before = catalog.take(conn).fingerprint
+    result = ok(in_project(project, db_url, "--json", "migrate", "plan"))
+    (plan,) = json.loads(result.stdout)["plan"]
+    assert plan["statements"][0]["locks"] == {"tasks": "ACCESS EXCLUSIVE"}
+    assert plan["statements"][1]["locks"] == {"tasks": "SHARE"}
+    (tasks,) = plan["tables"]
+    assert tasks["rows_estimate"] > 900_000 and tasks["size_bytes"] > 50_000_000
+    rules = sorted(f["rule"] for f in plan["lint"])
+    assert rules == ["non-concurrent-index", "not-null-without-default"]
+    assert all(f["severity"] == "error" and f["alternative"] for f in plan["lint"])
+    text = ok(in_project(project, db_url, "migrate", "plan")).stdout
+    assert "ACCESS EXCLUSIVE on tasks" in text and "MB" in text and "CONCURRENTLY" in text
+    assert catalog.take(conn).fingerprint == before
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+    # prod refuses unwaived lint errors before touching anything.
+    refused = in_project(project, db_url, "--yes", "migrate", "prod")
+    assert refused.code == 3 and "lint error(s) not waived" in refused.stderr
+    assert catalog.take(conn).fingerprint == before
+
+
+def test_lint_waiver_needs_a_reason_and_silences_the_rule(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "seed", "demo"))
+    conn.execute("ANALYZE")
+    add_revision(
+        project,
+        "20261201000000_title_index",
+        HEAD,
+        ["CREATE INDEX ix_tasks_title ON tasks (title)"],
+        ["DROP INDEX ix_tasks_title"],
+        header="# mandala-db: allow non-concurrent-index: 128 rows, built in milliseconds\n",
+    )
+    (plan,) = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan")).stdout)["plan"]
+    assert plan["lint"][0]["waived"] == "128 rows, built in milliseconds"
+    assert ok(in_project(project, db_url, "--yes", "migrate", "prod", "--backup-dir", str(project / "b")))
+
+
+def test_edits_to_an_applied_revision_are_cosmetic_or_semantic(project: Path, db_url: DatabaseURL) -> None:
+    edit_models(project, TASK_INDEXES, TASK_INDEXES + '        Index("ix_tasks_title", "title"),\n')
+    add_revision(
+        project,
+        "20261201000000_title_index",
+        HEAD,
+        ["CREATE INDEX ix_tasks_title ON tasks (title)"],
+        ["DROP INDEX ix_tasks_title"],
+    )
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    path = project / "src/mandala_db/migrations/versions/20261201000000_title_index.py"
+    original = path.read_text()
+    path.write_text("# a comment\n" + original.replace("ON tasks (title)", "ON  tasks  (title)"))
+    cosmetic = in_project(project, db_url, "migrate", "validate")
+    assert cosmetic.code == 0, cosmetic.output
+    assert "its SQL is unchanged (cosmetic edit)" in cosmetic.stdout
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    path.write_text(original.replace("ON tasks (title)", "ON tasks (lower(title))"))
+    semantic = in_project(project, db_url, "migrate", "validate")
+    assert semantic.code == 5 and "its SQL changed" in semantic.stdout
+    prod = in_project(project, db_url, "--yes", "migrate", "prod", "--dry-run")
+    assert prod.code == 5 and "SQL changed" in prod.stderr
+
+
+# -- prod and resolve ----------------------------------------------------------------------------------------
+
+
+def test_prod_dry_run_changes_nothing_and_prod_backs_up_deploys_and_checks(
+    db_url: DatabaseURL, conn: psycopg.Connection[Any], cli: Any, tmp_path: Path
+) -> None:
+    ok(cli("migrate", "deploy"))
+    ok(cli("seed", "development"))
+    ok(
+        cli(
+            "--yes",
+            "migrate",
+            "rollback",
+            "to",
+            "add_reminder_tables",
+            env={"BACKUP_DIR": str(tmp_path / "rb")},
+        )
+    )
+    assert list((tmp_path / "rb" / "full").glob("pre_rollback_backup_*.dump"))  # destructive: backed up first
+    before = (catalog.take(conn).fingerprint, ledger(conn))
+    dry = ok(cli("--env", "production", "migrate", "prod", "--dry-run"))
+    assert "Dry run: nothing was changed" in dry.stdout and "20250409000000_split_reflections" in dry.stdout
+    assert (catalog.take(conn).fingerprint, ledger(conn)) == before
+    refused = cli("--env", "production", "migrate", "prod")
+    assert refused.code == 3 and "non-interactive" in refused.stderr
+    assert catalog.take(conn).fingerprint == before[0]
+    result = ok(
+        cli("--env", "production", "--json", "--yes", "migrate", "prod", "--backup-dir", str(tmp_path))
+    )
+    doc = json.loads(result.stdout)
+    assert (
+        doc["current"] == HEAD
+        and doc["postchecks"]["head_reached"]
+        and doc["postchecks"]["fingerprint_expected"]
+    )
+    backup = Path(doc["backup"]["path"])
+    assert backup.parent == tmp_path / "full" and backup.name.startswith("pre_migration_backup_")
+    manifest = json.loads(Path(doc["backup"]["manifest"]).read_text())
+    assert manifest["head_revision"] == "20250305000000_add_reminder_tables"
+    assert manifest["files"][backup.name]["sha256"] == doc["backup"]["sha256"]
+    assert manifest["row_counts"]["users"] == 3
+    again = ok(cli("--env", "production", "--yes", "migrate", "prod"))
+    assert "Nothing to deploy" in again.stdout
+
+
+def test_resolve_mends_the_record_after_hand_work(
+    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    edit_models(
+        project,
+        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n",
+        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n    note: Mapped[str | None] = mapped_column(Text)\n",
+    )
+    rev = add_revision(
+        project,
+        "20261201000000_task_note",
+        HEAD,
+        ["ALTER TABLE tasks ADD COLUMN note text"],
+        ["ALTER TABLE tasks DROP COLUMN note"],
+    )
+    conn.execute("ALTER TABLE tasks ADD COLUMN note text")  # a human applied it by hand
+    ok(in_project(project, db_url, "migrate", "resolve", "--applied", rev))
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
+    assert ledger(conn)[-1] == (rev, "upgrade", "resolved")
+    ok(in_project(project, db_url, "migrate", "validate"))
+    conn.execute("ALTER TABLE tasks DROP COLUMN note")  # and undid it by hand
+    ok(in_project(project, db_url, "migrate", "resolve", "--rolled-back", rev))
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+    status = json.loads(ok(in_project(project, db_url, "--json", "migrate", "status")).stdout)["status"]
+    assert [p["revision"] for p in status["pending"]] == [rev]
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    assert in_project(project, db_url, "migrate", "resolve").code == 2
