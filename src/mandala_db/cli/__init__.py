@@ -111,12 +111,15 @@ def _register_raw_password(raw: str) -> None:
         bus.add_secret(unquote(secret))
 
 
+from mandala_db.cli import backup as _backup  # noqa: E402
 from mandala_db.cli import migrate as _migrate  # noqa: E402
 from mandala_db.cli import seed as _seed  # noqa: E402
 
 app.add_typer(_migrate.app, name="migrate")
 app.command("seed")(_seed.seed)
 app.add_typer(_seed.data_app, name="data")
+app.add_typer(_backup.backup_app, name="backup")
+app.add_typer(_backup.restore_app, name="restore")
 
 
 def _report(exc: MandalaError) -> None:

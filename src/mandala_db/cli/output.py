@@ -33,3 +33,47 @@ class Output:
             Output.document_written = True
         else:
             human(self.console)
+
+
+class ProgressBar:
+    """A progress bar on a terminal; nothing at all when stderr is a pipe or --json is used (the structured
+    start and complete records say what happened there)."""
+
+    def __init__(self, json_output: bool, total: int, label: str) -> None:
+        self.enabled = sys.stderr.isatty() and not json_output
+        self.total, self.label = total, label
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> ProgressBar | None:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task(self.label, total=self.total or None)
+        return self
+
+    def advance_by(self, what: str, amount: int) -> None:
+        """Seeds: rows just sent for a table."""
+        self.bar.update(self.task, advance=amount, description=f"{self.label}: {what}")
+
+    def tables(self, done: int, total: int, table: str) -> None:
+        """Dumps and restores: tables done so far."""
+        self.bar.update(self.task, completed=done, total=total or None, description=f"{self.label}: {table}")
+
+    def bytes(self, amount: int) -> None:
+        """Uploads and downloads."""
+        self.bar.update(self.task, advance=amount)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

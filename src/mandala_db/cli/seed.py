@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from mandala_db.cli.output import Output
+from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import CheckFailed, Refused
 from mandala_db.core.events import bus
 
@@ -52,7 +51,8 @@ def seed(
             dataset=name,
             rows=dataset.row_count,
         )
-        with _progress(s.json_output, dataset.row_count, f"{verb} {name}") as advance:
+        with ProgressBar(s.json_output, dataset.row_count, f"{verb} {name}") as bar:
+            advance = bar.advance_by if bar else None
             if remove:
                 result = loader.remove(conn, dataset, scale or 1.0, advance)
             else:
@@ -84,40 +84,6 @@ def seed(
                 console.print(f"  {table:30} {count:>10,}")
 
     Output(s).result({"ok": True, **result.to_dict()}, human)
-
-
-class _progress:
-    """A progress bar on a terminal; nothing at all when stderr is a pipe or --json is used."""
-
-    def __init__(self, json_output: bool, total: int, label: str) -> None:
-        self.enabled = sys.stderr.isatty() and not json_output
-        self.total, self.label = total, label
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
-
-        def advance(table: str, rows: int) -> None:
-            self.bar.update(task, advance=rows, description=f"{self.label}: {table}")
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @data_app.command("check")

@@ -29,6 +29,9 @@ class ClientTool:
 
 def _candidates(name: str) -> list[Path]:
     found: list[Path] = []
+    pinned = os.environ.get("MANDALA_PG_BINDIR")
+    if pinned:  # the operator says exactly which client tools to use
+        return [p for p in [Path(pinned) / name] if p.exists()]
     on_path = shutil.which(name)
     if on_path:
         found.append(Path(on_path))
@@ -63,6 +66,34 @@ def available(name: str) -> list[ClientTool]:
         if v:
             tools.append(ClientTool(name, path, v[0], v[1]))
     return sorted(tools, key=lambda t: (t.major, t.version))
+
+
+def find_pair(server_major: int, prefer: int | None = None) -> tuple[ClientTool, ClientTool]:
+    """pg_dump and pg_restore of one version, at least the server's (`prefer` picks a newer one)."""
+    dumps = {t.major: t for t in available("pg_dump")}
+    restores = {t.major: t for t in available("pg_restore")}
+    wanted = prefer if prefer is not None else server_major
+    if wanted < server_major:
+        from mandala_db.core.errors import BadInput
+
+        raise BadInput(
+            f"client tools {wanted} are older than the PostgreSQL {server_major} server",
+            f"use {server_major} or newer",
+        )
+    for major in sorted(set(dumps) & set(restores)):
+        if major >= wanted and (prefer is None or major == prefer):
+            return dumps[major], restores[major]
+    seen = (
+        ", ".join(
+            [f"pg_dump {t.version} ({t.path})" for t in dumps.values()]
+            + [f"pg_restore {t.version} ({t.path})" for t in restores.values()]
+        )
+        or "none"
+    )
+    raise OperationFailed(
+        f"no pg_dump and pg_restore of the same version, {wanted} or newer, were found (found: {seen})",
+        f"install the PostgreSQL {wanted} client tools, or pip install pgserver for version 16",
+    )
 
 
 def find_client(name: str, server_major: int) -> ClientTool:

@@ -62,6 +62,14 @@ def progress_check(column: str = "progress") -> CheckConstraint:
     return CheckConstraint(f"{column} BETWEEN 0 AND 100", name=f"{column}_range")
 
 
+def one_of(column: str, *values: str) -> CheckConstraint:
+    """`column IN (...)` on a varchar column, written with text on both sides: PostgreSQL stores the plain
+    form as an array of varchar cast to text[], which a dump and restore turn into another (equivalent)
+    expression, so the schema fingerprint of a restored database would differ. This form is a fixed point."""
+    listed = ", ".join(f"'{v}'::text" for v in values)
+    return CheckConstraint(f"{column}::text IN ({listed})", name=f"{column}_allowed")
+
+
 def nonnegative(column: str) -> CheckConstraint:
     return CheckConstraint(f"{column} >= 0", name=f"{column}_nonnegative")
 
@@ -216,7 +224,7 @@ class ProgressHistory(WithId, WithCreated, Base):
     progress: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(TZ, nullable=False, server_default=func.now())
     __table_args__ = (
-        CheckConstraint("entity_type IN ('goal', 'sub_goal', 'action', 'task')", name="entity_type_allowed"),
+        one_of("entity_type", "goal", "sub_goal", "action", "task"),
         progress_check(),
         Index(None, "entity_type", "entity_id", "recorded_at"),
         Index(None, "recorded_at"),
@@ -232,7 +240,7 @@ class ChangeHistory(WithId, WithCreated, Base):
     # An array of {field, old_value, new_value}.
     changes: Mapped[Any] = mapped_column(JSONB, nullable=False)
     __table_args__ = (
-        CheckConstraint("entity_type IN ('goal', 'sub_goal', 'action')", name="entity_type_allowed"),
+        one_of("entity_type", "goal", "sub_goal", "action"),
         Index(None, "entity_type", "entity_id", "changed_at"),
         Index(None, "user_id", "changed_at"),
     )

@@ -23,7 +23,8 @@ UPGRADE = [
     recorded_at timestamptz DEFAULT now() NOT NULL,
     created_at timestamptz DEFAULT now() NOT NULL,
     CONSTRAINT pk_progress_history PRIMARY KEY (id),
-    CONSTRAINT ck_progress_history_entity_type_allowed CHECK (entity_type IN ('goal', 'sub_goal', 'action', 'task')),
+    CONSTRAINT ck_progress_history_entity_type_allowed
+        CHECK (entity_type::text IN ('goal'::text, 'sub_goal'::text, 'action'::text, 'task'::text)),
     CONSTRAINT ck_progress_history_progress_range CHECK (progress BETWEEN 0 AND 100)
 )""",
     "CREATE INDEX ix_progress_history_entity_type_entity_id_recorded_at "
@@ -38,7 +39,8 @@ UPGRADE = [
     changes jsonb NOT NULL,
     created_at timestamptz DEFAULT now() NOT NULL,
     CONSTRAINT pk_change_history PRIMARY KEY (id),
-    CONSTRAINT ck_change_history_entity_type_allowed CHECK (entity_type IN ('goal', 'sub_goal', 'action')),
+    CONSTRAINT ck_change_history_entity_type_allowed
+        CHECK (entity_type::text IN ('goal'::text, 'sub_goal'::text, 'action'::text)),
     CONSTRAINT fk_change_history_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 )""",
     "CREATE INDEX ix_change_history_entity_type_entity_id_changed_at "

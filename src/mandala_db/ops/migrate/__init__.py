@@ -22,3 +22,14 @@ def require_head(conn: psycopg.Connection[Any]) -> str:
             "run `mandala-db migrate deploy` first",
         )
     return head
+
+
+def build_schema(url: Any, revision: str | None) -> None:
+    """Apply the history up to `revision` on a database (for a data-only restore into a new database)."""
+    from mandala_db.ops.migrate.executor import Executor, RunOptions
+    from mandala_db.ops.migrate.loader import History
+
+    history = History.load()
+    with Executor(url, history, RunOptions(application_name="mandala-db:restore")) as executor:
+        if revision is not None:
+            executor.upgrade(history.resolve(revision))

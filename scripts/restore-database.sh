@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Kept for the original operations guide: the same words, handed to mandala-db.
+set -euo pipefail
+# restore-database.sh list | restore FILE | s3-restore s3://bucket/key
+exec ${MANDALA_DB:-mandala-db} restore "$@"

@@ -1,0 +1,157 @@
+"""Backups on S3 (or any S3-compatible store): uploaded with their manifest, checked after upload, listed,
+and downloaded for a restore. Standard AWS settings; AWS_ENDPOINT_URL with path-style addressing for
+endpoints that are not AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from mandala_db.core.errors import BadInput, OperationFailed
+from mandala_db.core.events import bus
+from mandala_db.ops.backup.manifest import BackupManifest
+
+BytesProgress = Callable[[int], None]
+
+
+@dataclass
+class S3Location:
+    bucket: str
+    key: str
+
+    @classmethod
+    def parse(cls, url: str) -> S3Location:
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.strip("/"):
+            raise BadInput(f"{url!r} is not an S3 object URL", "write it as s3://bucket/path/to/backup.dump")
+        return cls(parsed.netloc, parsed.path.lstrip("/"))
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def configured_bucket(explicit: str | None = None) -> str | None:
+    return explicit or os.environ.get("S3_BACKUP_BUCKET") or None
+
+
+class S3Store:
+    def __init__(self, bucket: str, prefix: str | None = None) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:
+            raise OperationFailed("S3 needs boto3", "pip install boto3") from exc
+        self.bucket = bucket
+        self.prefix = (
+            prefix if prefix is not None else os.environ.get("S3_BACKUP_PREFIX", "mandala-db")
+        ).strip("/")
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+        not_aws = bool(endpoint) and "amazonaws.com" not in (endpoint or "")
+        config = Config(
+            s3={"addressing_style": "path" if not_aws else "auto"},
+            # Newer boto3 adds checksums by default, which some S3-compatible servers reject.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"max_attempts": 3, "mode": "standard"},
+        )
+        self.client = boto3.client("s3", endpoint_url=endpoint, config=config)
+        threshold = int(os.environ.get("MANDALA_S3_MULTIPART_THRESHOLD", str(64 * 1024 * 1024)))
+        from boto3.s3.transfer import TransferConfig
+
+        self.transfer = TransferConfig(
+            multipart_threshold=threshold, multipart_chunksize=max(threshold, 8 << 20)
+        )
+
+    def key_for(self, backup: Path, manifest: BackupManifest) -> str:
+        return "/".join(p for p in (self.prefix, manifest.kind, backup.name) if p)
+
+    def upload(
+        self, backup: Path, manifest: BackupManifest, progress: BytesProgress | None = None
+    ) -> dict[str, Any]:
+        if backup.is_dir():
+            raise BadInput(
+                "a directory-format backup is not uploaded to S3", "use --format custom or plain with --s3"
+            )
+        key = self.key_for(backup, manifest)
+        sha = manifest.files[backup.name]["sha256"]
+        bus.info("upload_start", f"uploading {backup.name} to s3://{self.bucket}/{key}", size=manifest.size)
+        try:
+            self.client.upload_file(
+                str(backup),
+                self.bucket,
+                key,
+                Config=self.transfer,
+                Callback=progress,
+                ExtraArgs={"Metadata": {"sha256": sha}},
+            )
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise OperationFailed(
+                f"uploading {backup.name} to s3://{self.bucket}/{key} failed: {exc}"
+            ) from exc
+        # Checked after upload: the object the store kept is the one we wrote.
+        if head["ContentLength"] != manifest.size or head.get("Metadata", {}).get("sha256") != sha:
+            raise OperationFailed(f"s3://{self.bucket}/{key} does not match the local backup after upload")
+        manifest.s3 = {
+            "bucket": self.bucket,
+            "key": key,
+            "etag": head.get("ETag", "").strip('"'),
+            "multipart": "-" in head.get("ETag", ""),
+        }
+        manifest.save(backup)
+        self.client.upload_file(str(BackupManifest.path_for(backup)), self.bucket, key + ".manifest.json")
+        bus.info("upload_complete", f"uploaded s3://{self.bucket}/{key}", size=manifest.size)
+        return manifest.s3
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every backup under the prefix that has its manifest beside it, newest first."""
+        found = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            pages = list(paginator.paginate(Bucket=self.bucket, Prefix=self.prefix))
+        except Exception as exc:
+            raise OperationFailed(f"listing s3://{self.bucket}/{self.prefix} failed: {exc}") from exc
+        keys = {obj["Key"]: obj for page in pages for obj in page.get("Contents", [])}
+        for key, obj in keys.items():
+            if key.endswith(".manifest.json") or key + ".manifest.json" not in keys:
+                continue
+            body = self.client.get_object(Bucket=self.bucket, Key=key + ".manifest.json")["Body"].read()
+            manifest = json.loads(body)
+            found.append(
+                {
+                    "url": f"s3://{self.bucket}/{key}",
+                    "size": obj["Size"],
+                    "kind": manifest.get("kind"),
+                    "started_at": manifest.get("started_at"),
+                    "head_revision": manifest.get("head_revision"),
+                    "verified": bool([v for v in manifest.get("verifications", []) if v.get("ok")]),
+                }
+            )
+        return sorted(found, key=lambda f: f["started_at"] or "", reverse=True)
+
+    def download(self, location: S3Location, directory: Path, progress: BytesProgress | None = None) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / Path(location.key).name
+        bus.info("download_start", f"downloading {location}")
+        try:
+            self.client.download_file(
+                location.bucket, location.key + ".manifest.json", str(BackupManifest.path_for(target))
+            )
+        except Exception as exc:
+            raise BadInput(
+                f"{location} has no manifest beside it ({exc})",
+                "only backups uploaded by mandala-db can be restored from S3",
+            ) from exc
+        try:
+            self.client.download_file(
+                location.bucket, location.key, str(target), Config=self.transfer, Callback=progress
+            )
+        except Exception as exc:
+            raise OperationFailed(f"downloading {location} failed: {exc}") from exc
+        bus.info("download_complete", f"downloaded {location}")
+        return target

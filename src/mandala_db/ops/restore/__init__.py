@@ -1,0 +1,229 @@
+"""Restores that cannot make things worse: the file is proved good before the target is touched, a non-empty
+target is backed up first, and the restore runs as one transaction, so a failure leaves it exactly as it was."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import connect, quote_ident
+from mandala_db.core.errors import CheckFailed, OperationFailed
+from mandala_db.core.events import bus
+from mandala_db.core.passfile import conninfo
+from mandala_db.core.tools import find_client
+from mandala_db.ops.backup import (
+    _RESTORING,
+    Backup,
+    Progress,
+    _restore_tool,
+    check_files,
+    compare_with_manifest,
+    create_backup,
+    read_all,
+    run_tool,
+)
+from mandala_db.ops.backup.manifest import BackupManifest
+
+_TABLE_DATA = re.compile(r"TABLE DATA (\S+) (\S+) ")
+
+
+@dataclass
+class RestoreResult:
+    target: str
+    backup: Path
+    pre_restore_backup: Backup | None
+    duration_ms: float
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "backup": str(self.backup),
+            "pre_restore_backup": self.pre_restore_backup.to_dict() if self.pre_restore_backup else None,
+            "duration_ms": round(self.duration_ms, 1),
+            "problems": self.problems,
+        }
+
+
+def _ensure_database(url: DatabaseURL, name: str) -> bool:
+    """Create the target database when it does not exist; say whether it was created."""
+    with connect(url.with_database("postgres"), application_name="mandala-db:restore") as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+        return True
+
+
+def user_tables(url: DatabaseURL) -> list[str]:
+    with connect(url, application_name="mandala-db:restore") as conn:
+        rows = conn.execute(
+            """SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                 AND n.nspname NOT LIKE 'pg\\_%'"""
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
+    """One transaction: any error rolls every statement back, the drops of --clean included."""
+    total = len(manifest.row_counts)
+    bus.info("restore_start", f"restore started: {path} into {url.dbname}", kind=manifest.kind)
+    if manifest.format == "plain":
+        psql = find_client("psql", _restore_tool(manifest)[0])
+        run_tool(
+            [
+                str(psql.path),
+                "-X",
+                "-q",
+                "--single-transaction",
+                "-v",
+                "ON_ERROR_STOP=1",
+                f"--file={path}",
+                f"--dbname={conninfo(url)}",
+            ],
+            url,
+            _RESTORING,
+            total,
+            progress,
+        )
+        return
+    _, pg_restore = _restore_tool(manifest)
+    if manifest.kind == "data":
+        # Data into existing tables: empty every table the archive has data for, and load, in one psql
+        # transaction fed by pg_restore.
+        # Tables the target does not have (the tool's own bookkeeping of another history) are left out.
+        toc = subprocess.run(
+            [str(pg_restore.path), "--list", str(path)], capture_output=True, text=True
+        ).stdout
+        existing = set(user_tables(url))
+        keep, names = [], []
+        for line in toc.splitlines():
+            m = _TABLE_DATA.search(line)
+            if m and f"{m.group(1)}.{m.group(2)}" not in existing:
+                continue
+            if m:
+                names.append(f"{quote_ident(m.group(1))}.{quote_ident(m.group(2))}")
+            keep.append(line)
+        listing = Path(tempfile.mkstemp(prefix="mandala-toc-")[1])
+        listing.write_text("\n".join(keep) + "\n")
+        tables = ", ".join(sorted(names))
+        psql = find_client("psql", _restore_tool(manifest)[0])
+        producer = subprocess.Popen(
+            [
+                str(pg_restore.path),
+                "--data-only",
+                "--disable-triggers",
+                f"--use-list={listing}",
+                "--file=-",
+                str(path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert producer.stdout is not None
+        run_tool(
+            [
+                str(psql.path),
+                "-X",
+                "-q",
+                "--single-transaction",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                f"TRUNCATE {tables} CASCADE",
+                "-f",
+                "-",
+                f"--dbname={conninfo(url)}",
+            ],
+            url,
+            _RESTORING,
+            total,
+            progress,
+            stdin=producer.stdout,
+        )
+        producer.stdout.close()
+        listing.unlink()
+        if producer.wait() != 0:
+            raise OperationFailed(f"pg_restore could not read {path}")
+        return
+    run_tool(
+        [
+            str(pg_restore.path),
+            "--single-transaction",
+            "--exit-on-error",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--verbose",
+            f"--dbname={conninfo(url)}",
+            str(path),
+        ],
+        url,
+        _RESTORING,
+        total,
+        progress,
+    )
+
+
+def restore_into_new_database(
+    url: DatabaseURL, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
+) -> None:
+    if not _ensure_database(url, name):
+        raise OperationFailed(f"database {name} already exists")
+    if manifest.kind == "data":
+        # Data needs its schema: the history builds exactly the one of the revision the backup was taken at.
+        from mandala_db.ops.migrate import build_schema
+
+        build_schema(url.with_database(name), manifest.head_revision)
+    _apply(url.with_database(name), path, manifest, progress)
+
+
+def restore(
+    url: DatabaseURL,
+    path: Path,
+    *,
+    target_db: str | None,
+    backup_dir: Path,
+    confirm: Callable[[str], None],
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Verify, confirm, back up the target, restore in one transaction, then check against the manifest."""
+    started = time.perf_counter()
+    manifest = BackupManifest.load(path)
+    # A bad file never touches the database: every byte is checked and read before anything else.
+    check_files(path, manifest)
+    read_all(path, manifest)
+    target = url.with_database(target_db) if target_db else url
+    name = target.dbname or "postgres"
+    created = _ensure_database(url, name) if target_db else False
+    pre = None
+    tables = [] if created else user_tables(target)
+    if tables:
+        confirm(
+            f"Restore {path.name} into {target}, which holds {len(tables)} table(s): its objects are replaced"
+        )
+        pre = create_backup(target, backup_dir, label="pre_restore")
+    try:
+        _apply(target, path, manifest, progress)
+    except OperationFailed as exc:
+        raise OperationFailed(
+            f"the restore failed and was rolled back; {name} is exactly as it was: {exc.message}",
+            f"the pre-restore backup is {pre.path}" if pre else None,
+        ) from exc
+    with connect(target, application_name="mandala-db:restore") as conn:
+        problems = compare_with_manifest(conn, manifest)
+    result = RestoreResult(name, path, pre, (time.perf_counter() - started) * 1000, problems)
+    bus.info("restore_complete", f"restore complete: {path.name} into {name}", duration_ms=result.duration_ms)
+    if problems:
+        raise CheckFailed(
+            f"restored into {name}, but it does not match the manifest: {'; '.join(problems[:3])}",
+            f"the pre-restore backup is {pre.path}" if pre else "check the target database",
+        )
+    return result
