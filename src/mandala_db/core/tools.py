@@ -8,6 +8,7 @@ oldest one that is new enough wins: the closest match to the server.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import re
 import shutil
@@ -36,15 +37,15 @@ def _candidates(name: str) -> list[Path]:
     if on_path:
         found.append(Path(on_path))
     found += [Path(p) for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
-    try:
-        import pgserver
-
-        found.append(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
-    except ImportError:
-        pass
+    # pgserver's bundled tools, found without importing it (its import starts psutil and friends).
+    spec = importlib.util.find_spec("pgserver")
+    if spec is not None and spec.submodule_search_locations:
+        found.append(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name)
     unique: dict[Path, Path] = {}
     for p in found:
-        if p.exists() and os.access(p, os.X_OK):
+        # Debian's /usr/bin/pg_dump is pg_wrapper, which only dispatches to /usr/lib/postgresql/*/bin
+        # (already listed) by a cluster-dependent rule: slower to ask, and not a version of its own.
+        if p.exists() and os.access(p, os.X_OK) and p.resolve().name != "pg_wrapper":
             unique.setdefault(p.resolve(), p)
     return list(unique.values())
 

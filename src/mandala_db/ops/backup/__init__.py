@@ -172,12 +172,23 @@ def create_backups(
             if conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone() == (True,):
                 found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
                 head = found[0] if found else None
-            counts = {}
-            for table in sorted(snap.tables):
-                count_row = conn.execute(
-                    f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
-                ).fetchone()
-                counts[table] = int(count_row[0]) if count_row else 0
+            # The exact row counts are read in the same snapshot while pg_dump runs, not before it.
+            counted: dict[str, int] = {}
+
+            def count_rows() -> None:
+                for table in sorted(snap.tables):
+                    found_rows = conn.execute(
+                        f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
+                    ).fetchone()
+                    counted[table] = int(found_rows[0]) if found_rows else 0
+
+            counter = threading.Thread(target=count_rows)
+            counter.start()
+
+            def counts() -> dict[str, int]:
+                counter.join()
+                return counted
+
             for kind in kinds:
                 backups.append(
                     _dump_one(
@@ -195,6 +206,7 @@ def create_backups(
                         dbname,
                         head,
                         snap.fingerprint,
+                        len(snap.tables),
                         counts,
                         progress,
                     )
@@ -217,7 +229,8 @@ def _dump_one(
     dbname: str,
     head: str | None,
     fingerprint: str,
-    counts: dict[str, int],
+    snap_tables: int,
+    counts: Callable[[], dict[str, int]],
     progress: Progress | None,
 ) -> Backup:
     started_at = datetime.now(UTC)
@@ -253,7 +266,7 @@ def _dump_one(
         format=fmt,
     )
     try:
-        run_tool(cmd, url, _DUMPING, 0 if kind == "schema" else len(counts), progress)
+        run_tool(cmd, url, _DUMPING, 0 if kind == "schema" else snap_tables, progress)
     except OperationFailed:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         raise
@@ -276,7 +289,7 @@ def _dump_one(
         files=files,
         head_revision=head,
         schema_fingerprint=fingerprint,
-        row_counts=counts if kind != "schema" else {},
+        row_counts=counts() if kind != "schema" else {},
         snapshot=snapshot,
     )
     manifest.save(path)

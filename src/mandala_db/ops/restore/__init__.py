@@ -26,7 +26,6 @@ from mandala_db.ops.backup import (
     check_files,
     compare_with_manifest,
     create_backup,
-    read_all,
     run_tool,
 )
 from mandala_db.ops.backup.manifest import BackupManifest
@@ -197,9 +196,10 @@ def restore(
     """Verify, confirm, back up the target, restore in one transaction, then check against the manifest."""
     started = time.perf_counter()
     manifest = BackupManifest.load(path)
-    # A bad file never touches the database: every byte is checked and read before anything else.
+    # A bad file never touches the database: every byte is checked against the manifest's sha256 first.
+    # A matching file is the very one pg_dump wrote; reading it all again here would only repeat the
+    # restore's own read, which runs in one transaction and leaves the target as it was if it fails.
     check_files(path, manifest)
-    read_all(path, manifest)
     target = url.with_database(target_db) if target_db else url
     name = target.dbname or "postgres"
     created = _ensure_database(url, name) if target_db else False

@@ -1,0 +1,441 @@
+"""Backups you can trust and restores that cannot make things worse, with real pg_dump and pg_restore, and a
+real S3 protocol server (moto) on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import SENTINEL_PASSWORD, Result, connect_to, drop_database, run_cli
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.backup import cleanup_plan
+from mandala_db.ops.backup.manifest import BackupManifest
+from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate.loader import History
+from revision_data import table_checksums
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def loaded(db_url: DatabaseURL, tmp_path: Path) -> DatabaseURL:
+    """A migrated database with rows in every table (the `test` data set) and a little volume."""
+    with Executor(db_url, History.load(), RunOptions()) as ex:
+        ex.upgrade()
+    ok(run_cli("seed", "test", url=db_url))
+    ok(run_cli("seed", "performance", "--scale", "0.01", url=db_url))
+    return db_url
+
+
+def backup(url: DatabaseURL, directory: Path, *args: str) -> list[dict[str, Any]]:
+    result = ok(run_cli("--json", "backup", *args, "--dir", str(directory), url=url))
+    return list(json.loads(result.stdout)["backups"])
+
+
+@pytest.fixture
+def other_db(admin_url: DatabaseURL) -> Iterator[str]:
+    name = f"mdb_restored_{os.getpid()}_{time.monotonic_ns() % 100000}"
+    yield name
+    drop_database(admin_url, name)
+
+
+@pytest.mark.parametrize(
+    ("kind", "args"),
+    [
+        ("full", ["--format", "custom"]),
+        ("full", ["--format", "directory", "--jobs", "2"]),
+        ("full", ["--format", "plain"]),
+        ("full", ["--compression", "none"]),
+        ("schema", []),
+        ("data", []),
+    ],
+)
+def test_round_trip_into_a_new_database_keeps_every_row(
+    kind: str,
+    args: list[str],
+    loaded: DatabaseURL,
+    conn: psycopg.Connection[Any],
+    tmp_path: Path,
+    other_db: str,
+) -> None:
+    (made,) = backup(loaded, tmp_path, kind, *args)
+    path = Path(made["path"])
+    assert path.parent == tmp_path / kind and path.name.startswith(f"{kind}_backup_")
+    manifest = BackupManifest.load(path)
+    assert manifest.kind == kind and manifest.head_revision == History.load().head
+    assert SENTINEL_PASSWORD not in BackupManifest.path_for(path).read_text()
+    target = loaded.with_database(other_db)
+    if kind == "data":  # data goes into the schema of its revision
+        from mandala_db.ops.migrate import build_schema
+
+        with connect_to(loaded.with_database("postgres")) as admin:
+            admin.execute(f'CREATE DATABASE "{other_db}"')
+        build_schema(target, manifest.head_revision)
+    ok(run_cli("--yes", "restore", "restore", str(path), "--target-db", other_db, url=loaded))
+    with connect_to(target) as restored:
+        after = table_checksums(restored)
+    before = table_checksums(conn)
+    if kind == "schema":
+        assert set(after) == set(before) and all(n == 0 for n, _ in after.values())
+    else:
+        assert after == before
+
+
+def test_all_is_three_dumps_of_one_moment(loaded: DatabaseURL, tmp_path: Path) -> None:
+    made = backup(loaded, tmp_path, "all")
+    assert [b["kind"] for b in made] == ["full", "schema", "data"]
+    manifests = [BackupManifest.load(Path(b["path"])) for b in made]
+    assert len({m.snapshot for m in manifests}) == 1
+    assert manifests[0].row_counts == manifests[2].row_counts
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit-flipped", "empty", "other format", "no manifest"])
+def test_a_bad_file_is_caught_before_the_target_is_touched(
+    damage: str, loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    (made,) = backup(loaded, tmp_path, "full")
+    path = Path(made["path"])
+    bad = tmp_path / "bad.dump"
+    data = path.read_bytes()
+    if damage == "truncated":
+        bad.write_bytes(data[: len(data) // 2])
+    elif damage == "bit-flipped":
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0x10
+        bad.write_bytes(bytes(flipped))
+    elif damage == "empty":
+        bad.write_bytes(b"")
+    elif damage == "other format":
+        bad.write_text("-- PostgreSQL database dump\nSELECT 1;\n")
+    else:
+        bad.write_bytes(data)
+    if damage != "no manifest":
+        shutil.copy(BackupManifest.path_for(path), BackupManifest.path_for(bad))
+    before = table_checksums(conn)
+    for args in (["restore", "restore", str(bad)], ["backup", "verify", str(bad)]):
+        result = run_cli("--yes", *args, url=loaded)
+        assert result.code == 2, result.output
+        assert len([ln for ln in result.stderr.splitlines() if ln.startswith("error:")]) == 1
+        expected = (
+            "has no manifest"
+            if damage == "no manifest"
+            else ("sha256" if damage == "bit-flipped" else "bytes")
+        )
+        assert expected in result.stderr
+    assert table_checksums(conn) == before
+    assert not list((tmp_path / "full").glob("pre_restore_*"))  # not even the pre-restore backup was needed
+
+
+@pytest.mark.parametrize("damage", ["bit-flipped", "truncated"])
+def test_the_full_read_catches_damage_even_behind_a_matching_checksum(
+    damage: str, loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    """Why verify reads every block: `pg_restore -l` reads only the table of contents and passes."""
+    import hashlib
+
+    (made,) = backup(loaded, tmp_path, "full")
+    path = Path(made["path"])
+    data = bytearray(path.read_bytes())
+    if damage == "bit-flipped":
+        data[int(len(data) * 0.8)] ^= 0x01
+    else:
+        del data[int(len(data) * 0.9) :]
+    path.write_bytes(bytes(data))
+    manifest = BackupManifest.load(path)
+    manifest.files[path.name] = {"sha256": hashlib.sha256(bytes(data)).hexdigest(), "size": len(data)}
+    manifest.save(path)  # as if the damage happened before the checksum was taken
+    from mandala_db.core.tools import find_client
+
+    pg_restore = find_client("pg_restore", int(manifest.pg_dump_version.split(".")[0]))
+    toc = subprocess.run([str(pg_restore.path), "-l", str(path)], capture_output=True)
+    assert toc.returncode == 0  # the table of contents is fine
+    result = run_cli("backup", "verify", str(path), url=loaded)
+    assert result.code == 2 and "cannot be read back" in result.stderr
+
+
+def test_verify_restore_proves_the_backup_and_records_it(loaded: DatabaseURL, tmp_path: Path) -> None:
+    (made,) = backup(loaded, tmp_path, "full")
+    result = json.loads(
+        ok(run_cli("--json", "backup", "verify", "--restore", made["path"], url=loaded)).stdout
+    )
+    assert result["verification"]["kind"] == "restore" and result["verification"]["ok"]
+    manifest = BackupManifest.load(Path(made["path"]))
+    assert manifest.last_verified is not None and manifest.last_verified["kind"] == "restore"
+    with connect_to(loaded) as c:
+        scratch = result["verification"]["scratch_database"]
+        assert c.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (scratch,)).fetchone() == (0,)
+    listing = json.loads(ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=loaded)).stdout)
+    assert listing["local"][0]["verified_by"] == "restore"
+    stats = json.loads(ok(run_cli("--json", "backup", "stats", "--dir", str(tmp_path), url=loaded)).stdout)
+    assert stats["local"]["full"]["count"] == 1 and stats["local"]["full"]["last_verified"]
+
+
+def test_restore_over_a_populated_database_confirms_backs_up_and_restores(
+    loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    (made,) = backup(loaded, tmp_path, "full")
+    before = table_checksums(conn)
+    conn.execute("DELETE FROM users WHERE email LIKE 'user%%@perf.example.com'")  # the accident
+    refused = run_cli("restore", "restore", made["path"], url=loaded)
+    assert refused.code == 3 and "--yes" in refused.stderr
+    ok(run_cli("--yes", "restore", "restore", made["path"], "--dir", str(tmp_path), url=loaded))
+    assert table_checksums(conn) == before
+    (pre,) = list((tmp_path / "full").glob("pre_restore_backup_*.dump"))
+    assert BackupManifest.load(pre).row_counts["users"] < before["users"][0]  # it holds the state it replaced
+    ok(run_cli("backup", "verify", str(pre), url=loaded))
+
+
+def test_a_restore_failing_half_way_leaves_the_target_exactly_as_it_was(
+    loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    (made,) = backup(loaded, tmp_path, "full")
+    conn.execute("UPDATE goals SET title = 'changed since the backup' WHERE progress = 0")
+    # Something the dump knows nothing of depends on a table it must replace: the restore fails midway.
+    conn.execute("CREATE VIEW goal_titles AS SELECT title FROM goals")
+    before = table_checksums(conn)
+    result = run_cli("--yes", "restore", "restore", made["path"], "--dir", str(tmp_path), url=loaded)
+    assert result.code == 1
+    assert (
+        "the restore failed and was rolled back" in result.stderr and "is exactly as it was" in result.stderr
+    )
+    assert table_checksums(conn) == before
+    assert conn.execute("SELECT count(*) FROM goals WHERE title = 'changed since the backup'").fetchone() != (
+        0,
+    )
+
+
+def test_retention_keeps_exactly_what_the_rules_say(loaded: DatabaseURL, tmp_path: Path) -> None:
+    (made,) = backup(loaded, tmp_path, "full")
+    template = BackupManifest.load(Path(made["path"]))
+    source = Path(made["path"])
+    now = datetime.now(UTC)
+    ages = {"full": [1, 5, 40, 50, 60, 70], "schema": [35, 45], "data": [2]}
+    for kind, days in ages.items():
+        (tmp_path / kind).mkdir(exist_ok=True)
+        for i, age in enumerate(days):
+            p = tmp_path / kind / f"{kind}_backup_old{i}.dump"
+            shutil.copy(source, p)
+            m = BackupManifest(
+                **{
+                    **vars(template),
+                    "kind": kind,
+                    "files": {p.name: template.files[source.name]},
+                    "started_at": (now - timedelta(days=age)).isoformat(),
+                    "verifications": [],
+                }
+            )
+            if kind == "full" and age == 60:
+                m.verifications = [{"at": now.isoformat(), "kind": "read", "ok": True}]
+            m.save(p)
+    source.unlink()
+    BackupManifest.path_for(source).unlink()
+    (tmp_path / "full" / "notes.dump").write_text("not ours")  # no manifest: never touched
+    plan = cleanup_plan(tmp_path, retention_days=30, keep=3)
+    deleted = sorted(p.name for p, _ in plan.delete)
+    # full: newest 3 kept (1, 5, 40 days); 60 days is the newest verified; 50 and 70 go.
+    assert deleted == ["full_backup_old3.dump", "full_backup_old5.dump"]
+    dry = json.loads(
+        ok(run_cli("--json", "backup", "cleanup", "--dir", str(tmp_path), "--dry-run", url=loaded)).stdout
+    )
+    assert sorted(Path(p).name for p in dry["would_delete"]) == deleted
+    assert run_cli("backup", "cleanup", "--dir", str(tmp_path), url=loaded).code == 3
+    ok(run_cli("--yes", "backup", "cleanup", "--dir", str(tmp_path), url=loaded))
+    left = sorted(p.name for p in tmp_path.rglob("*.dump"))
+    assert "notes.dump" in left and not set(deleted) & set(left)
+    assert len(left) == 1 + 4 + 2 + 1
+    shutil.rmtree(tmp_path / "full")
+    ok(
+        run_cli(
+            "--yes",
+            "backup",
+            "cleanup",
+            "--dir",
+            str(tmp_path),
+            "--retention-days",
+            "0",
+            "--keep",
+            "0",
+            url=loaded,
+        )
+    )
+    assert not list(tmp_path.rglob("*.dump"))
+
+
+def test_a_pg_dump_16_backup_of_an_older_server_and_an_explained_missing_tool(
+    loaded: DatabaseURL, tmp_path: Path, other_db: str
+) -> None:
+    with connect_to(loaded) as c:
+        major = int(str(c.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
+    (made,) = backup(loaded, tmp_path, "full", "--pg-version", "16")
+    assert BackupManifest.load(Path(made["path"])).pg_dump_version.startswith("16")
+    ok(run_cli("--yes", "restore", "restore", made["path"], "--target-db", other_db, url=loaded))
+    older = Path("/usr/lib/postgresql/15/bin")
+    if major > 15 or not older.exists():
+        pytest.skip("needs a PostgreSQL 15 server and its client tools beside pgserver's 16")
+    only_old = run_cli("backup", "verify", made["path"], url=loaded, env={"MANDALA_PG_BINDIR": str(older)})
+    assert only_old.code == 1
+    assert "written by pg_dump 16" in only_old.stderr and "found: pg_restore 15" in only_old.stderr
+
+
+def test_the_password_reaches_no_output_manifest_log_or_command_line(
+    password_server: DatabaseURL, tmp_path: Path
+) -> None:
+    url = password_server
+    ok(run_cli("migrate", "deploy", url=url))
+    # Hold a lock that pg_dump must wait for, so its command line can be read while it runs.
+    holder = connect_to(url)
+    holder.autocommit = False
+    holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATABASE_URL"] = url.render(mask=False)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mandala_db",
+            "--log-format",
+            "json",
+            "--json",
+            "backup",
+            "full",
+            "--dir",
+            str(tmp_path),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any("pg_dump" in s for s in seen):
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                with contextlib.suppress(OSError):
+                    seen.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        time.sleep(0.05)
+    holder.rollback()
+    holder.close()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert any("pg_dump" in s for s in seen), "pg_dump was never seen running"
+    assert not [s for s in seen if SENTINEL_PASSWORD in s]
+    manifest_text = "".join(p.read_text() for p in tmp_path.rglob("*.manifest.json"))
+    for text in (out, err, manifest_text):
+        assert SENTINEL_PASSWORD not in text
+
+
+# -- S3 -------------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 protocol server on loopback only, with a bucket."""
+    port = _free_port()
+    moto = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    proc = subprocess.Popen(
+        [moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BACKUP_BUCKET": "mandala-backups",
+        "MANDALA_S3_MULTIPART_THRESHOLD": str(1024 * 1024),
+    }
+    try:
+        import boto3
+
+        for _ in range(100):
+            try:
+                client = boto3.client(
+                    "s3",
+                    endpoint_url=env["AWS_ENDPOINT_URL"],
+                    aws_access_key_id="test",
+                    aws_secret_access_key="test",
+                    region_name="us-east-1",
+                )
+                client.create_bucket(Bucket="mandala-backups")
+                break
+            except Exception:
+                time.sleep(0.1)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
+    s3_server: dict[str, str],
+    loaded: DatabaseURL,
+    conn: psycopg.Connection[Any],
+    tmp_path: Path,
+    other_db: str,
+) -> None:
+    (made,) = json.loads(
+        ok(
+            run_cli(
+                "--json",
+                "backup",
+                "full",
+                "--compression",
+                "none",
+                "--dir",
+                str(tmp_path),
+                url=loaded,
+                env=s3_server,
+            )
+        ).stdout
+    )["backups"]
+    assert made["size"] > 1024 * 1024
+    assert made["s3"]["multipart"] is True and made["s3"]["key"].startswith("mandala-db/full/")
+    listing = json.loads(
+        ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
+    )
+    (remote,) = listing["s3"]
+    assert remote["url"] == f"s3://mandala-backups/{made['s3']['key']}" and remote["size"] == made["size"]
+    stats = json.loads(
+        ok(run_cli("--json", "backup", "stats", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
+    )
+    assert stats["s3"]["full"]["count"] == 1
+    ok(
+        run_cli(
+            "--yes",
+            "restore",
+            "s3-restore",
+            remote["url"],
+            "--target-db",
+            other_db,
+            url=loaded,
+            env=s3_server,
+        )
+    )
+    with connect_to(loaded.with_database(other_db)) as restored:
+        assert table_checksums(restored) == table_checksums(conn)
+    missing = run_cli(
+        "--yes", "restore", "s3-restore", "s3://mandala-backups/nope.dump", url=loaded, env=s3_server
+    )
+    assert missing.code == 2 and "has no manifest" in missing.stderr
