@@ -186,6 +186,8 @@ def test_a_failing_revision_is_rolled_back_and_recorded(
         ("migrate-status.sh", ["all"]),
         ("migrate-rollback.sh", ["list"]),
         ("migrate-dev.sh", []),
+        ("backup-database.sh", ["stats"]),
+        ("restore-database.sh", ["list"]),
     ],
 )
 def test_guide_wrappers_pass_their_words_through(
