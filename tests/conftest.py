@@ -195,3 +195,27 @@ def password_server() -> Iterator[DatabaseURL]:
             capture_output=True,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the package whose models and revisions a test may edit; run it with `in_project`."""
+    shutil.copytree(
+        ROOT / "src" / "mandala_db",
+        tmp_path / "src" / "mandala_db",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    return tmp_path
+
+
+def edit(project: Path, relative: str, old: str, new: str) -> None:
+    """Replace text in a file of the copied package (the text must be there)."""
+    path = project / "src" / "mandala_db" / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not found in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def in_project(project: Path, url: DatabaseURL, *args: str, **kw: Any) -> Result:
+    """The program of the copied package, run from the copy."""
+    return run_cli(*args, url=url, pythonpath=project / "src", cwd=project, **kw)

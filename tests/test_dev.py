@@ -3,40 +3,18 @@ what Alembic's autogenerate misses, applies it, and writes nothing when there is
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import ROOT, Result, run_cli
+from conftest import edit, in_project, run_cli
 from mandala_db.core.config import DatabaseURL
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the package whose models and revisions the test may edit."""
-    shutil.copytree(
-        ROOT / "src" / "mandala_db",
-        tmp_path / "src" / "mandala_db",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    return tmp_path
-
-
-def edit(project: Path, relative: str, old: str, new: str) -> None:
-    path = project / "src" / "mandala_db" / relative
-    text = path.read_text()
-    assert old in text, f"{old!r} not found in {relative}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def versions(project: Path) -> set[str]:
     return {p.name for p in (project / "src" / "mandala_db" / "migrations" / "versions").glob("*.py")}
 
 
-def dev_cli(project: Path, url: DatabaseURL, *args: str) -> Result:
-    return run_cli(*args, url=url, pythonpath=project / "src", cwd=project)
+dev_cli = in_project
 
 
 def test_a_new_column_and_check_become_one_revision_and_a_second_run_writes_nothing(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,23 +18,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import ROOT, Result, connect_to, create_database, drop_database, run_cli
+from conftest import ROOT, Result, connect_to, create_database, drop_database, edit, in_project, run_cli
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 from mandala_db.schema.ddl import models_snapshot
 
 HEAD = History.load().head or ""
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    shutil.copytree(
-        ROOT / "src" / "mandala_db",
-        tmp_path / "src" / "mandala_db",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    return tmp_path
 
 
 def add_revision(
@@ -67,17 +56,10 @@ def downgrade() -> None:
 
 
 def edit_models(project: Path, old: str, new: str) -> None:
-    path = project / "src/mandala_db/schema/models.py"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    edit(project, "schema/models.py", old, new)
 
 
 TASK_INDEXES = '        Index(None, "deadline"),\n'
-
-
-def in_project(project: Path, url: DatabaseURL, *args: str, **kw: Any) -> Result:
-    return run_cli(*args, url=url, pythonpath=project / "src", cwd=project, **kw)
 
 
 def ok(result: Result) -> Result:

@@ -70,20 +70,20 @@ def user_tables(url: DatabaseURL) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _psql_atomic(manifest: BackupManifest) -> list[str]:
+    """psql that runs everything it is given as one transaction and stops at the first error."""
+    psql = find_client("psql", _restore_tool(manifest)[0])
+    return [str(psql.path), "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
+
+
 def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
     """One transaction: any error rolls every statement back, the drops of --clean included."""
     total = len(manifest.row_counts)
     bus.info("restore_start", f"restore started: {path} into {url.dbname}", kind=manifest.kind)
     if manifest.format == "plain":
-        psql = find_client("psql", _restore_tool(manifest)[0])
         run_tool(
             [
-                str(psql.path),
-                "-X",
-                "-q",
-                "--single-transaction",
-                "-v",
-                "ON_ERROR_STOP=1",
+                *_psql_atomic(manifest),
                 f"--file={path}",
                 f"--dbname={conninfo(url)}",
             ],
@@ -113,7 +113,6 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
         listing = Path(tempfile.mkstemp(prefix="mandala-toc-")[1])
         listing.write_text("\n".join(keep) + "\n")
         tables = ", ".join(sorted(names))
-        psql = find_client("psql", _restore_tool(manifest)[0])
         producer = subprocess.Popen(
             [
                 str(pg_restore.path),
@@ -129,12 +128,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
         assert producer.stdout is not None
         run_tool(
             [
-                str(psql.path),
-                "-X",
-                "-q",
-                "--single-transaction",
-                "-v",
-                "ON_ERROR_STOP=1",
+                *_psql_atomic(manifest),
                 "-c",
                 f"TRUNCATE {tables} CASCADE",
                 "-f",
