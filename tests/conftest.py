@@ -6,6 +6,7 @@ pgserver, started once per session. Each test gets a database of its own, droppe
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ import pytest
 from mandala_db.core.config import DatabaseURL
 
 ROOT = Path(__file__).resolve().parent.parent
+# Backups that commands take before destructive steps: a folder of this test process, removed at its end.
+TEST_BACKUPS = tempfile.mkdtemp(prefix="mandala-db-test-backups-")
+atexit.register(shutil.rmtree, TEST_BACKUPS, True)
 SENTINEL_PASSWORD = "Sentinel-pw-7f3a9c!@#%"
 
 
@@ -105,7 +109,7 @@ def run_cli(
     if pythonpath is not None:
         child_env["PYTHONPATH"] = str(pythonpath)
     # Backups taken before destructive steps go to a scratch folder, not into the working tree.
-    child_env.setdefault("BACKUP_DIR", str(Path(tempfile.gettempdir()) / "mandala-db-test-backups"))
+    child_env.setdefault("BACKUP_DIR", TEST_BACKUPS)
     child_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "mandala_db", *args],
