@@ -208,3 +208,15 @@ def test_guide_wrappers_pass_their_words_through(
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_application_schema_from_the_url_holds_everything(db_url: DatabaseURL, cli: Any) -> None:
+    url = DatabaseURL.parse(db_url.render(mask=False) + "?schema=tenant_a")
+    assert run_cli("migrate", "deploy", url=url).code == 0
+    assert run_cli("seed", "demo", url=url).code == 0
+    assert run_cli("--yes", "migrate", "rollback", "to", "init", url=url).code == 0
+    assert run_cli("migrate", "deploy", url=url).code == 0
+    assert run_cli("migrate", "validate", url=url).code == 0
+    with connect_to(db_url) as c:
+        assert c.execute("SELECT count(*) FROM tenant_a.goals").fetchone() == (2,)
+        assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)

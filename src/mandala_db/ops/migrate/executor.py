@@ -16,7 +16,7 @@ import psycopg
 
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, make_engine
+from mandala_db.core.database import connect, make_engine, quote_ident
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
@@ -258,6 +258,9 @@ class Executor:
 
     def __enter__(self) -> Executor:
         self.conn = self._lock.__enter__()
+        if "schema" in self.url.param_dict:
+            # The application's own schema (the URL's `schema=`): the history builds into it, so it must exist.
+            self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.url.schema)}")
         self.ledger = RunLedger(self.conn, run_id=bus.run_id, environment=self.options.environment)
         self.ledger.ensure()
         self.interrupted = self.ledger.interrupt_stale()
