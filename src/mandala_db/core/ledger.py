@@ -6,6 +6,7 @@ file and its SQL looked like when it ran, which is what checksums and drift dete
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,14 +92,27 @@ class RunLedger:
             for statement in UPGRADES:
                 self.conn.execute(statement)
 
-    def interrupt_stale(self) -> list[str]:
-        """Rows still 'running' while we hold the lock belong to a runner that died: say so."""
-        rows = self.conn.execute(
-            f"""UPDATE {TABLE} SET status = 'interrupted', finished_at = clock_timestamp(),
-                    error = 'the runner stopped before recording an outcome (killed or lost its connection)'
-                WHERE status = 'running' RETURNING revision"""
-        ).fetchall()
-        return [r[0] for r in rows]
+    def interrupt_stale(self, took_effect: Callable[[str, str], bool]) -> list[tuple[str, str]]:
+        """Rows still 'running' while we hold the lock belong to a runner that died. Whether the step took
+        effect is read from the database itself (`took_effect(revision, direction)`): a runner killed after
+        its commit but before its bookkeeping did finish the step, and the ledger says so."""
+        found = []
+        for row_id, revision, direction in self.conn.execute(
+            f"SELECT id, revision, direction FROM {TABLE} WHERE status = 'running' ORDER BY id"
+        ).fetchall():
+            done = took_effect(revision, direction)
+            self.conn.execute(
+                f"UPDATE {TABLE} SET status = %s, finished_at = clock_timestamp(), error = %s WHERE id = %s",
+                (
+                    "succeeded" if done else "interrupted",
+                    "the runner stopped after the step committed, before recording it"
+                    if done
+                    else "the runner stopped before the step committed (killed or lost its connection)",
+                    row_id,
+                ),
+            )
+            found.append((revision, "succeeded" if done else "interrupted"))
+        return found
 
     def start(
         self,

@@ -263,15 +263,26 @@ class Executor:
             self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.url.schema)}")
         self.ledger = RunLedger(self.conn, run_id=bus.run_id, environment=self.options.environment)
         self.ledger.ensure()
-        self.interrupted = self.ledger.interrupt_stale()
-        for rev in self.interrupted:
+        for rev, outcome in self.ledger.interrupt_stale(self._took_effect):
+            self.interrupted.append(rev)
             bus.warning(
                 "migration_interrupted",
-                f"an earlier run of {rev} was interrupted; it was rolled back "
-                "with its transaction and is marked interrupted",
+                f"an earlier run of {rev} stopped without recording its outcome; the database shows it "
+                + (
+                    "finished, and it is recorded as succeeded"
+                    if outcome == "succeeded"
+                    else "did not finish (its transaction was rolled back), and it is recorded as interrupted"
+                ),
                 migration=rev,
             )
         return self
+
+    def _took_effect(self, revision: str, direction: str) -> bool:
+        if revision not in self.history.by_id:
+            return False
+        position = self.history.index(revision)
+        current = self.history.index(self.current()) if self.current() in self.history.by_id else -1
+        return current >= position if direction == "upgrade" else current < position
 
     def __exit__(self, *exc: object) -> None:
         self._lock.__exit__(*exc)
