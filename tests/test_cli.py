@@ -211,7 +211,8 @@ def test_guide_wrappers_pass_their_words_through(
 
 
 def test_an_application_schema_from_the_url_holds_everything(db_url: DatabaseURL, cli: Any) -> None:
-    url = DatabaseURL.parse(db_url.render(mask=False) + "?schema=tenant_a")
+    raw = db_url.render(mask=False)
+    url = DatabaseURL.parse(raw + ("&" if "?" in raw else "?") + "schema=tenant_a")
     assert run_cli("migrate", "deploy", url=url).code == 0
     assert run_cli("seed", "demo", url=url).code == 0
     assert run_cli("--yes", "migrate", "rollback", "to", "init", url=url).code == 0

@@ -496,5 +496,6 @@ def test_resolve_mends_the_record_after_hand_work(
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
     status = json.loads(ok(in_project(project, db_url, "--json", "migrate", "status")).stdout)["status"]
     assert [p["revision"] for p in status["pending"]] == [rev]
+    assert status["drift"] == "none"  # the record now matches what the human left
     ok(in_project(project, db_url, "migrate", "deploy"))
     assert in_project(project, db_url, "migrate", "resolve").code == 2

@@ -177,10 +177,12 @@ class RunLedger:
             (revision,),
         )
 
-    def record(self, revision: str, direction: str, status: str, note: str) -> None:
+    def record(
+        self, revision: str, direction: str, status: str, note: str, fingerprint: str | None = None
+    ) -> None:
         """A row for something done by hand (resolve): no duration, just the fact."""
         row_id = self.start(revision, direction, None, None)
-        self.finish(row_id, status, error=note)
+        self.finish(row_id, status, error=note, fingerprint=fingerprint)
 
 
 def exists(conn: psycopg.Connection[Any]) -> bool:
@@ -213,7 +215,7 @@ def recorded_fingerprint(conn: psycopg.Connection[Any]) -> tuple[str, str] | Non
         return None
     row = conn.execute(
         f"""SELECT revision, direction, fingerprint FROM {TABLE}
-            WHERE status = 'succeeded' AND fingerprint IS NOT NULL ORDER BY id DESC LIMIT 1"""
+            WHERE status IN ('succeeded', 'resolved') AND fingerprint IS NOT NULL ORDER BY id DESC LIMIT 1"""
     ).fetchone()
     if not row:
         return None

@@ -65,8 +65,15 @@ def resolve_rolled_back(executor: Executor, revision: str) -> list[str]:
         return [revision]
     undone = [r.id for r in history.upto(current) if history.index(r.id) >= history.index(revision)]
     _set_version(executor, rev.down_revision if rev.down_revision != BASE else None)
+    fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
     for rid in reversed(undone):
-        executor.ledger.record(rid, "downgrade", "resolved", "recorded as rolled back by `migrate resolve`")
+        executor.ledger.record(
+            rid,
+            "downgrade",
+            "resolved",
+            "recorded as rolled back by `migrate resolve`",
+            fingerprint=fingerprint,
+        )
         executor.ledger.mark_rolled_back(rid)
         bus.info("migration_resolved", f"recorded as rolled back: {rid}", migration=rid)
     return undone
