@@ -67,6 +67,12 @@ def ok(result: Result) -> Result:
     return result
 
 
+def deploy_with_demo(project: Path, url: DatabaseURL) -> None:
+    """The shipped history and the demo data set, run from the copy of the project."""
+    ok(in_project(project, url, "migrate", "deploy"))
+    ok(in_project(project, url, "seed", "demo"))
+
+
 def spawn(url: DatabaseURL, *args: str, project: Path | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DATABASE_URL"] = url.render(mask=False)
@@ -172,8 +178,7 @@ def test_thirty_runs_killed_at_random_moments_always_recover(admin_url: Database
 def test_a_revision_failing_half_way_leaves_the_previous_revision_and_the_next_deploy_retries(
     project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    ok(in_project(project, db_url, "seed", "demo"))
+    deploy_with_demo(project, db_url)
     rev = add_revision(
         project,
         "20261201000000_short_titles",
@@ -203,8 +208,7 @@ def test_a_revision_failing_half_way_leaves_the_previous_revision_and_the_next_d
 def test_lock_timeouts_are_retried_then_name_the_blocker_and_never_stall_writes(
     project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    ok(in_project(project, db_url, "seed", "demo"))
+    deploy_with_demo(project, db_url)
     rev = add_revision(
         project,
         "20261201000000_task_note_column",
@@ -279,8 +283,7 @@ def test_a_revision_lock_timeout_applies_unless_the_command_line_overrides_it(
 def test_create_index_concurrently_killed_mid_build_resumes_cleanly(
     project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    ok(in_project(project, db_url, "seed", "demo"))
+    deploy_with_demo(project, db_url)
     rev = add_revision(
         project,
         "20261201000000_index_task_titles",
@@ -345,8 +348,7 @@ def test_create_index_concurrently_killed_mid_build_resumes_cleanly(
 def test_plan_on_a_million_row_table_reports_locks_size_and_lint_and_changes_nothing(
     project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    ok(in_project(project, db_url, "seed", "demo"))
+    deploy_with_demo(project, db_url)
     conn.execute(
         "INSERT INTO tasks (action_id, title, estimated_minutes) "
         "SELECT a.id, 'bulk ' || g, 30 FROM actions a, generate_series(1, 7800) g"
@@ -385,8 +387,7 @@ def test_plan_on_a_million_row_table_reports_locks_size_and_lint_and_changes_not
 def test_lint_waiver_needs_a_reason_and_silences_the_rule(
     project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    ok(in_project(project, db_url, "seed", "demo"))
+    deploy_with_demo(project, db_url)
     conn.execute("ANALYZE")
     add_revision(
         project,
