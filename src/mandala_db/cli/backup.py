@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mandala_db.cli.confirm import confirm
+from mandala_db.cli.context import command_settings, database_url, human_size
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import BadInput
 
@@ -27,22 +28,8 @@ S3Flag = Annotated[bool, typer.Option("--s3", help="Upload to $S3_BACKUP_BUCKET 
 S3Bucket = Annotated[str | None, typer.Option("--s3-bucket", help="Upload to this bucket.")]
 
 
-def _settings(command: str) -> Any:
-    from mandala_db.cli.migrate import _settings as migrate_settings
-
-    s = migrate_settings(command)
-    s.command = command
-    return s
-
-
 def _dir(value: str | None) -> Path:
     return Path(value or os.environ.get("BACKUP_DIR") or "backups")
-
-
-def _size(n: int) -> str:
-    from mandala_db.cli.migrate import _size as size
-
-    return size(n)
 
 
 def _run_backup(
@@ -56,17 +43,16 @@ def _run_backup(
     s3_bucket: str | None,
     label: str,
 ) -> None:
-    from mandala_db.cli.migrate import _url
     from mandala_db.ops.backup import create_backups
     from mandala_db.ops.backup.s3 import S3Store, configured_bucket
 
-    s = _settings(f"backup {label}")
+    s = command_settings(f"backup {label}")
     bucket = s3_bucket or (configured_bucket() if s3 or os.environ.get("S3_BACKUP_BUCKET") else None)
     if s3 and not bucket:
         raise BadInput("--s3 needs a bucket", "set S3_BACKUP_BUCKET or pass --s3-bucket")
     if bucket and fmt == "directory":
         raise BadInput("a directory-format backup is not uploaded to S3", "use --format custom or plain")
-    url = _url(s)
+    url = database_url(s)
     with ProgressBar(s.json_output, 0, f"backup {label}") as bar:
         backups = create_backups(
             url,
@@ -92,7 +78,7 @@ def _run_backup(
                 else ""
             )
             console.print(
-                f"{b.manifest.kind}: {b.path} ({_size(b.manifest.size)}, "
+                f"{b.manifest.kind}: {b.path} ({human_size(b.manifest.size)}, "
                 f"{b.manifest.duration_ms / 1000:.1f} s, sha256 {b.to_dict()['sha256'] or 'per file'}){where}"
             )
 
@@ -143,7 +129,7 @@ def verify_command(
     from mandala_db.ops.backup import verify
     from mandala_db.ops.backup.manifest import find_backups
 
-    s = _settings("backup verify")
+    s = command_settings("backup verify")
     if file is None:
         found = find_backups(_dir(directory))
         if not found:
@@ -155,9 +141,7 @@ def verify_command(
         path = Path(file)
     url = None
     if restore:
-        from mandala_db.cli.migrate import _url
-
-        url = _url(s)
+        url = database_url(s)
     with ProgressBar(s.json_output, 0, f"verify {path.name}") as bar:
         result = verify(url, path, restore=restore, progress=bar.tables if bar else None)
     Output(s).result(
@@ -172,7 +156,7 @@ def stats_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     from mandala_db.ops.backup import stats
     from mandala_db.ops.backup.s3 import S3Store, configured_bucket
 
-    s = _settings("backup stats")
+    s = command_settings("backup stats")
     local = stats(_dir(directory))
     bucket = configured_bucket(s3_bucket)
     remote = None
@@ -202,13 +186,13 @@ def stats_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
             row = [
                 kind,
                 str(st["count"]),
-                _size(st["total_size"]),
+                human_size(st["total_size"]),
                 str(st["newest"] or "-")[:19],
                 str(st["oldest"] or "-")[:19],
                 str(st["last_verified"] or "never")[:19],
             ]
             if remote:
-                row.append(f"{remote[kind]['count']} ({_size(remote[kind]['total_size'])})")
+                row.append(f"{remote[kind]['count']} ({human_size(remote[kind]['total_size'])})")
             table.add_row(*row)
         console.print(table)
 
@@ -227,7 +211,7 @@ def cleanup_command(
     """Delete backups older than the retention, keeping the newest few of each kind and the newest verified."""
     from mandala_db.ops.backup import apply_cleanup, cleanup_plan
 
-    s = _settings("backup cleanup")
+    s = command_settings("backup cleanup")
     days = (
         retention_days if retention_days is not None else int(os.environ.get("BACKUP_RETENTION_DAYS", "30"))
     )
@@ -259,7 +243,7 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     from mandala_db.ops.backup.manifest import find_backups
     from mandala_db.ops.backup.s3 import S3Store, configured_bucket
 
-    s = _settings("restore list")
+    s = command_settings("restore list")
     local: list[dict[str, Any]] = [
         {
             "path": str(p),
@@ -285,7 +269,7 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
                 b["path"],
                 b["kind"],
                 b["started_at"][:19],
-                _size(b["size"]),
+                human_size(b["size"]),
                 str(b["head_revision"] or "-"),
                 f"{b['verified'][:19]} ({b['verified_by']})" if b["verified"] else "never",
             )
@@ -294,7 +278,7 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
                 o["url"],
                 str(o["kind"]),
                 str(o["started_at"])[:19],
-                _size(o["size"]),
+                human_size(o["size"]),
                 str(o["head_revision"] or "-"),
                 "yes" if o["verified"] else "never",
             )
@@ -304,10 +288,9 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
 
 
 def _restore(path: Path, target_db: str | None, directory: str | None, s: Any) -> None:
-    from mandala_db.cli.migrate import _url
     from mandala_db.ops.restore import restore
 
-    url = _url(s)
+    url = database_url(s)
     with ProgressBar(s.json_output, 0, f"restore {path.name}") as bar:
         result = restore(
             url,
@@ -338,7 +321,7 @@ def restore_command(
     directory: Dir = None,
 ) -> None:
     """Verify the file, confirm, back up the target, restore in one transaction, check against the manifest."""
-    _restore(Path(file), target_db, directory, _settings("restore"))
+    _restore(Path(file), target_db, directory, command_settings("restore"))
 
 
 @restore_app.command("s3-restore")
@@ -352,7 +335,7 @@ def s3_restore_command(
     """Download a backup and its manifest, verify them, then restore as `restore restore` does."""
     from mandala_db.ops.backup.s3 import S3Location, S3Store
 
-    s = _settings("restore s3-restore")
+    s = command_settings("restore s3-restore")
     location = S3Location.parse(url)
     workdir = Path(tempfile.mkdtemp(prefix="mandala-s3-restore-"))
     try:

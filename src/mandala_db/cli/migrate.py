@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mandala_db.cli.confirm import confirm
+from mandala_db.cli.context import command_settings, database_url, human_size
 from mandala_db.cli.output import Output
-from mandala_db.core.config import DatabaseURL, Environment, Settings
+from mandala_db.core.config import Environment, Settings
 from mandala_db.core.errors import BadInput, CheckFailed, Refused
 
 if TYPE_CHECKING:
@@ -38,25 +39,6 @@ LockRetries = Annotated[
     int,
     typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock."),
 ]
-
-
-def _settings(command: str) -> Settings:
-    from mandala_db.cli import settings
-
-    current = settings()
-    current.command = (
-        f"migrate {command}"  # application_name mandala-db:migrate <command> on every connection
-    )
-    return current
-
-
-def _url(settings: Settings) -> DatabaseURL:
-    if settings.database_url is not None:
-        return settings.database_url
-    from mandala_db.core.embedded import ensure_embedded
-
-    settings.database_url = ensure_embedded(settings.state_dir, announce=True)
-    return settings.database_url
 
 
 def _options(
@@ -129,14 +111,14 @@ def dev(
     """Development only: write a revision for what the models changed, lint it, apply it."""
     from mandala_db.ops.migrate.dev import dev as run_dev
 
-    s = _settings("dev")
+    s = command_settings("migrate dev")
     if s.environment is not Environment.DEVELOPMENT:
         raise Refused(
             f"migrate dev is for development, not {s.environment.value}",
             "use `migrate deploy` to apply committed revisions",
         )
     result = run_dev(
-        _url(s),
+        database_url(s),
         _options(s, lock_wait, lock_timeout, None),
         name,
         empty=empty,
@@ -168,8 +150,8 @@ def deploy(
     """Apply every pending revision, in order, under the migration lock."""
     from mandala_db.ops.migrate.executor import Executor
 
-    s = _settings("deploy")
-    url = _url(s)
+    s = command_settings("migrate deploy")
+    url = database_url(s)
     with Executor(
         url, _history(), _options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
     ) as executor:
@@ -190,8 +172,8 @@ def status(
         raise BadInput(f"unknown status view {view!r}", f"use one of {', '.join(views)}")
     from mandala_db.core.database import connect
 
-    s = _settings("status")
-    url = _url(s)
+    s = command_settings("migrate status")
+    url = database_url(s)
     started = time.perf_counter()
     conn = connect(url, application_name=s.application_name)
     connect_ms = (time.perf_counter() - started) * 1000
@@ -280,22 +262,13 @@ def _print_schema(console: Console, schema: dict[str, Any]) -> None:
         table.add_row(
             t["name"],
             f"{t['rows_estimate']:,}",
-            _size(t["size_bytes"]),
+            human_size(t["size_bytes"]),
             str(t["columns"]),
             str(len(t["indexes"])),
             str(len(t["constraints"])),
         )
     console.print(table)
     console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
 
 
 def _print_history(console: Console, rows: list[Any]) -> None:
@@ -337,7 +310,7 @@ def rollback(
     from mandala_db.ops.migrate import rollback as ops
     from mandala_db.ops.migrate.executor import Executor
 
-    s = _settings("rollback")
+    s = command_settings("migrate rollback")
     if action not in ("list", "to", "reset"):
         raise BadInput(f"unknown rollback action {action!r}", "use list, to REV, or reset")
     if action == "to" and not revision:
@@ -349,7 +322,7 @@ def rollback(
         )
     history = _history()
     target = history.resolve(revision) if action == "to" and revision else None
-    url = _url(s)
+    url = database_url(s)
     out = Output(s)
     if action == "list":
         with connect(url, application_name=s.application_name) as conn:
@@ -420,8 +393,8 @@ def validate() -> None:
     from mandala_db.core.database import connect
     from mandala_db.ops.migrate.inspect import validate as run_validate
 
-    s = _settings("validate")
-    url = _url(s)
+    s = command_settings("migrate validate")
+    url = database_url(s)
     history = _history()
     with connect(url, application_name=s.application_name) as conn:
         findings = run_validate(url, conn, history)
@@ -471,7 +444,9 @@ def _print_plan(console: Console, plans: list[Any]) -> None:
             console.print(f"      {first[:150]}{'...' if len(first) > 150 else ''}", markup=False)
         for t in p.tables:
             state = (
-                f"~{t.rows_estimate:,} rows, {_size(t.size_bytes)}" if t.exists else "created by this plan"
+                f"~{t.rows_estimate:,} rows, {human_size(t.size_bytes)}"
+                if t.exists
+                else "created by this plan"
             )
             console.print(f"  table {t.name}: {state}")
         for f in p.findings:
@@ -484,8 +459,8 @@ def plan() -> None:
     from mandala_db.core.database import connect
     from mandala_db.ops.migrate.plan import make_plan
 
-    s = _settings("plan")
-    with connect(_url(s), application_name=s.application_name) as conn:
+    s = command_settings("migrate plan")
+    with connect(database_url(s), application_name=s.application_name) as conn:
         plans = make_plan(conn, _history())
     Output(s).result({"ok": True, "plan": [p.to_dict() for p in plans]}, lambda c: _print_plan(c, plans))
 
@@ -514,8 +489,8 @@ def prod(
     from mandala_db.ops.migrate import prod as ops
     from mandala_db.ops.migrate.executor import Executor
 
-    s = _settings("prod")
-    url = _url(s)
+    s = command_settings("migrate prod")
+    url = database_url(s)
     history = _history()
     out = Output(s)
 
@@ -637,10 +612,10 @@ def resolve(
 
     if (applied is None) == (rolled_back is None):
         raise BadInput("give exactly one of --applied REV or --rolled-back REV")
-    s = _settings("resolve")
+    s = command_settings("migrate resolve")
     history = _history()
     revision = history.resolve(applied or rolled_back or "")
-    with Executor(_url(s), history, _options(s, lock_wait, None, None)) as executor:
+    with Executor(database_url(s), history, _options(s, lock_wait, None, None)) as executor:
         marked = (
             ops.resolve_applied(executor, revision)
             if applied

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from mandala_db.cli.context import command_settings, database_url
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import CheckFailed, Refused
 from mandala_db.core.events import bus
@@ -24,21 +25,19 @@ def seed(
     ] = False,
 ) -> None:
     """Load a data set through COPY (refused in production). Loading it twice loads it once."""
-    from mandala_db.cli.migrate import _settings, _url
     from mandala_db.core.database import connect
     from mandala_db.ops.migrate import require_head
     from mandala_db.ops.seed import loader
     from mandala_db.ops.seed.datasets import build, check_name
 
     check_name(name, scale)
-    s = _settings("seed")
-    s.command = f"seed {name}"
+    s = command_settings(f"seed {name}")
     if s.environment.protected and s.environment.value == "production":
         raise Refused(
             "seed is refused in production: it writes made-up data",
             "seed a development, test or staging database instead",
         )
-    url = _url(s)
+    url = database_url(s)
     with connect(url, application_name=s.application_name) as conn:
         require_head(conn)
         if remove and scale is None:
@@ -89,13 +88,11 @@ def seed(
 @data_app.command("check")
 def data_check() -> None:
     """The integrity report: incomplete mandalas, progress that disagrees with tasks, dangling references."""
-    from mandala_db.cli.migrate import _settings, _url
     from mandala_db.core.database import connect
     from mandala_db.ops.data.check import check
 
-    s = _settings("check")
-    s.command = "data check"
-    with connect(_url(s), application_name=s.application_name) as conn:
+    s = command_settings("data check")
+    with connect(database_url(s), application_name=s.application_name) as conn:
         findings = check(conn)
 
     def human(console: Console) -> None:

@@ -98,8 +98,8 @@ def _stream_progress(
                 progress(min(done, total), total, m.group(1))
 
 
-_DUMPING = re.compile(r'dumping contents of table "([^"]+)"')
-_RESTORING = re.compile(r'processing data for table "([^"]+)"')
+DUMPING_TABLE = re.compile(r'dumping contents of table "([^"]+)"')
+RESTORING_TABLE = re.compile(r'processing data for table "([^"]+)"')
 
 
 def run_tool(
@@ -266,7 +266,7 @@ def _dump_one(
         format=fmt,
     )
     try:
-        run_tool(cmd, url, _DUMPING, 0 if kind == "schema" else snap_tables, progress)
+        run_tool(cmd, url, DUMPING_TABLE, 0 if kind == "schema" else snap_tables, progress)
     except OperationFailed:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         raise
@@ -346,7 +346,7 @@ def read_all(path: Path, manifest: BackupManifest) -> None:
         if b"PostgreSQL database dump complete" not in text[-4096:]:
             raise BadInput(f"{path} is not a complete pg_dump script (its closing line is missing)")
         return
-    _, pg_restore = _restore_tool(manifest)
+    _, pg_restore = restore_tool(manifest)
     proc = subprocess.run(
         [str(pg_restore.path), "--file=/dev/null", str(path)],
         capture_output=True,
@@ -361,7 +361,7 @@ def read_all(path: Path, manifest: BackupManifest) -> None:
         )
 
 
-def _restore_tool(manifest: BackupManifest) -> tuple[int, ClientTool]:
+def restore_tool(manifest: BackupManifest) -> tuple[int, ClientTool]:
     """A pg_restore that can read this archive: at least as new as the pg_dump that wrote it."""
     m = re.match(r"(\d+)", manifest.pg_dump_version)
     dump_major = int(m.group(1)) if m else 0

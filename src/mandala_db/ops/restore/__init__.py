@@ -19,13 +19,13 @@ from mandala_db.core.events import bus
 from mandala_db.core.passfile import conninfo
 from mandala_db.core.tools import find_client
 from mandala_db.ops.backup import (
-    _RESTORING,
+    RESTORING_TABLE,
     Backup,
     Progress,
-    _restore_tool,
     check_files,
     compare_with_manifest,
     create_backup,
+    restore_tool,
     run_tool,
 )
 from mandala_db.ops.backup.manifest import BackupManifest
@@ -72,7 +72,7 @@ def user_tables(url: DatabaseURL) -> list[str]:
 
 def _psql_atomic(manifest: BackupManifest) -> list[str]:
     """psql that runs everything it is given as one transaction and stops at the first error."""
-    psql = find_client("psql", _restore_tool(manifest)[0])
+    psql = find_client("psql", restore_tool(manifest)[0])
     return [str(psql.path), "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
 
 
@@ -88,12 +88,12 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
                 f"--dbname={conninfo(url)}",
             ],
             url,
-            _RESTORING,
+            RESTORING_TABLE,
             total,
             progress,
         )
         return
-    _, pg_restore = _restore_tool(manifest)
+    _, pg_restore = restore_tool(manifest)
     if manifest.kind == "data":
         # Data into existing tables: empty every table the archive has data for, and load, in one psql
         # transaction fed by pg_restore.
@@ -136,7 +136,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
                 f"--dbname={conninfo(url)}",
             ],
             url,
-            _RESTORING,
+            RESTORING_TABLE,
             total,
             progress,
             stdin=producer.stdout,
@@ -159,7 +159,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
             str(path),
         ],
         url,
-        _RESTORING,
+        RESTORING_TABLE,
         total,
         progress,
     )
