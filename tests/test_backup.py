@@ -439,3 +439,23 @@ def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
         "--yes", "restore", "s3-restore", "s3://mandala-backups/nope.dump", url=loaded, env=s3_server
     )
     assert missing.code == 2 and "has no manifest" in missing.stderr
+
+
+def test_a_restore_that_does_not_match_its_manifest_is_rolled_back(
+    loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    """Rows and revision are checked inside the restore's transaction: a mismatch undoes the restore."""
+    (made,) = backup(loaded, tmp_path, "full")
+    path = Path(made["path"])
+    manifest = BackupManifest.load(path)
+    manifest.row_counts["users"] += 1  # the manifest promises a row the archive does not have
+    manifest.save(path)
+    conn.execute("UPDATE goals SET title = 'edited after the backup' WHERE progress = 0")
+    before = table_checksums(conn)
+    result = run_cli("--yes", "restore", "restore", str(path), "--dir", str(tmp_path), url=loaded)
+    assert result.code == 5, result.output
+    assert "did not match the manifest, so the restore was rolled back" in result.stderr
+    assert "users has" in result.stderr
+    assert table_checksums(conn) == before
+    verify = run_cli("backup", "verify", "--restore", str(path), url=loaded)
+    assert verify.code == 5 and "users has" in verify.stderr

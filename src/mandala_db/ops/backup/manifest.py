@@ -37,6 +37,7 @@ class BackupManifest:
     schema_fingerprint: str
     row_counts: dict[str, int]
     snapshot: str | None = None
+    schema: str = "public"  # the application schema the row counts are of
     verifications: list[dict[str, Any]] = field(default_factory=list)
     s3: dict[str, Any] | None = None
 

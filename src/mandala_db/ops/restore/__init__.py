@@ -3,9 +3,11 @@ target is backed up first, and the restore runs as one transaction, so a failure
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,28 +78,59 @@ def _psql_atomic(manifest: BackupManifest) -> list[str]:
     return [str(psql.path), "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1"]
 
 
+CHECK_MARKER = "mandala-db check:"
+
+
+def _check_sql(manifest: BackupManifest) -> str:
+    """Runs last, inside the restore's transaction: the rows and the revision the manifest promises, or
+    an exception that rolls the whole restore back. Counting here is also cheaper than after the commit,
+    when the first read of every fresh row would have to set its hint bits."""
+    expected = json.dumps(manifest.row_counts).replace("'", "''")
+    schema = manifest.schema.replace("'", "''")
+    revision_check = ""
+    if manifest.kind == "full" and manifest.head_revision:
+        revision_check = f"""
+    IF to_regclass(format('%I.alembic_version', '{schema}')) IS NOT NULL THEN
+        EXECUTE format('SELECT max(version_num) FROM %I.alembic_version', '{schema}') INTO revision;
+        IF revision IS DISTINCT FROM '{manifest.head_revision}' THEN
+            RAISE EXCEPTION '{CHECK_MARKER} the restored revision is %, the manifest says {manifest.head_revision}',
+                coalesce(revision, 'none');
+        END IF;
+    END IF;"""
+    return f"""DO $mandala_check$
+DECLARE
+    item record;
+    found bigint;
+    revision text;
+BEGIN
+    FOR item IN SELECT key, value::bigint AS want FROM jsonb_each_text('{expected}'::jsonb) LOOP
+        EXECUTE format('SELECT count(*) FROM %I.%I', '{schema}', item.key) INTO found;
+        IF found <> item.want THEN
+            RAISE EXCEPTION '{CHECK_MARKER} % has % rows after the restore, the manifest says %',
+                item.key, found, item.want;
+        END IF;
+    END LOOP;{revision_check}
+END
+$mandala_check$"""
+
+
 def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
-    """One transaction: any error rolls every statement back, the drops of --clean included."""
+    """One psql transaction: the SQL of the backup, then the manifest check. Any error, in the SQL or in
+    the check, rolls every statement back, the drops of --clean included."""
     total = len(manifest.row_counts)
     bus.info("restore_start", f"restore started: {path} into {url.dbname}", kind=manifest.kind)
+    psql = [*_psql_atomic(manifest), f"--dbname={conninfo(url)}"]
+    check = ["-c", _check_sql(manifest)]
     if manifest.format == "plain":
-        run_tool(
-            [
-                *_psql_atomic(manifest),
-                f"--file={path}",
-                f"--dbname={conninfo(url)}",
-            ],
-            url,
-            RESTORING_TABLE,
-            total,
-            progress,
-        )
+        run_tool([*psql, f"--file={path}", *check], url, RESTORING_TABLE, total, progress)
         return
     _, pg_restore = restore_tool(manifest)
+    prologue: list[str] = []
+    producer_cmd = [str(pg_restore.path), "--verbose", "--no-owner", "--file=-"]
+    listing: Path | None = None
     if manifest.kind == "data":
-        # Data into existing tables: empty every table the archive has data for, and load, in one psql
-        # transaction fed by pg_restore.
-        # Tables the target does not have (the tool's own bookkeeping of another history) are left out.
+        # Data into existing tables: empty every table the archive has data for, then load. Tables the
+        # target does not have (the tool's own bookkeeping of another history) are left out.
         toc = subprocess.run(
             [str(pg_restore.path), "--list", str(path)], capture_output=True, text=True
         ).stdout
@@ -112,57 +145,43 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
             keep.append(line)
         listing = Path(tempfile.mkstemp(prefix="mandala-toc-")[1])
         listing.write_text("\n".join(keep) + "\n")
-        tables = ", ".join(sorted(names))
-        producer = subprocess.Popen(
-            [
-                str(pg_restore.path),
-                "--data-only",
-                "--disable-triggers",
-                f"--use-list={listing}",
-                "--file=-",
-                str(path),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert producer.stdout is not None
-        run_tool(
-            [
-                *_psql_atomic(manifest),
-                "-c",
-                f"TRUNCATE {tables} CASCADE",
-                "-f",
-                "-",
-                f"--dbname={conninfo(url)}",
-            ],
-            url,
-            RESTORING_TABLE,
-            total,
-            progress,
-            stdin=producer.stdout,
-        )
-        producer.stdout.close()
-        listing.unlink()
-        if producer.wait() != 0:
-            raise OperationFailed(f"pg_restore could not read {path}")
-        return
-    run_tool(
-        [
-            str(pg_restore.path),
-            "--single-transaction",
-            "--exit-on-error",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--verbose",
-            f"--dbname={conninfo(url)}",
-            str(path),
-        ],
-        url,
-        RESTORING_TABLE,
-        total,
-        progress,
+        prologue = ["-c", f"TRUNCATE {', '.join(sorted(names))} CASCADE"] if names else []
+        producer_cmd += ["--data-only", "--disable-triggers", f"--use-list={listing}"]
+    else:
+        producer_cmd += ["--clean", "--if-exists"]
+    producer = subprocess.Popen(
+        [*producer_cmd, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False
     )
+    assert producer.stdout is not None and producer.stderr is not None
+    # pg_restore's --verbose lines (one per table) drive the progress; psql's errors decide the outcome.
+    tail: list[str] = []
+    reader = threading.Thread(target=_progress_lines, args=(producer.stderr, total, progress, tail))
+    reader.start()
+    try:
+        run_tool(
+            [*psql, *prologue, "-f", "-", *check], url, RESTORING_TABLE, total, None, stdin=producer.stdout
+        )
+    finally:
+        producer.stdout.close()
+        code = producer.wait()
+        reader.join()
+        if listing is not None:
+            listing.unlink()
+    if code != 0:
+        raise OperationFailed(f"pg_restore could not read {path}: {tail[-1] if tail else f'exit {code}'}")
+
+
+def _progress_lines(stream: Any, total: int, progress: Progress | None, tail: list[str]) -> None:
+    done = 0
+    for raw in stream:
+        line = raw.decode(errors="replace").rstrip()
+        tail.append(line)
+        del tail[:-20]
+        m = RESTORING_TABLE.search(line)
+        if m:
+            done += 1
+            if progress:
+                progress(min(done, total), total, m.group(1))
 
 
 def restore_into_new_database(
@@ -207,12 +226,18 @@ def restore(
     try:
         _apply(target, path, manifest, progress)
     except OperationFailed as exc:
+        if CHECK_MARKER in exc.message:
+            raise CheckFailed(
+                "the restored data did not match the manifest, so the restore was rolled back and "
+                f"{name} is exactly as it was: {exc.message.split(CHECK_MARKER, 1)[1].strip()}",
+                "do not rely on this backup",
+            ) from exc
         raise OperationFailed(
             f"the restore failed and was rolled back; {name} is exactly as it was: {exc.message}",
             f"the pre-restore backup is {pre.path}" if pre else None,
         ) from exc
     with connect(target, application_name="mandala-db:restore") as conn:
-        problems = compare_with_manifest(conn, manifest)
+        problems = compare_with_manifest(conn, manifest, counts=False)
     result = RestoreResult(name, path, pre, (time.perf_counter() - started) * 1000, problems)
     bus.info("restore_complete", f"restore complete: {path.name} into {name}", duration_ms=result.duration_ms)
     if problems:
