@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
+
+import psycopg
 
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.errors import OperationFailed
@@ -81,4 +84,6 @@ def _ensure_database(admin: DatabaseURL, name: str) -> None:
     with connect(admin, application_name="mandala-db:embedded") as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(f"CREATE DATABASE {quote_ident(name)}")
+            # Two commands starting at once may both get here: the second finds it made, which is fine.
+            with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateDatabase):
+                conn.execute(f"CREATE DATABASE {quote_ident(name)}")

@@ -83,7 +83,7 @@ def _server_facts(conn: psycopg.Connection[Any]) -> tuple[int, str, str, str]:
     return int(row[0]), server_version(conn), str(row[1]), str(row[2] or "public")
 
 
-def _stream_progress(
+def stream_progress(
     stream: IO[str], pattern: re.Pattern[str], total: int, progress: Progress | None, tail: list[str]
 ) -> None:
     """Reads pg_dump/pg_restore --verbose output: progress by table, and the last lines for errors."""
@@ -108,7 +108,7 @@ def run_tool(
     pattern: re.Pattern[str],
     total: int,
     progress: Progress | None,
-    stdin: IO[bytes] | int | None = None,
+    stdin: IO[Any] | int | None = None,
     stdout: IO[bytes] | int | None = None,
 ) -> None:
     """Run a client tool with its password in a 0600 file; fail with its last meaningful line."""
@@ -123,7 +123,7 @@ def run_tool(
             text=True,
         )
         assert proc.stderr is not None
-        reader = threading.Thread(target=_stream_progress, args=(proc.stderr, pattern, total, progress, tail))
+        reader = threading.Thread(target=stream_progress, args=(proc.stderr, pattern, total, progress, tail))
         reader.start()
         code = proc.wait()
         reader.join()

@@ -29,6 +29,7 @@ from mandala_db.ops.backup import (
     create_backup,
     restore_tool,
     run_tool,
+    stream_progress,
 )
 from mandala_db.ops.backup.manifest import BackupManifest
 
@@ -150,12 +151,14 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
     else:
         producer_cmd += ["--clean", "--if-exists"]
     producer = subprocess.Popen(
-        [*producer_cmd, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False
+        [*producer_cmd, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert producer.stdout is not None and producer.stderr is not None
     # pg_restore's --verbose lines (one per table) drive the progress; psql's errors decide the outcome.
     tail: list[str] = []
-    reader = threading.Thread(target=_progress_lines, args=(producer.stderr, total, progress, tail))
+    reader = threading.Thread(
+        target=stream_progress, args=(producer.stderr, RESTORING_TABLE, total, progress, tail)
+    )
     reader.start()
     try:
         run_tool(
@@ -169,19 +172,6 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
             listing.unlink()
     if code != 0:
         raise OperationFailed(f"pg_restore could not read {path}: {tail[-1] if tail else f'exit {code}'}")
-
-
-def _progress_lines(stream: Any, total: int, progress: Progress | None, tail: list[str]) -> None:
-    done = 0
-    for raw in stream:
-        line = raw.decode(errors="replace").rstrip()
-        tail.append(line)
-        del tail[:-20]
-        m = RESTORING_TABLE.search(line)
-        if m:
-            done += 1
-            if progress:
-                progress(min(done, total), total, m.group(1))
 
 
 def restore_into_new_database(
