@@ -3,7 +3,7 @@ real S3 protocol server (moto) on loopback."""
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -296,48 +296,57 @@ def test_a_pg_dump_16_backup_of_an_older_server_and_an_explained_missing_tool(
 def test_the_password_reaches_no_output_manifest_log_or_command_line(
     password_server: DatabaseURL, tmp_path: Path
 ) -> None:
+    """The client tools are wrapped by scripts that record every argument vector and how the password
+    reached them: only through a 0600 password file, never an argument or PGPASSWORD."""
+    import pgserver
+
+    real = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    log = tmp_path / "calls.log"
+    for tool in ("pg_dump", "pg_restore", "psql"):
+        script = wrappers / tool
+        script.write_text(
+            "#!/bin/sh\n"
+            f'echo "argv: $0 $*" >> {log}\n'
+            f'echo "PGPASSWORD=${{PGPASSWORD:-unset}} passfile=$(stat -c %a "$PGPASSFILE" 2>/dev/null)" >> {log}\n'
+            f'exec {real / tool} "$@"\n'
+        )
+        script.chmod(0o755)
     url = password_server
+    env = {"MANDALA_PG_BINDIR": str(wrappers)}
     ok(run_cli("migrate", "deploy", url=url))
-    # Hold a lock that pg_dump must wait for, so its command line can be read while it runs.
-    holder = connect_to(url)
-    holder.autocommit = False
-    holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["DATABASE_URL"] = url.render(mask=False)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mandala_db",
-            "--log-format",
-            "json",
-            "--json",
-            "backup",
-            "full",
-            "--dir",
-            str(tmp_path),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    seen: list[str] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not any("pg_dump" in s for s in seen):
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                with contextlib.suppress(OSError):
-                    seen.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-        time.sleep(0.05)
-    holder.rollback()
-    holder.close()
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert any("pg_dump" in s for s in seen), "pg_dump was never seen running"
-    assert not [s for s in seen if SENTINEL_PASSWORD in s]
+    outputs = [
+        ok(
+            run_cli(
+                "--log-format", "json", "--json", "backup", "full", "--dir", str(tmp_path), url=url, env=env
+            )
+        ),
+        ok(
+            run_cli(
+                "--log-format",
+                "json",
+                "backup",
+                "verify",
+                "--restore",
+                "--dir",
+                str(tmp_path),
+                url=url,
+                env=env,
+            )
+        ),
+    ]
+    calls = log.read_text()
+    assert "argv: " in calls and "--format=custom" in calls and "--single-transaction" in calls
+    assert SENTINEL_PASSWORD not in calls
+    lines = calls.splitlines()
+    pairs = [
+        (a, e) for a, e in itertools.pairwise(lines) if a.startswith("argv: ") and e.startswith("PGPASSWORD=")
+    ]
+    connecting = [e for a, e in pairs if "dbname=" in a]
+    assert connecting and all(e == "PGPASSWORD=unset passfile=600" for e in connecting), pairs
     manifest_text = "".join(p.read_text() for p in tmp_path.rglob("*.manifest.json"))
-    for text in (out, err, manifest_text):
+    for text in [manifest_text, *(r.output for r in outputs)]:
         assert SENTINEL_PASSWORD not in text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -68,3 +69,27 @@ def test_a_held_lock_names_its_holder_and_exits_4(db_url: DatabaseURL) -> None:
 
 def _params(url: DatabaseURL) -> dict[str, Any]:
     return dict(url.libpq_params())
+
+
+def test_commands_starting_the_embedded_server_at_once_share_it(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    env = {**os.environ, "MANDALA_STATE_DIR": str(state), "PYTHONPATH": str(ROOT / "src")}
+    env.pop("DATABASE_URL", None)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mandala_db", "migrate", "status"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    try:
+        assert [code for code, _ in results] == [0, 0, 0], results
+        notes = " ".join(err for _, err in results)
+        assert notes.count("(started") == 1 and notes.count("(running") == 2
+    finally:
+        _stop_embedded(state / "pgdata")

@@ -110,3 +110,22 @@ def test_pending_revisions_fail_validation_but_not_status(db_url: DatabaseURL, c
     result = cli("migrate", "validate")
     assert result.code == 5
     assert "7 revision(s) not applied" in result.stdout
+
+
+def test_status_does_not_hang_behind_a_locked_table(deployed: DatabaseURL, cli: Any) -> None:
+    import time
+
+    from conftest import connect_to
+
+    holder = connect_to(deployed)
+    holder.autocommit = False
+    holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+    try:
+        started = time.monotonic()
+        result = cli("--json", "migrate", "status")
+        assert time.monotonic() - started < 15
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.code == 0, result.output
+    assert json.loads(result.stdout)["status"]["drift"] == "locked"

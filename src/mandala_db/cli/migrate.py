@@ -242,6 +242,7 @@ def _print_status(console: Console, st: Any) -> None:
         + str(st.recorded_at)
         + " (run `migrate validate`)",
         "unknown": "no recorded fingerprint to compare with",
+        "locked": "not checked: another session holds a lock on a table (try again)",
     }[st.drift]
     console.print(f"Drift: {drift}")
     if st.last_failure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import warnings
 from pathlib import Path
@@ -64,8 +65,14 @@ def ensure_embedded(state_dir: Path, *, announce: bool = True) -> DatabaseURL:
     how = "running"
     if found is None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        found = _start(pgdata)
-        how = "started"
+        # Several commands (or test workers) may start at once: one starts the server, the others wait for
+        # it and then find it running. pgserver's own lock is taken too late to cover creating the folder.
+        with (state_dir / ".start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = _running_socket(pgdata)
+            if found is None:
+                found = _start(pgdata)
+                how = "started"
     socket_dir, port = found
     admin = DatabaseURL("postgres", None, (), "postgres", (("host", socket_dir), ("port", str(port))))
     _ensure_database(admin, APP_DATABASE)

@@ -23,7 +23,7 @@ class Status:
     head: str | None
     applied: list[str]
     pending: list[Revision]
-    drift: str  # "none", "drift", or "unknown" (nothing recorded to compare with)
+    drift: str  # "none", "drift", "unknown" (nothing recorded to compare with) or "locked"
     recorded_at: str | None = None
     last_failure: ledger.LedgerRow | None = None
     archived: list[str] = field(default_factory=list)
@@ -55,6 +55,16 @@ def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _live_fingerprint(conn: psycopg.Connection[Any], schema: str) -> str | None:
+    """The deparsers lock each table briefly: behind a long DDL, give up rather than hang `status`."""
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '2s'")
+            return catalog.take(conn, schema).fingerprint
+    except psycopg.errors.LockNotAvailable:
+        return None
+
+
 def status(conn: psycopg.Connection[Any], history: History) -> Status:
     current = current_revision(conn)
     applied = [r.id for r in history.upto(current)]
@@ -65,7 +75,8 @@ def status(conn: psycopg.Connection[Any], history: History) -> Status:
     recorded_at = None
     if recorded is not None:
         recorded_at, fingerprint = recorded
-        drift = "none" if catalog.take(conn, schema).fingerprint == fingerprint else "drift"
+        live = _live_fingerprint(conn, schema)
+        drift = "locked" if live is None else ("none" if live == fingerprint else "drift")
     rows = ledger.history(conn, limit=1)
     last_failure = rows[0] if rows and rows[0].status in ("failed", "interrupted") else None
     return Status(
