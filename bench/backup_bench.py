@@ -22,8 +22,7 @@ from pathlib import Path
 from common import Databases, admin_url, dsn, server_major, timed
 
 from mandala_db.core.tools import find_pair
-from mandala_db.ops.migrate.executor import Executor, RunOptions
-from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate import build_schema
 
 
 def main() -> None:
@@ -41,8 +40,7 @@ def main() -> None:
     }
     try:
         source = dbs.new()
-        with Executor(source, History.load(), RunOptions()) as ex:
-            ex.upgrade()
+        build_schema(source, "head")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["DATABASE_URL"] = source.render(mask=False)
         subprocess.run(

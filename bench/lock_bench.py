@@ -24,7 +24,7 @@ from common import Databases, admin_url, dsn, params, server_major
 from mandala_db.core import catalog
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.tools import find_client
-from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate import build_schema
 from mandala_db.ops.migrate.loader import History
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +92,7 @@ def main() -> None:
     try:
         url = dbs.new()
         history = History.load()
-        with Executor(url, history, RunOptions()) as ex:
-            ex.upgrade()
+        build_schema(url, "head")
         env = {**os.environ, "DATABASE_URL": url.render(mask=False)}
         subprocess.run(
             [sys.executable, "-m", "mandala_db", "seed", "demo"], env=env, check=True, capture_output=True

@@ -18,8 +18,7 @@ from pathlib import Path
 from common import Databases, admin_url, dsn, server_major, timed
 
 from mandala_db.core.tools import find_client
-from mandala_db.ops.migrate.executor import Executor, RunOptions
-from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate import build_schema
 from mandala_db.ops.seed.datasets import build
 
 
@@ -51,8 +50,7 @@ def main() -> None:
         for _ in range(args.runs):
             for kind in ("copy", "seed"):
                 url = dbs.new()
-                with Executor(url, History.load(), RunOptions()) as ex:
-                    ex.upgrade()
+                build_schema(url, "head")
                 if kind == "seed":
                     env = {**base_env, "DATABASE_URL": url.render(mask=False)}
                     cmd = [

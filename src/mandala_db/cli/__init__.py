@@ -66,8 +66,13 @@ def main_options(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and debug lines.")] = False,
     state_dir: Annotated[
-        Path, typer.Option("--state-dir", help="Where the embedded server and local state live.", hidden=True)
-    ] = Path(".mandala"),
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Where the embedded server and local state live ($MANDALA_STATE_DIR).",
+            hidden=True,
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -81,7 +86,7 @@ def main_options(
     _settings = Settings(
         environment=Environment.DEVELOPMENT,
         database_url=None,
-        state_dir=Path(os.environ.get("MANDALA_STATE_DIR", state_dir)),
+        state_dir=state_dir or Path(os.environ.get("MANDALA_STATE_DIR") or ".mandala"),
         json_output=json_output,
         log_format=fmt,
         assume_yes=yes,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mandala_db.cli.confirm import confirm
-from mandala_db.cli.context import command_settings, database_url, human_size
+from mandala_db.cli.context import backup_dir, command_settings, database_url, human_size
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import BadInput
 
@@ -26,10 +26,6 @@ Dir = Annotated[
 ]
 S3Flag = Annotated[bool, typer.Option("--s3", help="Upload to $S3_BACKUP_BUCKET (also when that is set).")]
 S3Bucket = Annotated[str | None, typer.Option("--s3-bucket", help="Upload to this bucket.")]
-
-
-def _dir(value: str | None) -> Path:
-    return Path(value or os.environ.get("BACKUP_DIR") or "backups")
 
 
 def _run_backup(
@@ -56,7 +52,7 @@ def _run_backup(
     with ProgressBar(s.json_output, 0, f"backup {label}") as bar:
         backups = create_backups(
             url,
-            _dir(directory),
+            backup_dir(directory),
             kinds,
             fmt=fmt,
             jobs=jobs,
@@ -131,10 +127,10 @@ def verify_command(
 
     s = command_settings("backup verify")
     if file is None:
-        found = find_backups(_dir(directory))
+        found = find_backups(backup_dir(directory))
         if not found:
             raise BadInput(
-                f"there are no backups in {_dir(directory)}", "make one with `mandala-db backup full`"
+                f"there are no backups in {backup_dir(directory)}", "make one with `mandala-db backup full`"
             )
         path = found[0][0]
     else:
@@ -157,7 +153,7 @@ def stats_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     from mandala_db.ops.backup.s3 import S3Store, configured_bucket
 
     s = command_settings("backup stats")
-    local = stats(_dir(directory))
+    local = stats(backup_dir(directory))
     bucket = configured_bucket(s3_bucket)
     remote = None
     if bucket:
@@ -171,7 +167,7 @@ def stats_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
         }
 
     def human(console: Console) -> None:
-        table = Table(title=f"Backups in {_dir(directory)}" + (f" and s3://{bucket}" if bucket else ""))
+        table = Table(title=f"Backups in {backup_dir(directory)}" + (f" and s3://{bucket}" if bucket else ""))
         for col in (
             "kind",
             "count",
@@ -215,9 +211,9 @@ def cleanup_command(
     days = (
         retention_days if retention_days is not None else int(os.environ.get("BACKUP_RETENTION_DAYS", "30"))
     )
-    plan = cleanup_plan(_dir(directory), days, keep)
+    plan = cleanup_plan(backup_dir(directory), days, keep)
     if plan.delete and not dry_run:
-        confirm(s, f"Delete {len(plan.delete)} backup(s) older than {days} days from {_dir(directory)}")
+        confirm(s, f"Delete {len(plan.delete)} backup(s) older than {days} days from {backup_dir(directory)}")
         apply_cleanup(plan)
     doc = {
         "ok": True,
@@ -255,7 +251,7 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
             "verified": (m.last_verified or {}).get("at"),
             "verified_by": (m.last_verified or {}).get("kind"),
         }
-        for p, m in find_backups(_dir(directory))
+        for p, m in find_backups(backup_dir(directory))
     ]
     bucket = configured_bucket(s3_bucket)
     remote = S3Store(bucket).list() if bucket else []
@@ -296,7 +292,7 @@ def _restore(path: Path, target_db: str | None, directory: str | None, s: Any) -
             url,
             path,
             target_db=target_db,
-            backup_dir=_dir(directory),
+            backup_dir=backup_dir(directory),
             confirm=lambda what: confirm(s, what, typed=target_db if target_db else url.dbname),
             progress=bar.tables if bar else None,
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from mandala_db.core.config import DatabaseURL, Settings
 
 
@@ -31,3 +34,8 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
+
+
+def backup_dir(explicit: str | None) -> Path:
+    """Where backups go: --dir/--backup-dir, else $BACKUP_DIR, else ./backups."""
+    return Path(explicit or os.environ.get("BACKUP_DIR") or "backups")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mandala_db.cli.confirm import confirm
+from mandala_db.cli.context import backup_dir as backup_folder
 from mandala_db.cli.context import command_settings, database_url, human_size
 from mandala_db.cli.output import Output
 from mandala_db.core.config import Environment, Settings
@@ -365,14 +366,10 @@ def rollback(
         backup = None
         if destructive:
             # What the downgrade throws away stays restorable: the same backup `migrate prod` takes.
-            import os
-            from pathlib import Path
 
             from mandala_db.ops.backup import create_backup
 
-            backup = create_backup(
-                url, Path(backup_dir or os.environ.get("BACKUP_DIR") or "backups"), label="pre_rollback"
-            )
+            backup = create_backup(url, backup_folder(backup_dir), label="pre_rollback")
         with Executor(url, history, options) as executor:
             result = executor.downgrade(target)
         doc = {**_run_dict(result), "backup": backup.to_dict() if backup else None}
@@ -481,8 +478,6 @@ def prod(
     lock_retries: LockRetries = 5,
 ) -> None:
     """The guarded production run: pre-flight, typed confirmation, backup, deploy, post-checks."""
-    import os
-    from pathlib import Path
 
     from mandala_db.core.database import connect
     from mandala_db.core.errors import LockNotObtained
@@ -544,9 +539,7 @@ def prod(
         confirm(s, f"Deploy {len(pre.plans)} revision(s) to {url} ({s.environment.value})", typed=dbname)
         from mandala_db.ops.backup import create_backup
 
-        backup = create_backup(
-            url, Path(backup_dir or os.environ.get("BACKUP_DIR") or "backups"), label="pre_migration"
-        )
+        backup = create_backup(url, backup_folder(backup_dir), label="pre_migration")
         result = executor.upgrade()
         post = ops.postchecks(url, executor.conn, history)
     for f in post.data_findings:

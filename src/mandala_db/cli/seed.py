@@ -9,6 +9,7 @@ from rich.console import Console
 
 from mandala_db.cli.context import command_settings, database_url
 from mandala_db.cli.output import Output, ProgressBar
+from mandala_db.core.config import Environment
 from mandala_db.core.errors import CheckFailed, Refused
 from mandala_db.core.events import bus
 
@@ -32,7 +33,7 @@ def seed(
 
     check_name(name, scale)
     s = command_settings(f"seed {name}")
-    if s.environment.protected and s.environment.value == "production":
+    if s.environment is Environment.PRODUCTION:
         raise Refused(
             "seed is refused in production: it writes made-up data",
             "seed a development, test or staging database instead",

@@ -292,9 +292,10 @@ def compare(expected: Snapshot, actual: Snapshot) -> list[Difference]:
 
 
 def row_estimates(conn: psycopg.Connection[Any], schema: str = "public") -> dict[str, tuple[int, int]]:
-    """Estimated rows (from the planner's statistics) and total size in bytes of every table."""
+    """Estimated rows (the planner's statistics; -1 for a table never vacuumed or analysed) and total size
+    in bytes of every table."""
     rows = conn.execute(
-        """SELECT c.relname, GREATEST(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)
+        """SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
         (schema,),

@@ -92,3 +92,18 @@ def server_version(conn: psycopg.Connection[Any]) -> str:
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_database(url: DatabaseURL, name: str, *, application_name: str = "mandala-db") -> bool:
+    """Create database `name` on url's server when it is missing; say whether this call created it.
+
+    Two commands may get here at once (two first starts of the embedded server, two restores): the one
+    that loses the race finds the database made, which is what it wanted."""
+    with connect(url, application_name=application_name) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        try:
+            admin.execute(f"CREATE DATABASE {quote_ident(name)}")
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateDatabase):
+            return False
+        return True

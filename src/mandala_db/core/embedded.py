@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import warnings
 from pathlib import Path
 
-import psycopg
-
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import ensure_database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 
@@ -75,7 +73,7 @@ def ensure_embedded(state_dir: Path, *, announce: bool = True) -> DatabaseURL:
                 how = "started"
     socket_dir, port = found
     admin = DatabaseURL("postgres", None, (), "postgres", (("host", socket_dir), ("port", str(port))))
-    _ensure_database(admin, APP_DATABASE)
+    ensure_database(admin, APP_DATABASE, application_name="mandala-db:embedded")
     if announce:
         bus.info(
             "database_connection",
@@ -83,14 +81,3 @@ def ensure_embedded(state_dir: Path, *, announce: bool = True) -> DatabaseURL:
             embedded=True,
         )
     return admin.with_database(APP_DATABASE)
-
-
-def _ensure_database(admin: DatabaseURL, name: str) -> None:
-    from mandala_db.core.database import connect, quote_ident
-
-    with connect(admin, application_name="mandala-db:embedded") as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            # Two commands starting at once may both get here: the second finds it made, which is fine.
-            with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateDatabase):
-                conn.execute(f"CREATE DATABASE {quote_ident(name)}")

@@ -281,7 +281,8 @@ class Executor:
         if revision not in self.history.by_id:
             return False
         position = self.history.index(revision)
-        current = self.history.index(self.current()) if self.current() in self.history.by_id else -1
+        at = self.current()
+        current = self.history.index(at) if at in self.history.by_id else -1
         return current >= position if direction == "upgrade" else current < position
 
     def __exit__(self, *exc: object) -> None:

@@ -122,6 +122,7 @@ def schema_report(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     tables = []
     for name, table in sorted(snap.tables.items()):
         est, size = sizes.get(name, (0, 0))
+        est = max(est, 0)
         tables.append(
             {
                 "name": name,

@@ -64,10 +64,6 @@ class Revision:
                 tokens.append(tok.string if tok.type != tokenize.NEWLINE else ";")
         return hashlib.sha256("\x1f".join(tokens).encode()).hexdigest()
 
-    @property
-    def raw_checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
-
 
 def read_revision(path: Path) -> Revision:
     text = path.read_text(encoding="utf-8")

@@ -59,14 +59,7 @@ class TableStats:
     def __init__(self, conn: psycopg.Connection[Any], schema: str) -> None:
         self.conn = conn
         self.schema = schema
-        self.rows: dict[str, tuple[int, int]] = {}
-        for name, reltuples, size in conn.execute(
-            """SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
-               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
-            (schema,),
-        ).fetchall():
-            self.rows[name] = (int(reltuples), int(size))
+        self.rows = catalog.row_estimates(conn, schema)
 
     def rows_of(self, table: str) -> int | None:
         if table not in self.rows:

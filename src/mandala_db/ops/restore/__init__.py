@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, quote_ident
+from mandala_db.core.database import connect, ensure_database, quote_ident
 from mandala_db.core.errors import CheckFailed, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.passfile import conninfo
@@ -52,15 +52,6 @@ class RestoreResult:
             "duration_ms": round(self.duration_ms, 1),
             "problems": self.problems,
         }
-
-
-def _ensure_database(url: DatabaseURL, name: str) -> bool:
-    """Create the target database when it does not exist; say whether it was created."""
-    with connect(url.with_database("postgres"), application_name="mandala-db:restore") as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            return False
-        admin.execute(f"CREATE DATABASE {quote_ident(name)}")
-        return True
 
 
 def user_tables(url: DatabaseURL) -> list[str]:
@@ -177,7 +168,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
 def restore_into_new_database(
     url: DatabaseURL, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
 ) -> None:
-    if not _ensure_database(url, name):
+    if not ensure_database(url.with_database("postgres"), name, application_name="mandala-db:restore"):
         raise OperationFailed(f"database {name} already exists")
     if manifest.kind == "data":
         # Data needs its schema: the history builds exactly the one of the revision the backup was taken at.
@@ -205,7 +196,11 @@ def restore(
     check_files(path, manifest)
     target = url.with_database(target_db) if target_db else url
     name = target.dbname or "postgres"
-    created = _ensure_database(url, name) if target_db else False
+    created = (
+        ensure_database(url.with_database("postgres"), name, application_name="mandala-db:restore")
+        if target_db
+        else False
+    )
     pre = None
     tables = [] if created else user_tables(target)
     if tables:
