@@ -30,6 +30,26 @@ atexit.register(shutil.rmtree, TEST_BACKUPS, True)
 SENTINEL_PASSWORD = "Sentinel-pw-7f3a9c!@#%"
 
 
+def secret_forms(secret: str) -> set[str]:
+    """Every form a password leaks in: raw, percent-encoded as URLs render it (all of it or the reserved
+    characters only), form-encoded, and a prefix long enough to be recognised."""
+    from urllib.parse import quote, quote_plus
+
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        secret[: max(6, len(secret) // 2)],
+    }
+
+
+def assert_no_secret(text: str, *secrets: str) -> None:
+    for secret in (SENTINEL_PASSWORD, *secrets):
+        for form in secret_forms(secret):
+            assert form not in text, f"the password leaked in the form {form[:4]}… in: {text[:2000]}"
+
+
 def _embedded_admin_url() -> DatabaseURL:
     from mandala_db.core.embedded import ensure_embedded
 
@@ -199,6 +219,46 @@ def password_server() -> Iterator[DatabaseURL]:
             capture_output=True,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+def database_state(url: DatabaseURL) -> dict[str, Any]:
+    """Everything a restore could leave half-done: indexes, constraints, triggers, every table's rows and
+    content, and the schema as pg_dump sees it. Equal states mean the same database."""
+    from mandala_db.core.process import child_environment, conninfo, password_file
+    from mandala_db.core.tools import find_client
+    from revision_data import table_checksums
+
+    with connect_to(url) as c:
+        counts = c.execute(
+            """SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()),
+                      (SELECT count(*) FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
+                        WHERE n.nspname = current_schema()),
+                      (SELECT count(*) FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid
+                        JOIN pg_namespace n ON n.oid = r.relnamespace
+                        WHERE n.nspname = current_schema() AND NOT t.tgisinternal),
+                      current_setting('server_version_num')::int / 10000"""
+        ).fetchone()
+        assert counts is not None
+        tables = table_checksums(c)
+    pg_dump = find_client("pg_dump", int(counts[3]))
+    with password_file(url) as (extra, fds):
+        dump = subprocess.run(
+            [str(pg_dump.path), "--schema-only", f"--dbname={conninfo(url)}"],
+            capture_output=True,
+            env=child_environment(extra),
+            pass_fds=fds,
+            check=True,
+        ).stdout.decode()
+    schema = [
+        ln for ln in dump.splitlines() if ln and not ln.startswith(("--", "\\restrict", "\\unrestrict"))
+    ]
+    return {
+        "indexes": counts[0],
+        "constraints": counts[1],
+        "triggers": counts[2],
+        "tables": tables,
+        "schema": schema,
+    }
 
 
 @pytest.fixture

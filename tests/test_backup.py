@@ -6,10 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import SENTINEL_PASSWORD, Result, connect_to, drop_database, run_cli
+from conftest import (
+    SENTINEL_PASSWORD,
+    Result,
+    assert_no_secret,
+    connect_to,
+    create_database,
+    drop_database,
+    run_cli,
+)
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.backup import cleanup_plan
 from mandala_db.ops.backup.manifest import BackupManifest
@@ -128,7 +138,7 @@ def test_a_bad_file_is_caught_before_the_target_is_touched(
     if damage != "no manifest":
         shutil.copy(BackupManifest.path_for(path), BackupManifest.path_for(bad))
     before = table_checksums(conn)
-    for args in (["restore", "restore", str(bad)], ["backup", "verify", str(bad)]):
+    for args in (["restore", "restore", str(bad), "--dir", str(tmp_path)], ["backup", "verify", str(bad)]):
         result = run_cli("--yes", *args, url=loaded)
         assert result.code == 2, result.output
         assert len([ln for ln in result.stderr.splitlines() if ln.startswith("error:")]) == 1
@@ -293,11 +303,13 @@ def test_a_pg_dump_16_backup_of_an_older_server_and_an_explained_missing_tool(
     assert "written by pg_dump 16" in only_old.stderr and "found: pg_restore 15" in only_old.stderr
 
 
-def test_the_password_reaches_no_output_manifest_log_or_command_line(
+def test_the_password_reaches_no_output_manifest_log_environment_file_or_command_line(
     password_server: DatabaseURL, tmp_path: Path
 ) -> None:
-    """The client tools are wrapped by scripts that record every argument vector and how the password
-    reached them: only through a 0600 password file, never an argument or PGPASSWORD."""
+    """The client tools are wrapped by scripts that record every argument vector and their whole
+    environment, and a sampler reads /proc/PID/environ and cmdline of every child while a restore runs.
+    The password reaches the tools only as PGPASSFILE=/dev/fd/N, an in-memory file of mode 600: nothing on
+    disk (the runs get a TMPDIR of their own, empty afterwards), nothing in an environment or argument."""
     import pgserver
 
     real = Path(pgserver.__file__).parent / "pginstall" / "bin"
@@ -309,13 +321,19 @@ def test_the_password_reaches_no_output_manifest_log_or_command_line(
         script.write_text(
             "#!/bin/sh\n"
             f'echo "argv: $0 $*" >> {log}\n'
-            f'echo "PGPASSWORD=${{PGPASSWORD:-unset}} passfile=$(stat -c %a "$PGPASSFILE" 2>/dev/null)" >> {log}\n'
+            f'echo "PGPASSWORD=${{PGPASSWORD:-unset}} passfile=$PGPASSFILE mode=$(stat -L -c %a "$PGPASSFILE" 2>/dev/null)" >> {log}\n'
+            f"env | sed 's/^/env: /' >> {log}\n"
             f'exec {real / tool} "$@"\n'
         )
         script.chmod(0o755)
-    url = password_server
-    env = {"MANDALA_PG_BINDIR": str(wrappers)}
+    name = f"mdb_pw_{os.getpid()}"
+    create_database(password_server, name)
+    url = password_server.with_database(name)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {"MANDALA_PG_BINDIR": str(wrappers), "TMPDIR": str(private_tmp)}
     ok(run_cli("migrate", "deploy", url=url))
+    ok(run_cli("seed", "performance", "--scale", "0.03", url=url))
     outputs = [
         ok(
             run_cli(
@@ -336,18 +354,61 @@ def test_the_password_reaches_no_output_manifest_log_or_command_line(
             )
         ),
     ]
+    (made,) = list((tmp_path / "full").glob("*.dump"))
+    sampled: list[str] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            for proc in Path("/proc").glob("[0-9]*"):
+                try:
+                    cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    if any(t in cmdline for t in ("pg_restore", "psql", "pg_dump")):
+                        environ = (proc / "environ").read_bytes().replace(b"\0", b"\n").decode()
+                        sampled.append(f"cmdline: {cmdline}\n{environ}")
+                except OSError:
+                    continue
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        outputs.append(
+            ok(
+                run_cli(
+                    "--yes",
+                    "restore",
+                    "restore",
+                    str(made),
+                    "--target-db",
+                    f"{name}_r",
+                    "--dir",
+                    str(tmp_path),
+                    url=url,
+                    env=env,
+                )
+            ),
+        )
+    finally:
+        stop.set()
+        sampler.join()
+        drop_database(password_server, f"{name}_r")
+        drop_database(password_server, name)
     calls = log.read_text()
-    assert "argv: " in calls and "--format=custom" in calls and "--single-transaction" in calls
-    assert SENTINEL_PASSWORD not in calls
+    assert "--format=custom" in calls and "pg_restore" in calls and "psql" in calls
     lines = calls.splitlines()
     pairs = [
         (a, e) for a, e in itertools.pairwise(lines) if a.startswith("argv: ") and e.startswith("PGPASSWORD=")
     ]
     connecting = [e for a, e in pairs if "dbname=" in a]
-    assert connecting and all(e == "PGPASSWORD=unset passfile=600" for e in connecting), pairs
+    assert len(connecting) == 3, pairs  # pg_dump; psql for verify --restore and for the restore
+    assert all(re.fullmatch(r"PGPASSWORD=unset passfile=/dev/fd/\d+ mode=600", e) for e in connecting), pairs
+    assert not [ln for ln in lines if ln.startswith(("env: DATABASE_URL=", "env: PGPASSWORD="))]
+    assert [s for s in sampled if "psql" in s], "the sampler never saw the restore's psql"
+    assert not [s for s in sampled if "DATABASE_URL=" in s]
     manifest_text = "".join(p.read_text() for p in tmp_path.rglob("*.manifest.json"))
-    for text in [manifest_text, *(r.output for r in outputs)]:
-        assert SENTINEL_PASSWORD not in text
+    assert_no_secret("\n".join([calls, *sampled, manifest_text, *(r.output for r in outputs)]))
+    assert not list(private_tmp.iterdir())  # no password file, no temporary file of any kind
 
 
 # -- S3 -------------------------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ def verify_command(
     directory: Dir = None,
 ) -> None:
     """sha256 against the manifest and a full read; --restore proves it restores to what the manifest says."""
-    from mandala_db.ops.backup import verify
-    from mandala_db.ops.backup.manifest import find_backups
+    from mandala_db.ops.backup import find_backups
+    from mandala_db.ops.restore import verify
 
     s = command_settings("backup verify")
     if file is None:
@@ -212,8 +212,12 @@ def cleanup_command(
         retention_days if retention_days is not None else int(os.environ.get("BACKUP_RETENTION_DAYS", "30"))
     )
     plan = cleanup_plan(backup_dir(directory), days, keep)
-    if plan.delete and not dry_run:
-        confirm(s, f"Delete {len(plan.delete)} backup(s) older than {days} days from {backup_dir(directory)}")
+    if (plan.delete or plan.leftovers) and not dry_run:
+        confirm(
+            s,
+            f"Delete {len(plan.delete)} backup(s) older than {days} days and {len(plan.leftovers)} "
+            f"dump(s) left without a manifest from {backup_dir(directory)}",
+        )
         apply_cleanup(plan)
     doc = {
         "ok": True,
@@ -222,13 +226,16 @@ def cleanup_command(
         "keep": keep,
         "deleted" if not dry_run else "would_delete": [str(p) for p, _ in plan.delete],
         "kept": [{"path": str(p), "why": why} for p, _, why in plan.keep],
+        "leftovers_deleted" if not dry_run else "would_delete_leftovers": [str(p) for p in plan.leftovers],
     }
 
     def human(console: Console) -> None:
         verb = "would delete" if dry_run else "deleted"
         for path, manifest in plan.delete:
             console.print(f"{verb} {path} ({manifest.started_at[:10]})")
-        console.print(f"{len(plan.delete)} {verb}, {len(plan.keep)} kept")
+        for path in plan.leftovers:
+            console.print(f"{verb} {path} (a dump cut short: no manifest, untouched for over an hour)")
+        console.print(f"{len(plan.delete) + len(plan.leftovers)} {verb}, {len(plan.keep)} kept")
 
     Output(s).result(doc, human)
 

@@ -154,15 +154,30 @@ _SNAPSHOT = "SELECT " + ", ".join(
 )
 
 
+def snapshot_json_sql(schema_literal: str) -> str:
+    """The snapshot query as one JSON array, for a session we cannot pass parameters to (the restore's psql):
+    `schema_literal` must already be escaped for a single-quoted literal."""
+    return (
+        "SELECT json_build_array("
+        + _SNAPSHOT.removeprefix("SELECT ").replace("%(s)s", f"'{schema_literal}'")
+        + ")"
+    )
+
+
 def take(conn: psycopg.Connection[Any], schema: str = "public") -> Snapshot:
-    """Read the snapshot of one schema in a single query.
+    """Read the snapshot of one schema in a single query."""
+    row = conn.execute(_SNAPSHOT, {"s": schema}).fetchone()
+    assert row is not None
+    return from_parts(list(row), schema)
+
+
+def from_parts(row: list[Any], schema: str) -> Snapshot:
+    """Build the snapshot from the snapshot query's parts.
 
     Deparsers qualify names that are not on the search_path; `_unqualify` removes the schema's own prefix,
     so the same objects give the same text whichever schema they live in and whatever the search_path.
     """
     snap = Snapshot(schema=schema)
-    row = conn.execute(_SNAPSHOT, {"s": schema}).fetchone()
-    assert row is not None
     parts = dict(zip(_WIDTHS, row, strict=True))
 
     def plain(text: str | None) -> str | None:

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from mandala_db.core.errors import OperationFailed
+from mandala_db.core.process import child_environment
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,14 @@ def _candidates(name: str) -> list[Path]:
 @cache
 def _version(path: Path) -> tuple[int, str] | None:
     try:
-        out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            [str(path), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=child_environment(),
+            stdin=subprocess.DEVNULL,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     m = re.search(r"(\d+)(?:\.(\d+))?", out)

@@ -1,10 +1,15 @@
 """The manifest beside every backup (`<file>.manifest.json`): what was dumped, from where, by which tools,
-the sha256 of every file, the schema and row counts it must restore to, and every verification since."""
+the sha256 of every file, the digest of the archive's table of contents, the schema and row counts it must
+restore to, and every verification since. With a key configured it is signed (HMAC-SHA256), so a manifest
+resealed by hand after the archive was changed is refused."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +20,32 @@ from mandala_db.core.errors import BadInput
 TOOL_PREFIX = "mandala-db"
 KINDS = ("full", "schema", "data")
 EXTENSIONS = {"custom": ".dump", "directory": ".dir", "plain": ".sql"}
+PARTIAL = ".partial"  # pg_dump writes here; the name becomes the backup's only once the dump succeeded
+# The names this tool gives backups: a file of this shape without a manifest is a dump a kill cut short.
+BACKUP_NAME = re.compile(r"^[\w.-]+_backup_\d{8}_\d{6}(_\d+)?(\.dump|\.dir|\.sql)(\.partial)?$")
+KEY_ENV, KEY_FILE_ENV = "MANDALA_BACKUP_KEY", "MANDALA_BACKUP_KEY_FILE"
+
+
+def backup_key() -> bytes | None:
+    """The manifest signing key: $MANDALA_BACKUP_KEY, else the content of $MANDALA_BACKUP_KEY_FILE."""
+    raw = os.environ.get(KEY_ENV)
+    if raw:
+        return raw.encode()
+    path = os.environ.get(KEY_FILE_ENV)
+    if not path:
+        return None
+    try:
+        data = Path(path).read_bytes().strip()
+    except OSError as exc:
+        raise BadInput(f"the backup key file {path} cannot be read: {exc.strerror}") from None
+    if not data:
+        raise BadInput(f"the backup key file {path} is empty")
+    return data
+
+
+def key_id(key: bytes) -> str:
+    """Names a key without revealing it, so a mismatch can say "signed with another key"."""
+    return hashlib.sha256(b"mandala-db key id:" + key).hexdigest()[:12]
 
 
 @dataclass
@@ -40,14 +71,21 @@ class BackupManifest:
     schema: str = "public"  # the application schema the row counts are of
     verifications: list[dict[str, Any]] = field(default_factory=list)
     s3: dict[str, Any] | None = None
+    toc_sha256: str | None = None  # the archive's table of contents (pg_restore --list), or a plain file's objects
+    ddl_sha256: str | None = None  # every definition in the table of contents (pg_restore --schema-only)
+    toc_tool: str | None = None  # the pg_restore that read them
+    signature: dict[str, str] | None = None  # {"alg", "key_id", "value"} when a key was configured
 
     @staticmethod
     def path_for(backup: Path) -> Path:
         return backup.with_name(backup.name + ".manifest.json")
 
     @classmethod
-    def load(cls, backup: Path) -> BackupManifest:
+    def load(cls, backup: Path, *, authenticate: bool = False) -> BackupManifest:
+        """The manifest of a backup; with authenticate (verify, restore), its signature is checked too."""
         path = cls.path_for(backup)
+        if not backup.exists() and not backup.is_symlink():
+            raise BadInput(f"{backup} does not exist", "check the path, or list backups with `restore list`")
         if not path.exists():
             raise BadInput(
                 f"{backup} has no manifest ({path.name})",
@@ -55,11 +93,55 @@ class BackupManifest:
             )
         try:
             data = json.loads(path.read_text())
-            return cls(**data)
-        except (ValueError, TypeError) as exc:
+            manifest = cls(**data)
+        except (ValueError, TypeError, OSError) as exc:
             raise BadInput(f"the manifest {path} is unreadable: {exc}") from None
+        if authenticate:
+            manifest.authenticate(path)
+        return manifest
+
+    def _payload(self) -> bytes:
+        body = {k: v for k, v in asdict(self).items() if k != "signature"}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def sign(self, key: bytes) -> None:
+        digest = hmac.new(key, self._payload(), hashlib.sha256).hexdigest()
+        self.signature = {"alg": "hmac-sha256", "key_id": key_id(key), "value": digest}
+
+    def authenticate(self, path: Path) -> None:
+        """With a key configured the manifest must carry a signature made with it; without one, a signed
+        manifest cannot be checked, and is refused rather than trusted."""
+        key = backup_key()
+        if key is None:
+            if self.signature:
+                raise BadInput(
+                    f"the manifest {path} is signed, and no key is configured to check it",
+                    f"set {KEY_ENV} or {KEY_FILE_ENV} to the key the backup was taken with",
+                )
+            return
+        if not self.signature:
+            raise BadInput(
+                f"the manifest {path} is not signed, and {KEY_ENV} is set: it may have been rewritten",
+                "use a backup taken with the key configured",
+            )
+        if self.signature.get("key_id") != key_id(key):
+            raise BadInput(
+                f"the manifest {path} was signed with another key (key id {self.signature.get('key_id')}, "
+                f"the configured key is {key_id(key)})",
+                "configure the key the backup was taken with",
+            )
+        expected = hmac.new(key, self._payload(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, str(self.signature.get("value", ""))):
+            raise BadInput(
+                f"the manifest {path} does not match its signature: it was changed after the backup",
+                "do not trust this backup; use another one",
+            )
 
     def save(self, backup: Path) -> Path:
+        """Written whole or not at all; signed again when a key is configured (verifications are signed too)."""
+        key = backup_key()
+        if key is not None:
+            self.sign(key)
         path = self.path_for(backup)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")

@@ -4,6 +4,8 @@ endpoints that are not AWS."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -87,26 +89,59 @@ class S3Store:
                 key,
                 Config=self.transfer,
                 Callback=progress,
-                ExtraArgs={"Metadata": {"sha256": sha}},
+                # The store checks every part against the SHA-256 we send, and keeps one for the object.
+                ExtraArgs={"Metadata": {"sha256": sha}, "ChecksumAlgorithm": "SHA256"},
             )
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except Exception as exc:
             raise OperationFailed(
                 f"uploading {backup.name} to s3://{self.bucket}/{key} failed: {exc}"
             ) from exc
-        # Checked after upload: the object the store kept is the one we wrote.
-        if head["ContentLength"] != manifest.size or head.get("Metadata", {}).get("sha256") != sha:
-            raise OperationFailed(f"s3://{self.bucket}/{key} does not match the local backup after upload")
+        checked_by = self.check_uploaded(key, sha, manifest.size, head)
         manifest.s3 = {
             "bucket": self.bucket,
             "key": key,
             "etag": head.get("ETag", "").strip('"'),
             "multipart": "-" in head.get("ETag", ""),
+            "checked_by": checked_by,
         }
         manifest.save(backup)
         self.client.upload_file(str(BackupManifest.path_for(backup)), self.bucket, key + ".manifest.json")
         bus.info("upload_complete", f"uploaded s3://{self.bucket}/{key}", size=manifest.size)
         return manifest.s3
+
+    def check_uploaded(self, key: str, sha: str, size: int, head: dict[str, Any] | None = None) -> str:
+        """The object the store kept is the one we wrote, by what the store computed, never by the metadata
+        we sent: its SHA-256 of a single-part object, else the object read back and hashed. A mismatch
+        fails the backup."""
+        where = f"s3://{self.bucket}/{key}"
+        try:
+            head = head or self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            stored = head.get("ChecksumSHA256")
+            if head["ContentLength"] != size:
+                raise OperationFailed(f"{where} holds {head['ContentLength']:,} bytes, the backup {size:,}")
+            # A multipart object (its ETag says "-N") carries a checksum of its parts' checksums.
+            multipart = "-" in str(head.get("ETag", "")) or "-" in str(stored or "")
+            whole = stored and not multipart and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT"
+            if whole:
+                actual, checked_by = base64.b64decode(str(stored)).hex(), "store-sha256"
+            else:  # a multipart object's checksum is of its parts: read it back
+                digest = hashlib.sha256()
+                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+                for block in iter(lambda: body.read(1 << 20), b""):
+                    digest.update(block)
+                actual, checked_by = digest.hexdigest(), "read-back"
+        except OperationFailed:
+            raise
+        except Exception as exc:
+            raise OperationFailed(f"checking {where} after the upload failed: {exc}") from exc
+        if actual != sha:
+            raise OperationFailed(
+                f"{where} does not match the local backup after upload (sha256 {actual[:12]}…, "
+                f"the backup's is {sha[:12]}…)",
+                "the upload was damaged; run the backup again",
+            )
+        return checked_by
 
     def list(self) -> list[dict[str, Any]]:
         """Every backup under the prefix that has its manifest beside it, newest first."""

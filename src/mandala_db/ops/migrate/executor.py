@@ -21,6 +21,7 @@ from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
+from mandala_db.core.revision import current_revision as current_revision
 from mandala_db.migrations import SCRIPT_LOCATION
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.loader import BASE, History, Revision
@@ -64,19 +65,6 @@ class RunResult:
     after: str | None
     steps: list[StepResult] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
-
-
-def current_revision(conn: psycopg.Connection[Any]) -> str | None:
-    row = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
-    if not row or not row[0]:
-        return None
-    found = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    if len(found) > 1:
-        raise OperationFailed(
-            f"alembic_version holds {len(found)} rows ({', '.join(r[0] for r in found)}); mandala-db keeps one head",
-            "mend it with `migrate resolve`",
-        )
-    return found[0][0] if found else None
 
 
 def database_error(exc: BaseException) -> str:

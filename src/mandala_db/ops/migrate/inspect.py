@@ -12,6 +12,7 @@ import psycopg
 from mandala_db.core import catalog, ledger
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import make_engine, server_version
+from mandala_db.core.revision import current_schema
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
 from mandala_db.ops.migrate.executor import AlembicRunner, current_revision, sql_checksum
 from mandala_db.ops.migrate.loader import History, Revision
@@ -42,9 +43,7 @@ class Status:
         }
 
 
-def schema_name(conn: psycopg.Connection[Any]) -> str:
-    row = conn.execute("SELECT current_schema()").fetchone()
-    return str(row[0]) if row and row[0] else "public"
+schema_name = current_schema  # the revision record owns it; kept under the name this module's callers use
 
 
 def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:

@@ -1,0 +1,256 @@
+"""Dumping: one pg_dump per kind, all inside one exported snapshot, so every kind of one run and the
+manifest's row counts describe the same moment. pg_dump writes to a `.partial` name that becomes the
+backup's only when it succeeded; the manifest is written last, so a dump cut short is never listed."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from mandala_db import __version__
+from mandala_db.core import catalog
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import connect, quote_ident, server_version
+from mandala_db.core.errors import BadInput, OperationFailed
+from mandala_db.core.events import bus
+from mandala_db.core.process import DUMPING_TABLE, Progress, conninfo, run_tool
+from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.core.tools import ClientTool, find_pair
+from mandala_db.ops.backup.archive import archive_digests
+from mandala_db.ops.backup.manifest import EXTENSIONS, KINDS, PARTIAL, BackupManifest, file_entries
+
+
+@dataclass
+class Backup:
+    path: Path
+    manifest: BackupManifest
+
+    @property
+    def manifest_path(self) -> Path:
+        return BackupManifest.path_for(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        entry = self.manifest.files
+        return {
+            "path": str(self.path),
+            "manifest": str(self.manifest_path),
+            "kind": self.manifest.kind,
+            "format": self.manifest.format,
+            "size": self.manifest.size,
+            "sha256": next(iter(entry.values()))["sha256"] if len(entry) == 1 else None,
+            "duration_ms": self.manifest.duration_ms,
+            "head_revision": self.manifest.head_revision,
+            "s3": self.manifest.s3,
+        }
+
+
+def _compression_args(spec: str | None, tool: ClientTool, fmt: str) -> tuple[list[str], str]:
+    """pg_dump's --compress for a spec like gzip, gzip:9, zstd:3, lz4 or none."""
+    if spec is None:
+        return [], "gzip (pg_dump default)" if fmt != "plain" else "none"
+    method, _, level = spec.lower().partition(":")
+    if method not in ("gzip", "zstd", "lz4", "none") or (level and not level.isdigit()):
+        raise BadInput(f"unknown compression {spec!r}", "use gzip, gzip:1-9, zstd[:N], lz4[:N] or none")
+    if fmt == "plain" and method != "none":
+        raise BadInput(
+            "a plain .sql backup is not compressed here", "use --format custom for a compressed backup"
+        )
+    if tool.major < 16:
+        if method in ("zstd", "lz4"):
+            raise BadInput(
+                f"{tool.name} {tool.version} compresses with gzip only ({method} arrived in 16)",
+                "use gzip[:N] or none, or --pg-version 16 with PostgreSQL 16 client tools",
+            )
+        return [f"--compress={0 if method == 'none' else (level or 6)}"], spec
+    return [f"--compress={method}" + (f":{level}" if level else "")], spec
+
+
+@dataclass
+class DumpRun:
+    """What every dump of one run shares: the server, the tools, the snapshot and what was read in it."""
+
+    url: DatabaseURL
+    directory: Path
+    fmt: str
+    jobs: int
+    pg_dump: ClientTool
+    pg_restore: ClientTool
+    compress_args: list[str]
+    compression: str
+    snapshot: str
+    server_version: str
+    dbname: str
+    schema: str
+    head: str | None
+    fingerprint: str
+    tables: int
+    counts: Callable[[], dict[str, int]]
+    progress: Progress | None
+
+
+def create_backups(
+    url: DatabaseURL,
+    directory: Path,
+    kinds: tuple[str, ...] = ("full",),
+    *,
+    fmt: str = "custom",
+    jobs: int = 1,
+    compression: str | None = None,
+    pg_version: int | None = None,
+    label: str | None = None,
+    progress: Progress | None = None,
+) -> list[Backup]:
+    """One pg_dump per kind, all from one exported snapshot, each with its manifest."""
+    if fmt not in EXTENSIONS:
+        raise BadInput(f"unknown format {fmt!r}", "use custom, directory or plain")
+    if jobs > 1 and fmt != "directory":
+        raise BadInput(
+            "--jobs needs --format directory", "pg_dump dumps tables in parallel only into a directory"
+        )
+    for kind in kinds:
+        if kind not in KINDS:
+            raise BadInput(f"unknown backup kind {kind!r}", "use full, schema, data or all")
+    with connect(url, application_name="mandala-db:backup") as conn:
+        (major,) = _one(conn, "SELECT current_setting('server_version_num')::int / 10000")
+        (dbname,) = _one(conn, "SELECT current_database()")
+        pg_dump, pg_restore = find_pair(int(major), pg_version)
+        compress_args, compression_text = _compression_args(compression, pg_dump, fmt)
+        with conn.transaction():
+            # One snapshot for every dump of this run and for the manifest's counts: they all agree.
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            (snapshot,) = _one(conn, "SELECT pg_export_snapshot()")
+            schema = current_schema(conn)
+            snap = catalog.take(conn, schema)
+            # The exact row counts are read in the same snapshot while pg_dump runs, not before it.
+            counted: dict[str, int] = {}
+            counter = threading.Thread(target=lambda: counted.update(_count_rows(conn, schema, snap)))
+            counter.start()
+
+            def counts() -> dict[str, int]:
+                counter.join()
+                return counted
+
+            run = DumpRun(
+                url, directory, fmt, jobs, pg_dump, pg_restore, compress_args, compression_text,
+                str(snapshot), server_version(conn), str(dbname), schema, current_revision(conn),
+                snap.fingerprint, len(snap.tables), counts, progress,
+            )  # fmt: skip
+            try:
+                return [_dump_one(run, kind, label or kind) for kind in kinds]
+            finally:
+                counter.join()
+
+
+def _one(conn: psycopg.Connection[Any], sql: str) -> tuple[Any, ...]:
+    row = conn.execute(sql).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _count_rows(conn: psycopg.Connection[Any], schema: str, snap: catalog.Snapshot) -> dict[str, int]:
+    return {
+        table: int(_one(conn, f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}")[0])
+        for table in sorted(snap.tables)
+    }
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    target = run.directory / kind
+    target.mkdir(parents=True, exist_ok=True)
+    stem = f"{label}_backup_{started_at:%Y%m%d_%H%M%S}"
+    path = target / f"{stem}{EXTENSIONS[run.fmt]}"
+    n = 0
+    while any(p.exists() for p in (path, BackupManifest.path_for(path), path.with_name(path.name + PARTIAL))):
+        n += 1  # two backups in one second
+        path = target / f"{stem}_{n}{EXTENSIONS[run.fmt]}"
+    partial = path.with_name(path.name + PARTIAL)
+    cmd = [
+        str(run.pg_dump.path),
+        f"--format={run.fmt}",
+        f"--file={partial}",
+        f"--snapshot={run.snapshot}",
+        "--verbose",
+        *run.compress_args,
+        f"--dbname={conninfo(run.url)}",
+    ]
+    if kind == "schema":
+        cmd.append("--schema-only")
+    elif kind == "data":
+        cmd.append("--data-only")
+    if run.fmt == "directory" and run.jobs > 1:
+        cmd.append(f"--jobs={run.jobs}")
+    if run.fmt == "plain" and kind != "data":
+        cmd += ["--clean", "--if-exists"]  # so a plain script can replace what a non-empty target holds
+    bus.info(
+        "backup_start",
+        f"backup started: {kind} to {path} with {run.pg_dump.name} {run.pg_dump.version}",
+        kind=kind,
+        format=run.fmt,
+    )
+    try:
+        run_tool(
+            cmd,
+            run.url,
+            pattern=DUMPING_TABLE,
+            total=0 if kind == "schema" else run.tables,
+            progress=run.progress,
+        )
+        partial.rename(path)
+    except (OperationFailed, OSError):
+        _remove(partial)
+        raise
+    files = file_entries(path)
+    toc, ddl = archive_digests(path, run.fmt, run.pg_restore)
+    finished_at = datetime.now(UTC)
+    manifest = BackupManifest(
+        tool=f"mandala-db {__version__}",
+        pg_dump_version=run.pg_dump.version,
+        server_version=run.server_version,
+        database=run.dbname,
+        host=run.url.host_label,
+        kind=kind,
+        label=label,
+        format=run.fmt,
+        compression=run.compression,
+        started_at=started_at.isoformat(),
+        finished_at=finished_at.isoformat(),
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        size=sum(f["size"] for f in files.values()),
+        files=files,
+        head_revision=run.head,
+        schema_fingerprint=run.fingerprint,
+        row_counts=run.counts() if kind != "schema" else {},
+        snapshot=run.snapshot,
+        schema=run.schema,
+        toc_sha256=toc,
+        ddl_sha256=ddl,
+        toc_tool=None if run.fmt == "plain" else f"pg_restore {run.pg_restore.version}",
+    )
+    manifest.save(path)
+    bus.info(
+        "backup_complete",
+        f"backup complete: {path} ({manifest.size:,} bytes)",
+        duration_ms=manifest.duration_ms,
+        kind=kind,
+        size=manifest.size,
+    )
+    return Backup(path, manifest)
+
+
+def create_backup(url: DatabaseURL, directory: Path, *, label: str = "full", kind: str = "full") -> Backup:
+    """The single full backup taken before `migrate prod`, a destructive rollback or a restore."""
+    return create_backups(url, directory, (kind,), label=label)[0]

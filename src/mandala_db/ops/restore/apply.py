@@ -1,0 +1,210 @@
+"""Restores that cannot make things worse: the file is proved good before the target is touched, a
+non-empty target is backed up first, and the restore runs as one transaction that commits only when
+pg_restore finished cleanly and the result matches the manifest (rows, revision, schema fingerprint)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import connect, ensure_database, quote_ident
+from mandala_db.core.errors import BadInput, CheckFailed, OperationFailed
+from mandala_db.core.events import bus
+from mandala_db.core.process import RESTORING_TABLE, Progress, ToolProcess, capture, memory_file
+from mandala_db.core.tools import find_client
+from mandala_db.ops.backup import Backup, BackupManifest, check_files, check_toc, create_backup, restore_tool
+from mandala_db.ops.restore.guard import ScriptGuard, scan_file
+from mandala_db.ops.restore.session import CHECK_MARKER, PsqlGone, RestoreTransaction, check_sql
+
+_TABLE_DATA = re.compile(r"TABLE DATA (\S+) (\S+) ")
+
+
+@dataclass
+class RestoreResult:
+    target: str
+    backup: Path
+    pre_restore_backup: Backup | None
+    duration_ms: float
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "backup": str(self.backup),
+            "pre_restore_backup": self.pre_restore_backup.to_dict() if self.pre_restore_backup else None,
+            "duration_ms": round(self.duration_ms, 1),
+            "problems": self.problems,
+        }
+
+
+def user_tables(url: DatabaseURL) -> list[str]:
+    with connect(url, application_name="mandala-db:restore") as conn:
+        rows = conn.execute(
+            """SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                 AND n.nspname NOT LIKE 'pg\\_%'"""
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _data_only_listing(url: DatabaseURL, path: Path, pg_restore: Any) -> tuple[bytes, list[str]]:
+    """Data into existing tables: the archive's list without the tables the target does not have (the
+    tool's own bookkeeping of another history), and the tables to empty first."""
+    code, toc, last = capture([str(pg_restore.path), "--list", str(path)])
+    if code != 0:
+        raise BadInput(f"{path} has an unreadable table of contents: {last}", "use another backup")
+    existing = set(user_tables(url))
+    keep, names = [], []
+    for line in toc.decode("utf-8", "replace").splitlines():
+        m = _TABLE_DATA.search(line)
+        if m and f"{m.group(1)}.{m.group(2)}" not in existing:
+            continue
+        if m:
+            names.append(f"{quote_ident(m.group(1))}.{quote_ident(m.group(2))}")
+        keep.append(line)
+    return ("\n".join(keep) + "\n").encode(), sorted(names)
+
+
+def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
+    """The backup's SQL in one transaction of ours, then the manifest check, then COMMIT; any failure on
+    the way (a damaged archive, an SQL error, a check, a refused meta-command, a kill) commits nothing."""
+    bus.info("restore_start", f"restore started: {path} into {url.dbname}", kind=manifest.kind)
+    dump_major, pg_restore = restore_tool(manifest)
+    psql = find_client("psql", dump_major)
+    guard = ScriptGuard(str(path))
+    total = len(manifest.row_counts)
+    tx = RestoreTransaction(url, psql)
+    producer: ToolProcess | None = None
+    try:
+        try:
+            if manifest.format == "plain":
+                with path.open("rb") as script:
+                    tx.pump(script, guard)
+            else:
+                cmd = [str(pg_restore.path), "--verbose", "--no-owner", "--file=-"]
+                listing = b""
+                if manifest.kind == "data":
+                    listing, names = _data_only_listing(url, path, pg_restore)
+                    if names:
+                        tx.write(f"TRUNCATE {', '.join(names)} CASCADE;\n".encode())
+                    cmd += ["--data-only", "--disable-triggers"]
+                else:
+                    cmd += ["--clean", "--if-exists"]
+                with memory_file(listing, "mandala-toc") as (list_path, list_fd):
+                    if manifest.kind == "data":
+                        cmd.append(f"--use-list={list_path}")
+                    producer = ToolProcess(
+                        [*cmd, str(path)],
+                        stdout=subprocess.PIPE,
+                        pattern=RESTORING_TABLE,
+                        total=total,
+                        progress=progress,
+                        pass_fds=(list_fd,) if manifest.kind == "data" else (),
+                    )
+                tx.pump(producer.stdout, guard)
+                code = producer.wait()
+                if code != 0:
+                    raise BadInput(
+                        f"pg_restore could not read {path}: {producer.error_line(code)}; the restore was "
+                        f"rolled back and {url.dbname} is exactly as it was",
+                        "the archive is damaged; use another backup",
+                    )
+            snapshot = tx.check(
+                check_sql(
+                    manifest.row_counts,
+                    manifest.schema,
+                    manifest.head_revision if manifest.kind == "full" else None,
+                ),
+                manifest.schema,
+            )
+            if manifest.kind in ("full", "schema") and snapshot.fingerprint != manifest.schema_fingerprint:
+                raise CheckFailed(
+                    f"{CHECK_MARKER} the restored schema's fingerprint differs from the manifest's "
+                    "(objects are missing or changed)"
+                )
+            tx.commit()
+        except PsqlGone:
+            why = tx.failure()
+            raise (CheckFailed if CHECK_MARKER in why else OperationFailed)(why) from None
+    finally:
+        if producer is not None:
+            producer.kill()
+        tx.abort()
+
+
+def restore_into_new_database(
+    url: DatabaseURL, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
+) -> None:
+    if not ensure_database(url.with_database("postgres"), name, application_name="mandala-db:restore"):
+        raise OperationFailed(f"database {name} already exists")
+    if manifest.kind == "data":
+        # Data needs its schema: the history builds exactly the one of the revision the backup was taken at.
+        from mandala_db.ops.migrate import build_schema
+
+        build_schema(url.with_database(name), manifest.head_revision)
+    _apply(url.with_database(name), path, manifest, progress)
+
+
+def prove(path: Path) -> BackupManifest:
+    """Before a target is touched: the manifest (and its signature), every byte's sha256, the table of
+    contents against its recorded digest, and for a plain script every line it would make psql run."""
+    manifest = BackupManifest.load(path, authenticate=True)
+    check_files(path, manifest)
+    check_toc(path, manifest)
+    if manifest.format == "plain":
+        scan_file(path)
+    return manifest
+
+
+def restore(
+    url: DatabaseURL,
+    path: Path,
+    *,
+    target_db: str | None,
+    backup_dir: Path,
+    confirm: Callable[[str], None],
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Prove the file, confirm, back up the target, restore in one transaction checked before COMMIT."""
+    started = time.perf_counter()
+    manifest = prove(path)
+    target = url.with_database(target_db) if target_db else url
+    name = target.dbname or "postgres"
+    admin = url.with_database("postgres")
+    created = ensure_database(admin, name, application_name="mandala-db:restore") if target_db else False
+    pre = None
+    try:
+        try:
+            tables = [] if created else user_tables(target)
+            if tables:
+                confirm(
+                    f"Restore {path.name} into {target}, which holds {len(tables)} table(s): "
+                    "its objects are replaced"
+                )
+                pre = create_backup(target, backup_dir, label="pre_restore")
+            _apply(target, path, manifest, progress)
+        except (CheckFailed, OperationFailed) as exc:
+            if not isinstance(exc, CheckFailed):
+                raise OperationFailed(
+                    f"the restore failed and was rolled back; {name} is exactly as it was: {exc.message}",
+                    f"the pre-restore backup is {pre.path}" if pre else None,
+                ) from exc
+            raise CheckFailed(
+                "the restored data did not match the manifest, so the restore was rolled back and "
+                f"{name} is exactly as it was: {exc.message.split(CHECK_MARKER, 1)[-1].strip()}",
+                "do not rely on this backup",
+            ) from exc
+    except BaseException:
+        if created:  # the database this restore made for itself goes with it
+            with connect(admin, application_name="mandala-db:restore") as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+        raise
+    result = RestoreResult(name, path, pre, (time.perf_counter() - started) * 1000)
+    bus.info("restore_complete", f"restore complete: {path.name} into {name}", duration_ms=result.duration_ms)
+    return result
