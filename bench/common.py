@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -55,6 +57,12 @@ class Databases:
         self.names.append(name)
         return self.admin.with_database(name)
 
+    def drop(self, urls: tuple[DatabaseURL, ...]) -> None:
+        with psycopg.connect(**params(self.admin), autocommit=True) as c:  # type: ignore[arg-type]
+            for url in urls:
+                c.execute(f'DROP DATABASE IF EXISTS "{url.dbname}" WITH (FORCE)')
+                self.names.remove(url.dbname or "")
+
     def drop_all(self) -> None:
         with psycopg.connect(**params(self.admin), autocommit=True) as c:  # type: ignore[arg-type]
             for name in self.names:
@@ -68,3 +76,22 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, stdin_path: Path | 
             cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True
         )
     return time.perf_counter() - started
+
+
+def alternate(run: int, first: Callable[[], float], second: Callable[[], float]) -> tuple[float, float]:
+    """Time two sides of a comparison, the tool's first on even runs and the raw tool's first on odd ones,
+    so neither always meets the warmer cache."""
+    if run % 2 == 0:
+        a = first()
+        return a, second()
+    b = second()
+    return first(), b
+
+
+def ratio_row(label: str, tool: list[float], raw: list[float], width: int = 60) -> str:
+    """Median seconds of both sides and the per-run ratio as median [min, max]."""
+    ratios = [t / r for t, r in zip(tool, raw, strict=True)]
+    return (
+        f"{label:{width}} {statistics.median(tool):8.2f} {statistics.median(raw):8.2f} "
+        f"{statistics.median(ratios):6.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]"
+    )

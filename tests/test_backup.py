@@ -482,6 +482,7 @@ def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
     )["backups"]
     assert made["size"] > 1024 * 1024
     assert made["s3"]["multipart"] is True and made["s3"]["key"].startswith("mandala-db/full/")
+    assert made["s3"]["checked_by"] == "read-back"  # a multipart object's checksum is of its parts
     listing = json.loads(
         ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
     )
@@ -509,6 +510,38 @@ def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
         "--yes", "restore", "s3-restore", "s3://mandala-backups/nope.dump", url=loaded, env=s3_server
     )
     assert missing.code == 2 and "has no manifest" in missing.stderr
+
+
+def test_an_upload_is_checked_against_what_the_store_holds_not_what_we_sent(
+    s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's own SHA-256 of a single-part object is compared with the backup; an object that was
+    changed in the store (same size, same metadata) fails the check."""
+    from mandala_db.core.errors import OperationFailed
+    from mandala_db.ops.backup.s3 import S3Store
+
+    env = {**s3_server, "MANDALA_S3_MULTIPART_THRESHOLD": str(512 * 1024 * 1024)}
+    (made,) = json.loads(
+        ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
+    )["backups"]
+    assert made["s3"]["checked_by"] == "store-sha256" and made["s3"]["multipart"] is False
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    store = S3Store("mandala-backups")
+    key, sha, size = made["s3"]["key"], made["sha256"], made["size"]
+    assert store.check_uploaded(key, sha, size) == "store-sha256"
+    original = store.client.get_object(Bucket="mandala-backups", Key=key)["Body"].read()
+    tampered = bytearray(original)
+    tampered[len(tampered) // 2] ^= 0x01
+    store.client.put_object(
+        Bucket="mandala-backups",
+        Key=key,
+        Body=bytes(tampered),
+        Metadata={"sha256": sha},
+        ChecksumAlgorithm="SHA256",
+    )
+    with pytest.raises(OperationFailed, match="does not match the local backup after upload"):
+        store.check_uploaded(key, sha, size)
 
 
 def test_a_restore_that_does_not_match_its_manifest_is_rolled_back(
