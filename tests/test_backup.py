@@ -544,6 +544,40 @@ def test_an_upload_is_checked_against_what_the_store_holds_not_what_we_sent(
         store.check_uploaded(key, sha, size)
 
 
+def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set(
+    s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path, other_db: str
+) -> None:
+    import boto3
+
+    env = {
+        **s3_server,
+        "MANDALA_BACKUP_KEY": "bucket-key-0123456789",
+        "MANDALA_S3_MULTIPART_THRESHOLD": str(1 << 30),
+    }
+    (made,) = json.loads(
+        ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
+    )["backups"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    key = made["s3"]["key"] + ".manifest.json"
+    manifest = json.loads(client.get_object(Bucket="mandala-backups", Key=key)["Body"].read())
+    assert manifest["signature"]["alg"] == "hmac-sha256"
+    manifest["head_revision"] = None  # whoever can write the bucket can rewrite the manifest beside it
+    client.put_object(Bucket="mandala-backups", Key=key, Body=json.dumps(manifest).encode())
+    url = f"s3://mandala-backups/{made['s3']['key']}"
+    refused = run_cli("--yes", "restore", "s3-restore", url, "--target-db", other_db, url=loaded, env=env)
+    assert refused.code == 2 and "does not match its signature" in refused.stderr, refused.output
+    with connect_to(loaded) as c:
+        assert c.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (other_db,)).fetchone() == (
+            0,
+        )
+
+
 def test_a_restore_that_does_not_match_its_manifest_is_rolled_back(
     loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:

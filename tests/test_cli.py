@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +18,7 @@ from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
+from revision_data import table_checksums
 
 OTHER_SENTINEL = "Wrong-pw-91b2e0"
 
@@ -48,7 +51,7 @@ def test_malformed_url_is_bad_input_and_never_echoes_the_password() -> None:
         "--database-url", f"postgresql://app:{SENTINEL_PASSWORD}@db:port/goals", "migrate", "status"
     )
     assert result.code == 2
-    assert "port 'port' is not a number" in one_error_line(result)
+    assert "a port is not a number" in one_error_line(result)
     assert_no_secret(result)
 
 
@@ -179,34 +182,85 @@ def test_a_failing_revision_is_rolled_back_and_recorded(
     assert status["last_failure"]["status"] == "failed"
 
 
-@pytest.mark.parametrize(
-    ("script", "words"),
-    [
-        ("migrate-status.sh", ["all"]),
-        ("migrate-rollback.sh", ["list"]),
-        ("migrate-dev.sh", []),
-        ("backup-database.sh", ["stats"]),
-        ("restore-database.sh", ["list"]),
-    ],
-)
-def test_guide_wrappers_pass_their_words_through(
-    deployed: DatabaseURL, script: str, words: list[str]
-) -> None:
-    env = {"DATABASE_URL": deployed.render(mask=False), "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin"}
+def run_wrapper(script: str, *words: str, url: DatabaseURL, env: dict[str, str] | None = None) -> Result:
+    """One of the guide's scripts, word for word, with mandala-db from this checkout."""
     import os
     import sys
 
-    env["MANDALA_DB"] = f"{sys.executable} -m mandala_db"
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    full_env = {
+        "DATABASE_URL": url.render(mask=False),
+        "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
+        "MANDALA_DB": f"{sys.executable} -m mandala_db",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "BACKUP_DIR": os.environ.get("BACKUP_DIR", str(ROOT / ".mandala" / "test-backups")),
+        **(env or {}),
+    }
     proc = subprocess.run(
         ["bash", str(ROOT / "scripts" / script), *words],
         capture_output=True,
         text=True,
-        env=env,
+        env=full_env,
         stdin=subprocess.DEVNULL,
-        timeout=60,
+        timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize(
+    ("script", "words", "says"),
+    [
+        ("migrate-status.sh", [], "up to date"),
+        ("migrate-status.sh", ["all"], "Connection"),
+        ("migrate-status.sh", ["schema"], "goals"),
+        ("migrate-status.sh", ["history"], "20241217000000_init"),
+        ("migrate-status.sh", ["test"], "connected"),
+        ("migrate-rollback.sh", ["list"], "20250409000000_split_reflections"),
+        ("migrate-dev.sh", [], "No changes"),
+        ("backup-database.sh", ["stats"], "full"),
+        ("restore-database.sh", ["list"], "Backups"),
+        ("migrate-prod.sh", ["--dry-run"], "up to date"),
+    ],
+)
+def test_guide_wrappers_pass_their_words_through(
+    deployed: DatabaseURL, script: str, words: list[str], says: str
+) -> None:
+    result = run_wrapper(script, *words, url=deployed)
+    assert result.code == 0, result.output
+    assert says in result.output, result.output
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_the_guides_destructive_words_with_yes_after_the_subcommand(
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path, env: str
+) -> None:
+    """`--yes` / `-y` where people type them: after the subcommand, through the wrappers, in staging and
+    production, and `migrate-prod.sh --dry-run` changes nothing."""
+    environment = {"NODE_ENV": env, "BACKUP_DIR": str(tmp_path)}
+    before = fingerprint(deployed)
+    dry = run_wrapper("migrate-prod.sh", "--dry-run", url=deployed, env=environment)
+    assert dry.code == 0, dry.output
+    assert fingerprint(deployed) == before
+    made = run_wrapper("backup-database.sh", "full", url=deployed, env=environment)
+    assert made.code == 0, made.output
+    (path,) = list((tmp_path / "full").glob("full_backup_*.dump"))
+    back = run_wrapper(
+        "migrate-rollback.sh",
+        "to",
+        "20250320000000_add_workflow_executions",
+        "--yes",
+        url=deployed,
+        env=environment,
+    )
+    assert back.code == 0, back.output
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+        "20250320000000_add_workflow_executions",
+    )
+    restored = run_wrapper("restore-database.sh", "restore", str(path), "-y", url=deployed, env=environment)
+    assert restored.code == 0, restored.output
+    assert fingerprint(deployed) == before
+    refused = run_wrapper("migrate-rollback.sh", "reset", "--yes", url=deployed, env=environment)
+    assert refused.code == 3 and "never allowed in" in refused.stderr
+    assert fingerprint(deployed) == before
 
 
 def test_an_application_schema_from_the_url_holds_everything(db_url: DatabaseURL, cli: Any) -> None:
@@ -220,3 +274,65 @@ def test_an_application_schema_from_the_url_holds_everything(db_url: DatabaseURL
     with connect_to(db_url) as c:
         assert c.execute("SELECT count(*) FROM tenant_a.goals").fetchone() == (2,)
         assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--database-url", "", "migrate", "status"], "--database-url is empty"),
+        (["--database-url", "postgresql://[bad", "migrate", "status"], "an IPv6 host is written"),
+        (
+            [
+                "--database-url",
+                f"postgresql://app:{SENTINEL_PASSWORD[:8]}/x?y@127.0.0.1/db",
+                "migrate",
+                "status",
+            ],
+            "percent-encode the password",
+        ),
+        (["seed", "performance", "--scale", "1e9"], "--scale must be above 0 and at most 100"),
+        (["seed", "performance", "--scale", "inf"], "--scale must be above 0 and at most 100"),
+        (["seed", "performance", "--scale", "nan"], "--scale must be above 0 and at most 100"),
+        (["--yes", "restore", "restore", "/no/such/backup.dump"], "does not exist"),
+        (["--yes", "backup", "verify", "/no/such/backup.dump"], "does not exist"),
+        (
+            ["--yes", "restore", "restore", "/no/such/backup.dump", "--target-db", ""],
+            "is not a database name",
+        ),
+        (
+            ["--yes", "restore", "restore", "/no/such/backup.dump", "--target-db", 'x";drop'],
+            "is not a database name",
+        ),
+        (
+            ["--yes", "restore", "restore", "/no/such/backup.dump", "--target-db", "d" * 64],
+            "longer than 63 bytes",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    deployed: DatabaseURL, args: list[str], says: str
+) -> None:
+    before = fingerprint(deployed)
+    with connect_to(deployed) as c:
+        rows = table_checksums(c)
+    started = time.monotonic()
+    result = run_cli(*args, url=deployed, env={"MANDALA_STATE_DIR": "/nonexistent/never-started"})
+    assert result.code == 2, result.output
+    assert says in one_error_line(result)
+    assert time.monotonic() - started < 20  # no DNS lookup, no server started
+    assert_no_secret(result, SENTINEL_PASSWORD[:8])
+    assert fingerprint(deployed) == before
+    with connect_to(deployed) as c:
+        assert table_checksums(c) == rows
+
+
+def test_seed_remove_asks_like_every_destructive_command(
+    deployed: DatabaseURL, conn: psycopg.Connection[Any]
+) -> None:
+    assert run_cli("seed", "demo", url=deployed).code == 0
+    users = conn.execute("SELECT count(*) FROM users").fetchone()
+    refused = run_cli("seed", "demo", "--remove", url=deployed)
+    assert refused.code == 3 and "--yes" in one_error_line(refused)
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == users
+    assert run_cli("--yes", "seed", "demo", "--remove", url=deployed).code == 0
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)

@@ -142,3 +142,42 @@ def test_a_revision_that_loses_data_needs_confirmation(project: Path, db_url: Da
     accepted = dev_cli(project, db_url, "--yes", "migrate", "dev", "drop_job_type")
     assert accepted.code == 0, accepted.output
     assert len(versions(project) - shipped) == 1
+
+
+def test_a_hostile_revision_name_is_only_ever_a_string(project: Path, db_url: DatabaseURL) -> None:
+    """A name that would close the docstring and run code, or leave a file Python cannot read: the name
+    reaches the file only as an escaped literal, the file is parsed before it is kept, and nothing runs."""
+    pwned = project / "PWNED"
+    edit(
+        project,
+        "schema/models.py",
+        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n    __table_args__ = (",
+        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n"
+        "    priority: Mapped[int | None] = mapped_column(SmallInteger)\n    __table_args__ = (",
+    )
+    shipped = versions(project)
+    hostile = f'x"""\nimport pathlib; pathlib.Path({str(pwned)!r}).touch()\n"""\\'
+    made = dev_cli(project, db_url, "migrate", "dev", hostile)
+    assert made.code == 0, made.output
+    (new,) = versions(project) - shipped
+    source = (project / "src/mandala_db/migrations/versions" / new).read_text()
+    import ast
+
+    module = ast.parse(source)
+    names = {
+        t.id: n.value
+        for n in module.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    assert ast.literal_eval(names["name"]) == hostile  # the name, kept whole, as a string
+    for command in (
+        ["migrate", "status"],
+        ["migrate", "validate"],
+        ["migrate", "deploy"],
+        ["migrate", "rollback", "list"],
+    ):
+        result = dev_cli(project, db_url, *command)
+        assert result.code == 0, result.output
+    assert not pwned.exists()

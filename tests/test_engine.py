@@ -4,6 +4,7 @@ lock timeouts with retries, resumable CREATE INDEX CONCURRENTLY, plan, lint, edi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -99,11 +100,15 @@ def ledger(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
 # -- concurrency and kills -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("schema", [None, "app"])
 @pytest.mark.parametrize("lock_wait", ["120", "0.05"])
 def test_eight_deployers_at_once_apply_each_revision_exactly_once(
-    lock_wait: str, db_url: DatabaseURL, conn: psycopg.Connection[Any]
+    lock_wait: str, schema: str | None, db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
-    procs = [spawn(db_url, "--json", "migrate", "deploy", "--lock-wait", lock_wait) for _ in range(8)]
+    """With `?schema=app` on a new database too: the schema does not exist until the first runner makes
+    it, and the lock must be the same one before and after."""
+    url = dataclasses.replace(db_url, params=(*db_url.params, ("schema", schema))) if schema else db_url
+    procs = [spawn(url, "--json", "migrate", "deploy", "--lock-wait", lock_wait) for _ in range(8)]
     outcomes = [
         (p.wait(timeout=180), p.stdout.read() if p.stdout else "", p.stderr.read() if p.stderr else "")
         for p in procs
@@ -117,9 +122,11 @@ def test_eight_deployers_at_once_apply_each_revision_exactly_once(
             assert "the migration lock is held by pid" in err and "mandala-db:migrate deploy" in err
     applied = [s["revision"] for code, out, _ in outcomes if code == 0 for s in json.loads(out)["steps"]]
     assert sorted(applied) == sorted(r.id for r in History.load().revisions)
+    if schema:
+        conn.execute(f"SET search_path TO {schema}")
     rows = ledger(conn)
     assert [r for r in rows if r[2] == "succeeded"] == [(r, "upgrade", "succeeded") for r in sorted(applied)]
-    assert catalog.take(conn).fingerprint == models_snapshot(conn).fingerprint
+    assert catalog.take(conn, schema or "public").fingerprint == models_snapshot(conn).fingerprint
 
 
 def test_thirty_runs_killed_at_random_moments_always_recover(admin_url: DatabaseURL) -> None:
@@ -487,16 +494,35 @@ def test_resolve_mends_the_record_after_hand_work(
         ["ALTER TABLE tasks ADD COLUMN note text"],
         ["ALTER TABLE tasks DROP COLUMN note"],
     )
+    never = in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev)
+    assert never.code == 2 and "never applied or attempted" in never.stderr
+    # A claim the schema contradicts is refused, naming the objects, and nothing is recorded.
+    false_claim = in_project(project, db_url, "--yes", "migrate", "resolve", "--applied", rev)
+    assert false_claim.code == 5 and "tasks.note" in false_claim.stderr and "--force" in false_claim.stderr
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
     conn.execute("ALTER TABLE tasks ADD COLUMN note text")  # a human applied it by hand
-    ok(in_project(project, db_url, "migrate", "resolve", "--applied", rev))
+    asked = in_project(project, db_url, "migrate", "resolve", "--applied", rev)
+    assert asked.code == 3 and "--yes" in asked.stderr  # it asks, like every command that rewrites the record
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+    ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--applied", rev))
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
     assert ledger(conn)[-1] == (rev, "upgrade", "resolved")
     ok(in_project(project, db_url, "migrate", "validate"))
+    # Claiming the applied head rolled back while its column is still there: refused.
+    before = catalog.take(conn).fingerprint
+    contradicted = in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev)
+    assert contradicted.code == 5 and "tasks.note" in contradicted.stderr
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
+    assert catalog.take(conn).fingerprint == before
     conn.execute("ALTER TABLE tasks DROP COLUMN note")  # and undid it by hand
-    ok(in_project(project, db_url, "migrate", "resolve", "--rolled-back", rev))
+    ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev))
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
     status = json.loads(ok(in_project(project, db_url, "--json", "migrate", "status")).stdout)["status"]
     assert [p["revision"] for p in status["pending"]] == [rev]
     assert status["drift"] == "none"  # the record now matches what the human left
     ok(in_project(project, db_url, "migrate", "deploy"))
+    # --force records a contradicted claim anyway (the operator knows better), and says what differs.
+    forced = ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev, "--force"))
+    assert "schema contradicts" in forced.stderr
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
     assert in_project(project, db_url, "migrate", "resolve").code == 2

@@ -105,7 +105,7 @@ def test_remove_takes_only_the_data_sets_own_rows(
     assert mine is not None
     conn.execute("INSERT INTO goals (user_id, title) VALUES (%s, 'Mine')", (mine[0],))
     with_demo = counts(conn)
-    ok(cli("seed", "development", "--remove"))
+    ok(cli("--yes", "seed", "development", "--remove"))
     assert conn.execute("SELECT name FROM users WHERE id = %s", (mine[0],)).fetchone() == ("Me",)
     assert conn.execute("SELECT count(*) FROM goals WHERE user_id = %s", (mine[0],)).fetchone() == (1,)
     assert conn.execute(
@@ -113,7 +113,7 @@ def test_remove_takes_only_the_data_sets_own_rows(
     ).fetchone() == (0,)
     after = counts(conn)
     assert after["users"] == with_demo["users"] - 3 and after["actions"] == with_demo["actions"] - 64
-    ok(cli("seed", "demo", "--remove"))
+    ok(cli("--yes", "seed", "demo", "--remove"))
     assert counts(conn)["users"] == 1
 
 

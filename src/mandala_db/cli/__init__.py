@@ -81,6 +81,12 @@ def main_options(
     fmt = (log_format or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
     # Logging first, so that even a bad URL is reported in the requested format.
     bus.sinks[:] = [json_sink() if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")]
+    if database_url is not None and not database_url.strip():
+        raise BadInput(
+            "--database-url is empty",
+            "give a URL such as postgresql://USER@HOST:5432/DBNAME, or leave the option out "
+            "for the embedded server",
+        )
     raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
     command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
     _settings = Settings(
@@ -108,8 +114,8 @@ def main_options(
 def _register_raw_password(raw: str) -> None:
     from urllib.parse import unquote
 
-    netloc = raw.partition("://")[2].partition("/")[0].partition("?")[0]
-    userinfo = netloc.rpartition("@")[0]
+    # Up to the last @: a password with a raw / ? or # in it is still recognised (and then refused).
+    userinfo = raw.partition("://")[2].rpartition("@")[0]
     if ":" in userinfo:
         secret = userinfo.partition(":")[2]
         bus.add_secret(secret)
@@ -140,9 +146,22 @@ def _report(exc: MandalaError) -> None:
         sys.stderr.write(f"error: {line}\n")
 
 
+CONFIRM_FLAGS = ("--yes", "-y")
+
+
+def hoist_confirmation(argv: list[str]) -> list[str]:
+    """`--yes` / `-y` anywhere before `--` confirms, as the guide's users type it after the subcommand
+    (`migrate-rollback.sh to REV --yes`); it becomes the global option it is."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    found = [a for a in argv[:end] if a in CONFIRM_FLAGS]
+    if not found:
+        return argv
+    return ["--yes", *(a for a in argv[:end] if a not in CONFIRM_FLAGS), *argv[end:]]
+
+
 def main() -> None:
     try:
-        app()
+        app(args=hoist_confirmation(sys.argv[1:]))
     except MandalaError as exc:
         if _settings is not None and _settings.verbose:
             traceback.print_exc()

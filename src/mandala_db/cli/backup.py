@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -290,6 +291,19 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     Output(s).result({"ok": True, "local": local, "s3": remote}, human)
 
 
+def _check_target(name: str | None) -> None:
+    """A database name as PostgreSQL reads an unquoted identifier, and 63 bytes at most: anything else
+    (an empty name restores over the source) is surely a mistake."""
+    if name is None:
+        return
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name) or len(name.encode()) > 63:
+        raise BadInput(
+            f"--target-db {name!r} is not a database name"
+            + (" (it is longer than 63 bytes)" if len(name.encode()) > 63 else ""),
+            "use letters, digits and underscores, starting with a letter or underscore, at most 63 bytes",
+        )
+
+
 def _restore(path: Path, target_db: str | None, directory: str | None, s: Any) -> None:
     from mandala_db.ops.restore import restore
 
@@ -324,6 +338,7 @@ def restore_command(
     directory: Dir = None,
 ) -> None:
     """Verify the file, confirm, back up the target, restore in one transaction, check against the manifest."""
+    _check_target(target_db)
     _restore(Path(file), target_db, directory, command_settings("restore"))
 
 
@@ -339,6 +354,7 @@ def s3_restore_command(
     from mandala_db.ops.backup.s3 import S3Location, S3Store
 
     s = command_settings("restore s3-restore")
+    _check_target(target_db)
     location = S3Location.parse(url)
     workdir = Path(tempfile.mkdtemp(prefix="mandala-s3-restore-"))
     try:

@@ -598,9 +598,12 @@ def resolve(
     rolled_back: Annotated[
         str | None, typer.Option("--rolled-back", help="Record REV as not applied (undone by hand).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Record the claim even when the live schema contradicts it.")
+    ] = False,
     lock_wait: LockWait = 120.0,
 ) -> None:
-    """Mend the record of a revision that a human applied or undid by hand."""
+    """Mend the record of a revision that a human applied or undid by hand; the schema is checked first."""
     from mandala_db.ops.migrate import resolve as ops
     from mandala_db.ops.migrate.executor import Executor
 
@@ -609,14 +612,16 @@ def resolve(
     s = command_settings("migrate resolve")
     history = _history()
     revision = history.resolve(applied or rolled_back or "")
-    with Executor(database_url(s), history, _options(s, lock_wait, None, None)) as executor:
+    url = database_url(s)
+    what = "applied" if applied else "rolled back"
+    confirm(s, f"Record {revision} as {what} on {url}" + (" without checking the schema" if force else ""))
+    with Executor(url, history, _options(s, lock_wait, None, None)) as executor:
         marked = (
-            ops.resolve_applied(executor, revision)
+            ops.resolve_applied(executor, revision, force=force)
             if applied
-            else ops.resolve_rolled_back(executor, revision)
+            else ops.resolve_rolled_back(executor, revision, force=force)
         )
         current = executor.current()
-    what = "applied" if applied else "rolled back"
     Output(s).result(
         {"ok": True, "resolved": marked, "as": what, "current": current},
         lambda c: c.print(

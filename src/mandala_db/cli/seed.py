@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import command_settings, database_url
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.config import Environment
@@ -44,6 +45,8 @@ def seed(
         if remove and scale is None:
             scale = loader.recorded_scale(conn, name)
         dataset = build(name, scale or 1.0)
+        if remove:
+            confirm(s, f"Remove the {name} data set ({dataset.row_count:,} rows) from {url}")
         verb = "remove" if remove else "load"
         bus.info(
             "seed_start",

@@ -93,6 +93,9 @@ TOOL_PARAMETERS = frozenset({"connection_limit", "pool_timeout", "statement_time
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_IPV6 = re.compile(r"^[0-9A-Fa-f:.]+(%[\w.-]+)?$")
+# A DNS name or IPv4 address, or an absolute socket directory (percent-encoded in the URL).
+_HOSTNAME = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|/[^\0]*)?$")
 
 
 def _duration_ms(name: str, value: str) -> int:
@@ -137,6 +140,15 @@ class DatabaseURL:
                 f"the database URL is malformed: unsupported scheme {scheme!r}",
                 "mandala-db manages PostgreSQL: use postgresql:// or postgres://",
             )
+        authority_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        if "#" in rest or "@" in rest[authority_end:]:
+            # An @ after the first / or ?, or a #, means a raw reserved character in the user or password:
+            # say so without echoing any of it.
+            raise BadInput(
+                "the database URL is malformed: the user or password holds a raw reserved character "
+                "(/ ? # @ or :)",
+                "percent-encode the password: / as %2F, ? as %3F, # as %23, @ as %40, : as %3A",
+            )
         rest, _, query = rest.partition("?")
         netloc, _, path = rest.partition("/")
         userinfo, at, hostlist = netloc.rpartition("@")
@@ -168,12 +180,27 @@ class DatabaseURL:
     @staticmethod
     def _parse_host(item: str) -> tuple[str, int | None]:
         if item.startswith("["):  # [IPv6]:port
-            host, _, port = item[1:].partition("]")
+            host, closed, port = item[1:].partition("]")
+            if not closed or (port and not port.startswith(":")) or not _IPV6.match(host):
+                raise BadInput(
+                    "the database URL is malformed: an IPv6 host is written [address]:port",
+                    "e.g. postgresql://user@[::1]:5432/db",
+                )
             port = port.removeprefix(":")
         else:
             host, _, port = item.partition(":")
+            if not _HOSTNAME.match(unquote(host)):
+                raise BadInput(
+                    "the database URL is malformed: the host is not a host name, an address or a socket "
+                    "directory",
+                    "write it as postgresql://USER:PASSWORD@HOST:PORT/DBNAME (percent-encode the password)",
+                )
         if port and not port.isdigit():
-            raise BadInput(f"the database URL is malformed: port {port!r} is not a number")
+            # Never echoed: a password with a raw ':' or '@' can end up here.
+            raise BadInput(
+                "the database URL is malformed: a port is not a number",
+                "write HOST:PORT; percent-encode any : or @ in the password (%3A, %40)",
+            )
         if port and not 0 < int(port) < 65536:
             raise BadInput(f"the database URL is malformed: port {port} is out of range")
         return unquote(host), int(port) if port else None

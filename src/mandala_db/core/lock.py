@@ -25,6 +25,15 @@ def lock_key(dbname: str, schema: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def configured_key(conn: psycopg.Connection[Any], url: DatabaseURL) -> int:
+    """The key of the schema the URL configures (`schema=`, else public), never the session's
+    current_schema(): that is NULL until the first runner creates the schema, so two runners on a new
+    database would otherwise take two different locks."""
+    row = conn.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    return lock_key(str(row[0]), url.schema)
+
+
 class MigrationLock:
     def __init__(self, url: DatabaseURL, *, application_name: str, wait_seconds: float = 120.0) -> None:
         self.url = url
@@ -35,9 +44,7 @@ class MigrationLock:
 
     def __enter__(self) -> psycopg.Connection[Any]:
         conn = connect(self.url, application_name=self.application_name)
-        row = conn.execute("SELECT current_database(), current_schema()").fetchone()
-        assert row is not None
-        self.key = lock_key(row[0], row[1] or "public")
+        self.key = configured_key(conn, self.url)
         deadline = time.monotonic() + self.wait_seconds
         started = time.monotonic()
         announced = False
@@ -65,6 +72,15 @@ class MigrationLock:
         )
         self.conn = conn
         return conn
+
+    def probe(self, conn: psycopg.Connection[Any]) -> str | None:
+        """Who holds the lock right now, or None when it is free; on `conn`, and without keeping it."""
+        self.key = configured_key(conn, self.url)
+        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        if got and got[0]:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            return None
+        return self.holder(conn)
 
     def holder(self, conn: psycopg.Connection[Any]) -> str:
         row = conn.execute(

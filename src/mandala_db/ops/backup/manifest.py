@@ -71,7 +71,9 @@ class BackupManifest:
     schema: str = "public"  # the application schema the row counts are of
     verifications: list[dict[str, Any]] = field(default_factory=list)
     s3: dict[str, Any] | None = None
-    toc_sha256: str | None = None  # the archive's table of contents (pg_restore --list), or a plain file's objects
+    toc_sha256: str | None = (
+        None  # the archive's table of contents (pg_restore --list), or a plain file's objects
+    )
     ddl_sha256: str | None = None  # every definition in the table of contents (pg_restore --schema-only)
     toc_tool: str | None = None  # the pg_restore that read them
     signature: dict[str, str] | None = None  # {"alg", "key_id", "value"} when a key was configured

@@ -87,7 +87,7 @@ def dev(
             directory,
             result.revision,
             history.head,
-            label.replace("_", " "),
+            label,
             up.statements,
             down.statements,
             down.destructive,
@@ -108,9 +108,7 @@ def dev(
 
         stats = TableStats(conn, schema_name(conn))
         statements = [st for sql in up.statements for st in analyze(sql)]
-        result.lint = [
-            f.line() for f in lint(read_revision(result.path), statements, stats.rows_of, live.enums)
-        ]
+        result.lint = [f.line() for f in lint(read_revision(result.path), statements, stats.facts(live))]
         for line in result.lint:
             bus.warning("lint", line, migration=result.revision)
         if empty:

@@ -21,8 +21,6 @@ _ASSIGN = re.compile(
     r"^(revision|down_revision|destructive_downgrade|lock_timeout|statement_timeout)\s*(?::[^=]+)?=\s*(.+?)\s*$",
     re.M,
 )
-# A revision waives a lint rule with a comment naming it and saying why:  # mandala-db: allow RULE: reason
-_WAIVER = re.compile(r"#\s*mandala-db:\s*allow\s+([a-z][a-z-]*)\s*[:\-]+\s*(\S.*?)\s*$", re.M)
 BASE = "base"
 
 
@@ -44,11 +42,6 @@ class Revision:
     destructive_downgrade: str | None
     lock_timeout: str | None = None  # overrides the run's default for this revision
     statement_timeout: str | None = None
-
-    @cached_property
-    def waivers(self) -> dict[str, str]:
-        """Lint rules this revision waives, with the reason it gives."""
-        return {rule: reason for rule, reason in _WAIVER.findall(self.source)}
 
     @cached_property
     def source(self) -> str:

@@ -12,7 +12,7 @@ import psycopg
 from mandala_db.core import catalog
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.executor import AlembicRunner, current_revision
-from mandala_db.ops.migrate.lint import LintFinding, lint
+from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
 from mandala_db.ops.migrate.loader import History, Revision
 
 
@@ -60,6 +60,7 @@ class TableStats:
         self.conn = conn
         self.schema = schema
         self.rows = catalog.row_estimates(conn, schema)
+        self._volatile: set[str] | None = None
 
     def rows_of(self, table: str) -> int | None:
         if table not in self.rows:
@@ -70,6 +71,19 @@ class TableStats:
             estimate = int(row[0]) if row else 0
             self.rows[table] = (estimate, size)
         return estimate
+
+    def is_volatile(self, function: str) -> bool:
+        """Whether any function of that name is volatile (its value differs row by row)."""
+        if self._volatile is None:
+            rows = self.conn.execute(
+                "SELECT DISTINCT proname FROM pg_proc WHERE provolatile = 'v'"
+            ).fetchall()
+            self._volatile = {r[0] for r in rows}
+        return function in self._volatile
+
+    def facts(self, live: catalog.Snapshot) -> LiveFacts:
+        types = {(t, c): col.type for t, table in live.tables.items() for c, col in table.columns.items()}
+        return LiveFacts(self.rows_of, live.enums, types, self.is_volatile)
 
     def info(self, table: str) -> TableInfo:
         rows = self.rows_of(table)
@@ -95,7 +109,7 @@ def make_plan(
                 rev,
                 statements,
                 [stats.info(t) for t in touched],
-                lint(rev, statements, stats.rows_of, live.enums),
+                lint(rev, statements, stats.facts(live)),
             )
         )
     return plans

@@ -11,7 +11,7 @@ import psycopg
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import server_version
-from mandala_db.core.lock import MigrationLock, lock_key
+from mandala_db.core.lock import MigrationLock
 from mandala_db.ops.migrate.executor import AlembicRunner, Blocker, blockers, current_revision
 from mandala_db.ops.migrate.inspect import Finding, checksum_findings, history_snapshot, schema_name
 from mandala_db.ops.migrate.loader import History
@@ -69,16 +69,7 @@ def preflight(
 
 def _lock_holder(url: DatabaseURL, conn: psycopg.Connection[Any]) -> str | None:
     """Whether the migration lock could be taken right now, without keeping it."""
-    row = conn.execute("SELECT current_database(), current_schema()").fetchone()
-    assert row is not None
-    key = lock_key(row[0], row[1] or "public")
-    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-    if got and got[0]:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-        return None
-    probe = MigrationLock(url, application_name="mandala-db:prod")
-    probe.key = key
-    return probe.holder(conn)
+    return MigrationLock(url, application_name="mandala-db:prod").probe(conn)
 
 
 @dataclass

@@ -4,11 +4,40 @@ needing it for ordinary failures: a failed revision is simply retried by the nex
 from __future__ import annotations
 
 from mandala_db.core import catalog
-from mandala_db.core.errors import BadInput
+from mandala_db.core.errors import BadInput, CheckFailed
 from mandala_db.core.events import bus
 from mandala_db.ops.migrate.executor import Executor, sql_checksum
-from mandala_db.ops.migrate.inspect import schema_name
+from mandala_db.ops.migrate.inspect import history_snapshot, schema_name
 from mandala_db.ops.migrate.loader import BASE
+
+
+def check_claim(executor: Executor, at: str | None, claim: str, force: bool) -> None:
+    """A claim about the schema is checked against the schema: the live catalog must be what the history
+    builds at `at`. `force` records it anyway (the differences are still named in the log)."""
+    assert executor.conn is not None
+    live = catalog.take(executor.conn, schema_name(executor.conn))
+    differences = catalog.compare(history_snapshot(executor.url, at, executor.runner), live)
+    if not differences:
+        return
+    named = "; ".join(str(d) for d in differences[:5]) + (
+        f"; and {len(differences) - 5} more" if len(differences) > 5 else ""
+    )
+    if force:
+        bus.warning("migration_resolved", f"recorded although the schema contradicts it: {named}")
+        return
+    raise CheckFailed(
+        f"the schema contradicts the claim that {claim}: it differs from what the history builds at "
+        f"{at or 'base'} ({named}); nothing was recorded",
+        "finish the work by hand first, or pass --force to record it anyway",
+    )
+
+
+def _attempted(executor: Executor, revision: str) -> bool:
+    assert executor.conn is not None
+    row = executor.conn.execute(
+        "SELECT count(*) FROM mandala_migration_runs WHERE revision = %s", (revision,)
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _set_version(executor: Executor, revision: str | None) -> None:
@@ -24,8 +53,9 @@ def _set_version(executor: Executor, revision: str | None) -> None:
             conn.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (revision,))
 
 
-def resolve_applied(executor: Executor, revision: str) -> list[str]:
-    """REV (and any pending revision before it) was applied by hand: record it so, checksums included."""
+def resolve_applied(executor: Executor, revision: str, *, force: bool = False) -> list[str]:
+    """REV (and any pending revision before it) was applied by hand: record it so, checksums included,
+    once the live schema is what the history builds at REV."""
     assert executor.conn is not None and executor.ledger is not None
     history = executor.history
     current = executor.current()
@@ -34,6 +64,7 @@ def resolve_applied(executor: Executor, revision: str) -> list[str]:
             f"revision {revision} is already applied (the database is at {current})",
             "use --rolled-back to record a revision as not applied",
         )
+    check_claim(executor, revision, f"{revision} is applied", force)
     marked = [r for r in history.after(current) if history.index(r.id) <= history.index(revision)]
     _set_version(executor, revision)
     fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
@@ -51,19 +82,27 @@ def resolve_applied(executor: Executor, revision: str) -> list[str]:
     return [r.id for r in marked]
 
 
-def resolve_rolled_back(executor: Executor, revision: str) -> list[str]:
-    """REV was undone by hand (or never took effect): the database is recorded just below it."""
+def resolve_rolled_back(executor: Executor, revision: str, *, force: bool = False) -> list[str]:
+    """REV was undone by hand (or never took effect): the database is recorded just below it, once the
+    live schema is what the history builds there."""
     assert executor.conn is not None and executor.ledger is not None
     history = executor.history
     current = executor.current()
     rev = history.by_id[revision]
     if history.index(revision) > history.index(current):
-        # Not applied: only its failed or interrupted attempts need closing.
+        # Not applied: only its failed or interrupted attempts need closing; with none, there is no claim.
+        if not _attempted(executor, revision):
+            raise BadInput(
+                f"revision {revision} was never applied or attempted here (the database is at {current or 'base'})",
+                "there is nothing to record",
+            )
         executor.ledger.record(
             revision, "upgrade", "rolled_back", "recorded as rolled back by `migrate resolve --rolled-back`"
         )
         return [revision]
     undone = [r.id for r in history.upto(current) if history.index(r.id) >= history.index(revision)]
+    parent = rev.down_revision if rev.down_revision != BASE else None
+    check_claim(executor, parent, f"{revision} is rolled back", force)
     _set_version(executor, rev.down_revision if rev.down_revision != BASE else None)
     fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
     for rid in reversed(undone):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mandala_db.core.errors import BadInput
 
-TEMPLATE = '''"""{title}
+TEMPLATE = '''"""{summary}
 
 Revision ID: {revision}
 Revises: {down_revision}
@@ -22,6 +23,7 @@ from alembic import op
 
 revision = "{revision}"
 down_revision = {down_literal}
+name = {name_literal}
 branch_labels = None
 depends_on = None
 {destructive}
@@ -39,6 +41,12 @@ def downgrade() -> None:
     for statement in DOWNGRADE:
         op.execute(statement)
 '''
+
+
+def _summary(slug: str) -> str:
+    """The docstring's first line: made of the slug's letters, digits and spaces only, so no name can
+    close the docstring or start code."""
+    return slug.replace("_", " ").capitalize()
 
 
 def slugify(name: str) -> str:
@@ -86,6 +94,10 @@ def write_revision(
     path = directory / f"{revision}.py"
     if path.exists():
         raise BadInput(f"revision file {path.name} already exists")
+    if not re.fullmatch(r"\d{14}_[a-z0-9_]+", revision) or (
+        down_revision is not None and not re.fullmatch(r"\d{14}_[a-z0-9_]+", down_revision)
+    ):
+        raise BadInput(f"revision id {revision!r} is not of the form YYYYMMDDHHMMSS_slug")
     note = ""
     if destructive:
         note = (
@@ -93,7 +105,8 @@ def write_revision(
             f"destructive_downgrade = {_statement('; '.join(destructive))}\n"
         )
     text = TEMPLATE.format(
-        title=title,
+        summary=_summary(revision.split("_", 1)[1]),
+        name_literal=repr(title),
         revision=revision,
         down_revision=down_revision or "",
         down_literal=f'"{down_revision}"' if down_revision else "None",
@@ -102,5 +115,35 @@ def write_revision(
         upgrade=_statements(upgrade),
         downgrade=_statements(downgrade),
     )
-    path.write_text(text, encoding="utf-8")
+    _check_source(text, revision, title)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # a revision file appears whole, or not at all
     return path
+
+
+def _check_source(text: str, revision: str, title: str) -> None:
+    """The file is parsed before it is kept: it must be exactly the module the template describes, its
+    name only a string literal, so nothing given on the command line can run at the next deploy."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise BadInput(f"the revision for {title!r} would not be valid Python ({exc.msg})") from None
+    assigned = {
+        t.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    name = assigned.get("name")
+    if (
+        functions != ["upgrade", "downgrade"]
+        or not isinstance(name, ast.Constant)
+        or name.value != title
+        or ast.literal_eval(assigned["revision"]) != revision
+    ):
+        raise BadInput(
+            f"the revision for {title!r} does not have the shape of a revision file; nothing written"
+        )
