@@ -74,23 +74,44 @@ def test_wrong_password_is_reported_and_masked(password_server: DatabaseURL) -> 
     assert_no_secret(result)
 
 
-def test_sentinel_password_appears_in_no_output_json_or_log(password_server: DatabaseURL) -> None:
-    url = password_server
-    outputs = [
-        run_cli("--json", "--log-format", "json", "migrate", "deploy", url=url),
-        run_cli("--json", "migrate", "status", "all", url=url),
-        run_cli("--log-format", "json", "migrate", "status", "test", url=url),
-        run_cli("-v", "migrate", "rollback", "to", "nope", url=url),
-        run_cli("migrate", "validate", url=url),
-    ]
-    assert outputs[0].code == 0, outputs[0].output
-    assert json.loads(outputs[1].stdout)["connection"]["url"].startswith("postgresql://postgres:****@")
-    for result in outputs:
-        assert_no_secret(result)
-    with connect_to(url) as c:
-        assert c.execute(
-            "SELECT count(*) FROM mandala_migration_runs WHERE error LIKE %s", (f"%{SENTINEL_PASSWORD}%",)
-        ).fetchone() == (0,)
+def test_sentinel_password_appears_in_no_output_json_log_or_ledger_error(
+    password_server: DatabaseURL,
+) -> None:
+    from conftest import create_database, drop_database
+
+    name = "mdb_sentinel_cli"
+    drop_database(password_server, name)
+    url = create_database(password_server, name)
+    try:
+        # A deploy that fails half-way (a table in the way of a revision) leaves error text in the ledger.
+        outputs = [(0, run_cli("--json", "--log-format", "json", "migrate", "deploy", url=url))]
+        outputs.append(
+            (0, run_cli("--yes", "migrate", "rollback", "to", "20250305000000_add_reminder_tables", url=url))
+        )
+        with connect_to(url) as c:
+            c.execute("CREATE TABLE workflow_executions (in_the_way int)")
+        outputs.append((1, run_cli("--json", "--log-format", "json", "migrate", "deploy", url=url)))
+        with connect_to(url) as c:
+            c.execute("DROP TABLE workflow_executions")
+        outputs += [
+            (0, run_cli("--json", "--log-format", "json", "migrate", "deploy", url=url)),
+            (0, run_cli("--json", "migrate", "status", "all", url=url)),
+            (0, run_cli("--log-format", "json", "migrate", "status", "test", url=url)),
+            (2, run_cli("-v", "migrate", "rollback", "to", "nope", url=url)),
+            (0, run_cli("migrate", "validate", url=url)),
+        ]
+        for expected, result in outputs:
+            assert result.code == expected, result.output
+            assert_no_secret(result)
+        assert json.loads(outputs[4][1].stdout)["connection"]["url"].startswith("postgresql://postgres:****@")
+        with connect_to(url) as c:
+            errors = [
+                r[0] for r in c.execute("SELECT error FROM mandala_migration_runs WHERE error IS NOT NULL")
+            ]
+        assert errors, "the failing deploy should have recorded its error"
+        assert_no_secret_in("\n".join(errors))
+    finally:
+        drop_database(password_server, name)
 
 
 def test_unknown_revision_is_bad_input(deployed: DatabaseURL, cli: Any) -> None:

@@ -256,7 +256,9 @@ def test_lock_timeouts_are_retried_then_name_the_blocker_and_never_stall_writes(
     assert "could not get its locks in 3 tries (lock_timeout 300ms each)" in result.stderr
     assert "report-job" in result.stderr and "holds AccessShareLock on tasks" in result.stderr
     assert [r for r in ledger(conn) if r[0] == rev] == [(rev, "upgrade", "failed")] * 3
-    assert max(stalls) < 0.3 + 0.7, f"a write waited {max(stalls):.2f} s"
+    # Writes queue behind the waiting ALTER (so some stall is seen), but never longer than its lock_timeout
+    # (300 ms) and a little scheduling slack.
+    assert 0.15 < max(stalls) < 0.3 + 0.2, f"the longest write waited {max(stalls):.2f} s"
     ok(in_project(project, db_url, "migrate", "deploy"))  # with the blocker gone it simply goes through
 
 
