@@ -26,6 +26,7 @@ from conftest import (
     assert_no_secret,
     connect_to,
     create_database,
+    database_state,
     drop_database,
     run_cli,
 )
@@ -241,18 +242,29 @@ def test_a_restore_failing_half_way_leaves_the_target_exactly_as_it_was(
 ) -> None:
     (made,) = backup(loaded, tmp_path, "full")
     conn.execute("UPDATE goals SET title = 'changed since the backup' WHERE progress = 0")
-    # Something the dump knows nothing of depends on a table it must replace: the restore fails midway.
-    conn.execute("CREATE VIEW goal_titles AS SELECT title FROM goals")
-    before = table_checksums(conn)
+    conn.execute("CREATE VIEW goal_titles AS SELECT title FROM goals")  # replaced like everything else
+    # An event trigger outside the schema refuses the restore's first CREATE INDEX: by then every table has
+    # been dropped, recreated and loaded.
+    conn.execute("CREATE SCHEMA guard")
+    conn.execute(
+        "CREATE FUNCTION guard.no_indexes() RETURNS event_trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'no new indexes today'; END $$"
+    )
+    conn.execute(
+        "CREATE EVENT TRIGGER no_indexes ON ddl_command_end WHEN TAG IN ('CREATE INDEX') "
+        "EXECUTE FUNCTION guard.no_indexes()"
+    )
+    before = database_state(loaded)
     result = run_cli("--yes", "restore", "restore", made["path"], "--dir", str(tmp_path), url=loaded)
     assert result.code == 1
     assert (
-        "the restore failed and was rolled back" in result.stderr and "is exactly as it was" in result.stderr
+        "the restore failed and was rolled back" in result.stderr and "no new indexes today" in result.stderr
     )
-    assert table_checksums(conn) == before
-    assert conn.execute("SELECT count(*) FROM goals WHERE title = 'changed since the backup'").fetchone() != (
-        0,
-    )
+    assert database_state(loaded) == before
+    assert conn.execute("SELECT count(*) FROM goal_titles").fetchone() != (0,)
+    conn.execute("DROP EVENT TRIGGER no_indexes")
+    ok(run_cli("--yes", "restore", "restore", made["path"], "--dir", str(tmp_path), url=loaded))
+    assert conn.execute("SELECT to_regclass('goal_titles')").fetchone() == (None,)  # the target is the backup
 
 
 def test_retention_keeps_exactly_what_the_rules_say(loaded: DatabaseURL, tmp_path: Path) -> None:
@@ -445,6 +457,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def s3_client(env: dict[str, str]) -> Any:
+    """A client of the test's S3 server, to look at or tamper with what the tool stored."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[dict[str, str]]:
     """moto's S3 protocol server on loopback only, with a bucket."""
@@ -462,18 +487,9 @@ def s3_server() -> Iterator[dict[str, str]]:
         "MANDALA_S3_MULTIPART_THRESHOLD": str(1024 * 1024),
     }
     try:
-        import boto3
-
         for _ in range(100):
             try:
-                client = boto3.client(
-                    "s3",
-                    endpoint_url=env["AWS_ENDPOINT_URL"],
-                    aws_access_key_id="test",
-                    aws_secret_access_key="test",
-                    region_name="us-east-1",
-                )
-                client.create_bucket(Bucket="mandala-backups")
+                s3_client(env).create_bucket(Bucket="mandala-backups")
                 break
             except Exception:
                 time.sleep(0.1)
@@ -572,8 +588,6 @@ def test_an_upload_is_checked_against_what_the_store_holds_not_what_we_sent(
 def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set(
     s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path, other_db: str
 ) -> None:
-    import boto3
-
     env = {
         **s3_server,
         "MANDALA_BACKUP_KEY": "bucket-key-0123456789",
@@ -582,13 +596,7 @@ def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set
     (made,) = json.loads(
         ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
     )["backups"]
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
+    client = s3_client(env)
     key = made["s3"]["key"] + ".manifest.json"
     manifest = json.loads(client.get_object(Bucket="mandala-backups", Key=key)["Body"].read())
     assert manifest["signature"]["alg"] == "hmac-sha256"

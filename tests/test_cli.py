@@ -231,15 +231,15 @@ def run_wrapper(script: str, *words: str, url: DatabaseURL, env: dict[str, str] 
     ("script", "words", "says"),
     [
         ("migrate-status.sh", [], "up to date"),
-        ("migrate-status.sh", ["all"], "Connection"),
+        ("migrate-status.sh", ["all"], "Connected to"),
         ("migrate-status.sh", ["schema"], "goals"),
         ("migrate-status.sh", ["history"], "20241217000000_init"),
-        ("migrate-status.sh", ["test"], "connected"),
+        ("migrate-status.sh", ["test"], "round trip"),
         ("migrate-rollback.sh", ["list"], "20250409000000_split_reflections"),
         ("migrate-dev.sh", [], "No changes"),
         ("backup-database.sh", ["stats"], "full"),
-        ("restore-database.sh", ["list"], "Backups"),
-        ("migrate-prod.sh", ["--dry-run"], "up to date"),
+        ("restore-database.sh", ["list"], "ackups"),
+        ("migrate-prod.sh", ["--dry-run"], "Nothing pending: the database is at the head"),
     ],
 )
 def test_guide_wrappers_pass_their_words_through(

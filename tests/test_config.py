@@ -72,7 +72,6 @@ def test_socket_hosts_and_ipv6_and_multiple_hosts() -> None:
         ("postgresql://bad host/d", "the host is not a host name"),
         ("postgresql://u:S3nt/ab?cd@h/d", "holds a raw reserved character"),
         ("postgresql://u:S3nt?abcd@h/d", "holds a raw reserved character"),
-        ("postgresql://u:S3nt#abcd@h/d", "holds a raw reserved character"),
         (
             "postgresql://u:S3nt@abcd@h/d",
             None,

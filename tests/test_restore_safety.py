@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,17 +156,19 @@ def test_a_table_of_contents_bit_flip_is_named_by_verify(source: DatabaseURL, tm
 # -- kills --------------------------------------------------------------------------------------------------
 
 
-def children_with(marker: str) -> list[tuple[int, str]]:
-    """Processes of ours still running: a client tool whose command line carries the marker."""
+def processes(matching: Callable[[str], bool]) -> list[tuple[int, str]]:
+    """Running processes whose command line matches, as (pid, command line)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in cmdline and any(t in cmdline for t in ("pg_dump", "pg_restore", "psql")):
+        cmdline = _cmdline(proc)
+        if cmdline and matching(cmdline):
             found.append((int(proc.name), cmdline))
     return found
+
+
+def children_with(marker: str) -> list[tuple[int, str]]:
+    """Processes of ours still running: a client tool whose command line carries the marker."""
+    return processes(lambda c: marker in c and any(t in c for t in ("pg_dump", "pg_restore", "psql")))
 
 
 def wait_until_gone(marker: str, timeout: float = 10) -> list[tuple[int, str]]:
@@ -463,21 +466,18 @@ def test_children_die_with_the_tool_even_when_they_would_outlive_it(
     proc = start_cli(*args, url=source, env={"MANDALA_PG_BINDIR": str(wrappers)})
     try:
         deadline = time.monotonic() + 30
-        while not [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p).endswith(marker)]:
+        while not processes(lambda c: c.endswith(marker)):
             assert time.monotonic() < deadline and proc.poll() is None, "the stalled tool never started"
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 1
-        while (
-            left := [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p).endswith(marker)]
-        ) and time.monotonic() < deadline:
+        while (left := processes(lambda c: c.endswith(marker))) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not left, "a child outlived the tool"
     finally:
-        for p in Path("/proc").glob("[0-9]*"):
-            if _cmdline(p).endswith(marker):
-                os.kill(int(p.name), signal.SIGKILL)
+        for pid, _ in processes(lambda c: c.endswith(marker)):
+            os.kill(pid, signal.SIGKILL)
         if path is not None:
             with connect_to(source) as c:
                 c.execute(f'DROP DATABASE IF EXISTS "mdb_stall_{os.getpid()}" WITH (FORCE)')

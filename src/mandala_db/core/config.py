@@ -141,12 +141,11 @@ class DatabaseURL:
                 "mandala-db manages PostgreSQL: use postgresql:// or postgres://",
             )
         authority_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-        if "#" in rest or "@" in rest[authority_end:]:
-            # An @ after the first / or ?, or a #, means a raw reserved character in the user or password:
-            # say so without echoing any of it.
+        if "@" in rest[authority_end:]:
+            # An @ after the first / or ? means a raw / or ? in the user or password (libpq itself would
+            # cut the URL there): say so without echoing any of it.
             raise BadInput(
-                "the database URL is malformed: the user or password holds a raw reserved character "
-                "(/ ? # @ or :)",
+                "the database URL is malformed: the user or password holds a raw reserved character (/ or ?)",
                 "percent-encode the password: / as %2F, ? as %3F, # as %23, @ as %40, : as %3A",
             )
         rest, _, query = rest.partition("?")

@@ -20,7 +20,13 @@ from mandala_db.core.process import RESTORING_TABLE, Progress, ToolProcess, capt
 from mandala_db.core.tools import find_client
 from mandala_db.ops.backup import Backup, BackupManifest, check_files, check_toc, create_backup, restore_tool
 from mandala_db.ops.restore.guard import ScriptGuard, scan_file
-from mandala_db.ops.restore.session import CHECK_MARKER, PsqlGone, RestoreTransaction, check_sql
+from mandala_db.ops.restore.session import (
+    CHECK_MARKER,
+    PsqlGone,
+    RestoreTransaction,
+    check_sql,
+    clear_schema_sql,
+)
 
 _TABLE_DATA = re.compile(r"TABLE DATA (\S+) (\S+) ")
 
@@ -83,6 +89,8 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
     producer: ToolProcess | None = None
     try:
         try:
+            if manifest.kind in ("full", "schema"):
+                tx.write(clear_schema_sql(manifest.schema).encode())
             if manifest.format == "plain":
                 with path.open("rb") as script:
                     tx.pump(script, guard)

@@ -151,6 +151,53 @@ END $mandala_snapshot$;
             bus.warning("restore_abort", f"could not confirm the end of the restore session: {exc}")
 
 
+def clear_schema_sql(schema: str) -> str:
+    """A DO block that drops every table, view, sequence, function and type of the schema (not the schema
+    itself, whose owner and grants stay): a full restore replaces what is there whatever history built it,
+    and, run inside the restore's transaction, it is undone with everything else if the restore fails.
+    Objects that belong to an extension are left to it."""
+    literal = schema.replace("'", "''")
+    not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
+    return f"""DO $mandala_clear$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                     WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+                      n.nspname, c.relname) AS stmt
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = '{literal}' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+          AND {not_extension.format(oid="c.oid")}
+        ORDER BY c.relkind DESC
+    LOOP
+        EXECUTE item.stmt;
+    END LOOP;
+    FOR item IN
+        SELECT format('DROP %s IF EXISTS %I.%I(%s) CASCADE',
+                      CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                      n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS stmt
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = '{literal}' AND {not_extension.format(oid="p.oid")}
+    LOOP
+        EXECUTE item.stmt;
+    END LOOP;
+    FOR item IN
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+                      n.nspname, t.typname) AS stmt
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = '{literal}' AND t.typtype IN ('e', 'd', 'r', 'm', 'c')
+          AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+          AND {not_extension.format(oid="t.oid")}
+    LOOP
+        EXECUTE item.stmt;
+    END LOOP;
+END
+$mandala_clear$;
+"""
+
+
 def check_sql(expected_rows: dict[str, int], schema: str, revision: str | None) -> str:
     """A DO block that raises (and so rolls everything back) when a table's rows or the revision differ
     from what the manifest promises."""
