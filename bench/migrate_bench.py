@@ -18,8 +18,8 @@ from pathlib import Path
 from common import Databases, admin_url, dsn, server_major, timed
 
 from mandala_db.core.tools import find_client
-from mandala_db.ops.migrate.executor import AlembicRunner
 from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate.runner import AlembicRunner
 
 TARGETS = {"deploy": 1.0, "status": 0.4}
 

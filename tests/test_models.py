@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from mandala_db.schema.ddl import models_snapshot
+from mandala_db.core.catalog import models_snapshot
 from mandala_db.schema.enums import PG_ENUMS
 from mandala_db.schema.models import metadata
 

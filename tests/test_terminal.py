@@ -12,7 +12,8 @@ import time
 
 from conftest import ROOT
 from mandala_db.core.config import DatabaseURL
-from mandala_db.ops.migrate.executor import Executor, RunOptions, current_revision
+from mandala_db.core.revision import current_revision
+from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 
 

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from mandala_db import __version__
+from mandala_db.cli import context
 from mandala_db.core.config import DatabaseURL, Environment, Settings
 from mandala_db.core.errors import BadInput, MandalaError
 from mandala_db.core.events import bus, json_sink, text_sink
@@ -28,13 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-_settings: Settings | None = None
-
-
-def settings() -> Settings:
-    assert _settings is not None, "the global callback has not run"
-    return _settings
 
 
 def _version(value: bool) -> None:
@@ -77,19 +71,12 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    global _settings
     fmt = (log_format or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
     # Logging first, so that even a bad URL is reported in the requested format.
     bus.sinks[:] = [json_sink() if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")]
-    if database_url is not None and not database_url.strip():
-        raise BadInput(
-            "--database-url is empty",
-            "give a URL such as postgresql://USER@HOST:5432/DBNAME, or leave the option out "
-            "for the embedded server",
-        )
     raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
     command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
-    _settings = Settings(
+    settings = Settings(
         environment=Environment.DEVELOPMENT,
         database_url=None,
         state_dir=state_dir or Path(os.environ.get("MANDALA_STATE_DIR") or ".mandala"),
@@ -100,15 +87,22 @@ def main_options(
         interactive=sys.stdin.isatty(),
         command=ctx.invoked_subcommand or command,
     )
+    context.install(settings)
     if fmt not in ("text", "json"):
         raise BadInput(f"unknown log format {log_format!r}", "use text or json")
-    _settings.environment = Environment.resolve(env)
-    bus.environment = _settings.environment.value
+    if database_url is not None and not database_url.strip():
+        raise BadInput(
+            "--database-url is empty",
+            "give a URL such as postgresql://USER@HOST:5432/DBNAME, or leave the option out "
+            "for the embedded server",
+        )
+    settings.environment = Environment.resolve(env)
+    bus.environment = settings.environment.value
     if raw_url:
         # Register the raw secret before parsing, so even a parse error cannot echo it.
         _register_raw_password(raw_url)
-        _settings.database_url = DatabaseURL.parse(raw_url)
-        bus.add_secret(_settings.database_url.password)
+        settings.database_url = DatabaseURL.parse(raw_url)
+        bus.add_secret(settings.database_url.password)
 
 
 def _register_raw_password(raw: str) -> None:
@@ -134,6 +128,7 @@ app.add_typer(_backup.restore_app, name="restore")
 
 
 def _report(exc: MandalaError) -> None:
+    _settings = context.resolved()
     line = bus.scrub(exc.line())
     from mandala_db.cli.output import Output
 
@@ -160,9 +155,11 @@ def hoist_confirmation(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    _settings = None
     try:
         app(args=hoist_confirmation(sys.argv[1:]))
     except MandalaError as exc:
+        _settings = context.resolved()
         if _settings is not None and _settings.verbose:
             traceback.print_exc()
         _report(exc)
@@ -171,6 +168,7 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as exc:  # the last line of defence: one line, no secrets, a traceback only with -v
+        _settings = context.resolved()
         if _settings is not None and _settings.verbose:
             sys.stderr.write(bus.scrub(traceback.format_exc()))
         _report(

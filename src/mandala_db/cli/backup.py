@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from mandala_db.cli import views
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import backup_dir, command_settings, database_url, human_size
 from mandala_db.cli.output import Output, ProgressBar
@@ -167,33 +167,12 @@ def stats_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
             for kind in ("full", "schema", "data")
         }
 
-    def human(console: Console) -> None:
-        table = Table(title=f"Backups in {backup_dir(directory)}" + (f" and s3://{bucket}" if bucket else ""))
-        for col in (
-            "kind",
-            "count",
-            "size",
-            "newest",
-            "oldest",
-            "last verified",
-            *(["on S3"] if remote else []),
-        ):
-            table.add_column(col)
-        for kind, st in local.items():
-            row = [
-                kind,
-                str(st["count"]),
-                human_size(st["total_size"]),
-                str(st["newest"] or "-")[:19],
-                str(st["oldest"] or "-")[:19],
-                str(st["last_verified"] or "never")[:19],
-            ]
-            if remote:
-                row.append(f"{remote[kind]['count']} ({human_size(remote[kind]['total_size'])})")
-            table.add_row(*row)
-        console.print(table)
-
-    Output(s).result({"ok": True, "local": local, "s3": remote}, human)
+    Output(s).result(
+        {"ok": True, "local": local, "s3": remote},
+        lambda c: views.print_backup_stats(
+            c, f"{backup_dir(directory)}" + (f" and s3://{bucket}" if bucket else ""), local, remote
+        ),
+    )
 
 
 @backup_app.command("cleanup")
@@ -264,31 +243,9 @@ def list_command(directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     bucket = configured_bucket(s3_bucket)
     remote = S3Store(bucket).list() if bucket else []
 
-    def human(console: Console) -> None:
-        table = Table(title="Backups")
-        for col in ("where", "kind", "taken", "size", "revision", "verified"):
-            table.add_column(col)
-        for b in local:
-            table.add_row(
-                b["path"],
-                b["kind"],
-                b["started_at"][:19],
-                human_size(b["size"]),
-                str(b["head_revision"] or "-"),
-                f"{b['verified'][:19]} ({b['verified_by']})" if b["verified"] else "never",
-            )
-        for o in remote:
-            table.add_row(
-                o["url"],
-                str(o["kind"]),
-                str(o["started_at"])[:19],
-                human_size(o["size"]),
-                str(o["head_revision"] or "-"),
-                "yes" if o["verified"] else "never",
-            )
-        console.print(table if local or remote else "No backups found.")
-
-    Output(s).result({"ok": True, "local": local, "s3": remote}, human)
+    Output(s).result(
+        {"ok": True, "local": local, "s3": remote}, lambda c: views.print_backup_list(c, local, remote)
+    )
 
 
 def _check_target(name: str | None) -> None:

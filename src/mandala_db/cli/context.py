@@ -7,14 +7,25 @@ from pathlib import Path
 
 from mandala_db.core.config import DatabaseURL, Settings
 
+_resolved: Settings | None = None
+
+
+def install(settings: Settings) -> None:
+    """The settings the global callback resolved from the options and the environment, once a run."""
+    global _resolved
+    _resolved = settings
+
+
+def resolved() -> Settings | None:
+    """The run's settings, or None when the callback has not run (bad usage, --help)."""
+    return _resolved
+
 
 def command_settings(command: str) -> Settings:
     """The global options, with the command named: every connection says `mandala-db:<command>`."""
-    from mandala_db.cli import settings
-
-    current = settings()
-    current.command = command
-    return current
+    assert _resolved is not None, "the global callback has not run"
+    _resolved.command = command
+    return _resolved
 
 
 def database_url(settings: Settings) -> DatabaseURL:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
+from mandala_db.core.revision import VERSION_TABLE
+
 # The tool's own bookkeeping lives beside the application tables but is not part of the data model.
-INTERNAL_TABLES = ("alembic_version",)
+INTERNAL_TABLES = (VERSION_TABLE,)
 INTERNAL_PREFIX = "mandala_"
 
 
@@ -316,3 +319,22 @@ def row_estimates(conn: psycopg.Connection[Any], schema: str = "public") -> dict
         (schema,),
     ).fetchall()
     return {name: (int(est), int(size)) for name, est, size in rows if not is_internal(name)}
+
+
+def models_snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
+    """Build the models in a scratch schema inside a transaction that is always rolled back, and read it.
+
+    The comparison is then between two catalogs of the same server, so types, defaults and deparsed
+    definitions are normalised the same way on both sides; nothing is left behind, even if we are killed.
+    """
+    from mandala_db.schema.ddl import models_ddl
+
+    scratch = f"mandala_models_{uuid.uuid4().hex[:12]}"
+    with conn.transaction(force_rollback=True):
+        conn.execute(f"CREATE SCHEMA {scratch}")
+        conn.execute(f"SET LOCAL search_path TO {scratch}")
+        for statement in models_ddl():
+            conn.execute(statement.encode())
+        snap = take(conn, scratch)
+    snap.schema = "models"
+    return snap

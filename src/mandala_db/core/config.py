@@ -98,13 +98,20 @@ _IPV6 = re.compile(r"^[0-9A-Fa-f:.]+(%[\w.-]+)?$")
 _HOSTNAME = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|/[^\0]*)?$")
 
 
-def _duration_ms(name: str, value: str) -> int:
-    """PostgreSQL-style durations: a bare number is milliseconds, as statement_timeout itself reads it."""
+def duration_ms(what: str, value: str) -> int:
+    """The one duration parser. PostgreSQL-style: a bare number is milliseconds, as statement_timeout
+    itself reads it; `what` names the option or URL parameter in the error."""
     m = _DURATION.match(value)
     if not m:
-        raise BadInput(f"URL parameter {name}={value!r} is not a duration", "write e.g. 30000, 30s or 5min")
+        raise BadInput(f"{what} {value!r} is not a duration", "write e.g. 30000, 500ms, 30s or 5min")
     number, unit = float(m.group(1)), m.group(2) or "ms"
     return int(number * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}[unit])
+
+
+def duration(what: str, value: str) -> str:
+    """A duration checked by `duration_ms` and kept as written, for PostgreSQL to read (SET ... = '5s')."""
+    duration_ms(what, value)
+    return value.strip()
 
 
 def _positive_int(name: str, value: str) -> int:
@@ -211,7 +218,7 @@ class DatabaseURL:
         if "pool_timeout" in p:
             self.pool_timeout  # noqa: B018 - validates
         if "statement_timeout" in p:
-            _duration_ms("statement_timeout", p["statement_timeout"])
+            duration_ms("URL parameter statement_timeout", p["statement_timeout"])
         if "schema" in p and not _IDENTIFIER.match(p["schema"]):
             raise BadInput(f"URL parameter schema={p['schema']!r} is not a plain identifier")
 
@@ -239,7 +246,7 @@ class DatabaseURL:
     @property
     def statement_timeout_ms(self) -> int | None:
         value = self.param_dict.get("statement_timeout")
-        return _duration_ms("statement_timeout", value) if value is not None else None
+        return duration_ms("URL parameter statement_timeout", value) if value is not None else None
 
     @property
     def schema(self) -> str:

@@ -26,9 +26,9 @@ def lock_key(dbname: str, schema: str) -> int:
 
 
 def configured_key(conn: psycopg.Connection[Any], url: DatabaseURL) -> int:
-    """The key of the schema the URL configures (`schema=`, else public), never the session's
-    current_schema(): that is NULL until the first runner creates the schema, so two runners on a new
-    database would otherwise take two different locks."""
+    """The key of the schema the URL configures (`schema=`, else public), never the session's current
+    schema: that is NULL until the first runner creates the schema, so two runners on a new database would
+    otherwise take two different locks."""
     row = conn.execute("SELECT current_database()").fetchone()
     assert row is not None
     return lock_key(str(row[0]), url.schema)

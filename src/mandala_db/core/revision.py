@@ -18,6 +18,36 @@ def current_schema(conn: psycopg.Connection[Any]) -> str:
     return str(row[0]) if row and row[0] else "public"
 
 
+def version_table_exists(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,)).fetchone()
+    return bool(row and row[0])
+
+
+def stamp(conn: psycopg.Connection[Any], revision: str | None) -> None:
+    """Record `revision` as the database's (None: base), in the caller's transaction, creating the table as
+    Alembic does when it is missing."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num varchar(255) NOT NULL, "
+        f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
+    )
+    conn.execute(f"DELETE FROM {VERSION_TABLE}")
+    if revision is not None:
+        conn.execute(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (%s)", (revision,))
+
+
+def revision_check_sql(schema_literal: str, expected: str, marker: str) -> str:
+    """PL/pgSQL for a session we cannot pass parameters to (a restore's psql): raise when the revision
+    recorded in the schema is not `expected`. Both literals must already be escaped."""
+    return f"""
+    IF to_regclass(format('%I.{VERSION_TABLE}', '{schema_literal}')) IS NOT NULL THEN
+        EXECUTE format('SELECT max(version_num) FROM %I.{VERSION_TABLE}', '{schema_literal}') INTO revision;
+        IF revision IS DISTINCT FROM '{expected}' THEN
+            RAISE EXCEPTION '{marker} the restored revision is %, the manifest says {expected}',
+                coalesce(revision, 'none');
+        END IF;
+    END IF;"""
+
+
 def current_revision(conn: psycopg.Connection[Any]) -> str | None:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,)).fetchone()
     if not row or not row[0]:

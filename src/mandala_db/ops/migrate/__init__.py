@@ -11,7 +11,7 @@ from mandala_db.core.errors import OperationFailed
 
 def require_head(conn: psycopg.Connection[Any]) -> str:
     """The head revision, or a clear failure when the database is not there yet (data needs the schema)."""
-    from mandala_db.ops.migrate.executor import current_revision
+    from mandala_db.core.revision import current_revision
     from mandala_db.ops.migrate.loader import History
 
     head = History.load().head

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mandala_db.core.revision import VERSION_TABLE
+
 # Lock modes, weakest to strongest (PostgreSQL documentation, 13.3.1).
 LOCK_ORDER = [
     "ACCESS SHARE",
@@ -19,7 +21,7 @@ LOCK_ORDER = [
     "EXCLUSIVE",
     "ACCESS EXCLUSIVE",
 ]
-BOOKKEEPING_TABLES = {"alembic_version"}
+BOOKKEEPING_TABLES = {VERSION_TABLE}
 
 # ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE.
 _WEAKER_SUBCOMMANDS = {

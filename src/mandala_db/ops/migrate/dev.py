@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.config import DatabaseURL, Environment
 from mandala_db.core.errors import MandalaError, OperationFailed, Refused
 from mandala_db.core.events import bus
+from mandala_db.core.revision import current_schema
 from mandala_db.migrations import VERSIONS
 from mandala_db.ops.migrate.autodetector import diff
 from mandala_db.ops.migrate.executor import Executor, RunOptions, StepResult
-from mandala_db.ops.migrate.inspect import schema_name
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.writer import new_revision_id, write_revision
 
@@ -44,6 +44,7 @@ class DevResult:
 
 def dev(
     url: DatabaseURL,
+    environment: Environment,
     options: RunOptions,
     name: str | None,
     *,
@@ -51,8 +52,14 @@ def dev(
     directory: Path = VERSIONS,
     confirm_loss: Callable[[str], None] | None = None,
 ) -> DevResult:
-    """`confirm_loss` is asked before a revision that throws data away is written; it raises to refuse."""
-    from mandala_db.schema.ddl import models_snapshot
+    """Development only. `confirm_loss` is asked before a revision that throws data away is written; it
+    raises to refuse."""
+    if environment is not Environment.DEVELOPMENT:
+        raise Refused(
+            f"migrate dev is for development, not {environment.value}",
+            "use `migrate deploy` to apply committed revisions",
+        )
+    from mandala_db.core.catalog import models_snapshot
 
     result = DevResult()
     history = History.load(directory)
@@ -60,7 +67,7 @@ def dev(
         result.applied = executor.upgrade().steps
         assert executor.conn is not None
         conn = executor.conn
-        live = catalog.take(conn, schema_name(conn))
+        live = catalog.take(conn, current_schema(conn))
         models = models_snapshot(conn)
         up = diff(models, live)
         if empty:
@@ -106,7 +113,7 @@ def dev(
         from mandala_db.ops.migrate.loader import read_revision
         from mandala_db.ops.migrate.plan import TableStats
 
-        stats = TableStats(conn, schema_name(conn))
+        stats = TableStats(conn, current_schema(conn))
         statements = [st for sql in up.statements for st in analyze(sql)]
         result.lint = [f.line() for f in lint(read_revision(result.path), statements, stats.facts(live))]
         for line in result.lint:
@@ -123,7 +130,7 @@ def dev(
             raise OperationFailed(
                 f"the generated revision did not apply, so it was removed: {message}"
             ) from exc
-        left = catalog.compare(models, catalog.take(conn, schema_name(conn)))
+        left = catalog.compare(models, catalog.take(conn, current_schema(conn)))
         if left:
             raise OperationFailed(
                 f"revision {result.revision} applied, but the database still differs from the models: "

@@ -3,11 +3,9 @@ with a ledger row written before it starts and finished after it ends (or fails)
 
 from __future__ import annotations
 
-import hashlib
-import io
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,13 +19,13 @@ from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
-from mandala_db.core.revision import current_revision as current_revision
-from mandala_db.migrations import SCRIPT_LOCATION
+from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
+from mandala_db.ops.migrate.blockers import blockers
 from mandala_db.ops.migrate.loader import BASE, History, Revision
+from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
 
 if TYPE_CHECKING:
-    from alembic.script import ScriptDirectory
     from sqlalchemy.engine import Connection
 
 
@@ -89,7 +87,7 @@ def _is_lock_timeout(exc: BaseException) -> bool:
 
 def _tables(statements: list[Statement]) -> list[str]:
     created = {t for s in statements for t in s.creates}
-    return sorted({t for s in statements for t in s.locks} - created - {"alembic_version"})
+    return sorted({t for s in statements for t in s.locks} - created - {VERSION_TABLE})
 
 
 def _groups(statements: list[Statement]) -> list[list[Statement]]:
@@ -114,8 +112,8 @@ def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
         return False
     row = conn.execute(
         """SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-           WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace""",
-        (statement.index,),
+           WHERE c.relname = %s AND c.relnamespace = %s::regnamespace""",
+        (statement.index, quote_ident(current_schema(conn))),
     ).fetchone()
     if row is None:
         return False
@@ -124,109 +122,6 @@ def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
     bus.warning("invalid_index", f"dropping the INVALID index {statement.index} left by an interrupted build")
     conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{statement.index}"')
     return False
-
-
-@dataclass
-class Blocker:
-    pid: int
-    application_name: str
-    user: str
-    client: str
-    state: str
-    age_seconds: float
-    mode: str
-    table: str
-    granted: bool
-    query: str
-
-    def describe(self) -> str:
-        verb = "holds" if self.granted else "waits for"
-        return (
-            f"pid {self.pid} ({self.application_name or 'no application_name'}, user {self.user}, from "
-            f"{self.client}, {self.state}, transaction open {self.age_seconds:.0f} s) {verb} {self.mode} on "
-            f"{self.table}: {self.query}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-
-def blockers(conn: psycopg.Connection[Any], tables: list[str]) -> list[Blocker]:
-    """Other sessions that hold or wait for locks on these tables, oldest transaction first."""
-    if not tables:
-        return []
-    rows = conn.execute(
-        """SELECT a.pid, a.application_name, a.usename, coalesce(a.client_addr::text, 'local socket'),
-                  coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start, now())),
-                  l.mode, c.relname, l.granted, left(regexp_replace(a.query, '[[:space:]]+', ' ', 'g'), 80)
-           FROM pg_locks l
-           JOIN pg_class c ON c.oid = l.relation
-           JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE c.relname = ANY(%s) AND c.relnamespace = current_schema()::regnamespace
-             AND l.pid <> pg_backend_pid()
-           ORDER BY 6 DESC, a.pid""",
-        (tables,),
-    ).fetchall()
-    return [Blocker(r[0], r[1], r[2], r[3], r[4], float(r[5] or 0), r[6], r[7], r[8], r[9]) for r in rows]
-
-
-class AlembicRunner:
-    """Alembic as the engine: one ScriptDirectory, env.py run once per step (online) or per rendering."""
-
-    def __init__(self) -> None:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-
-        self.config = Config()
-        self.config.set_main_option("script_location", str(SCRIPT_LOCATION))
-        self.script: ScriptDirectory = ScriptDirectory.from_config(self.config)
-
-    def _steps_fn(self, destination: str, direction: str) -> Callable[[Any, Any], Any]:
-        def fn(rev: Any, context: Any) -> Any:
-            if direction == "upgrade":
-                return self.script._upgrade_revs(destination, rev)
-            return self.script._downgrade_revs(destination, rev)
-
-        return fn
-
-    def run(self, connection: Connection, destination: str, direction: str) -> None:
-        from alembic.runtime.environment import EnvironmentContext
-
-        self.config.attributes["connection"] = connection
-        with EnvironmentContext(
-            self.config, self.script, fn=self._steps_fn(destination, direction), destination_rev=destination
-        ):
-            self.script.run_env()
-
-    def render(self, start: str | None, destination: str, direction: str = "upgrade") -> str:
-        """The SQL that moving from start to destination runs, rendered offline."""
-        from alembic.runtime.environment import EnvironmentContext
-
-        buffer = io.StringIO()
-        self.config.attributes["output_buffer"] = buffer
-        try:
-            with EnvironmentContext(
-                self.config,
-                self.script,
-                fn=self._steps_fn(destination, direction),
-                as_sql=True,
-                starting_rev=start,
-                destination_rev=destination,
-            ):
-                self.script.run_env()
-        finally:
-            self.config.attributes.pop("output_buffer", None)
-        return buffer.getvalue()
-
-    def revision_sql(self, rev: Revision, direction: str = "upgrade") -> str:
-        if direction == "upgrade":
-            return self.render(rev.down_revision, rev.id, "upgrade")
-        return self.render(rev.id, rev.down_revision or BASE, "downgrade")
-
-
-def sql_checksum(sql: str) -> str:
-    """Whitespace-insensitive: reflowing a statement is not a semantic change."""
-    return hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()
 
 
 class Executor:
@@ -464,7 +359,7 @@ class Executor:
                 else:
                     with conn.transaction():
                         for statement in group:
-                            if statement.creates == {"alembic_version"} and _exists(conn, "alembic_version"):
+                            if statement.creates == {VERSION_TABLE} and version_table_exists(conn):
                                 continue
                             conn.execute(statement.sql.encode())
                 done += len(group)
@@ -472,5 +367,4 @@ class Executor:
 
     def _schema(self) -> str:
         assert self.conn is not None
-        row = self.conn.execute("SELECT current_schema()").fetchone()
-        return str(row[0]) if row and row[0] else "public"
+        return current_schema(self.conn)

@@ -10,10 +10,11 @@ from typing import Any
 import psycopg
 
 from mandala_db.core import catalog
+from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
-from mandala_db.ops.migrate.executor import AlembicRunner, current_revision
 from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
 from mandala_db.ops.migrate.loader import History, Revision
+from mandala_db.ops.migrate.runner import AlembicRunner
 
 
 @dataclass
@@ -96,14 +97,13 @@ def make_plan(
     conn: psycopg.Connection[Any], history: History, runner: AlembicRunner | None = None
 ) -> list[RevisionPlan]:
     runner = runner or AlembicRunner()
-    schema_row = conn.execute("SELECT current_schema()").fetchone()
-    schema = str(schema_row[0]) if schema_row and schema_row[0] else "public"
+    schema = current_schema(conn)
     stats = TableStats(conn, schema)
     live = catalog.take(conn, schema)
     plans = []
     for rev in history.after(current_revision(conn)):
         statements = analyze(runner.revision_sql(rev))
-        touched = sorted({t for s in statements for t in s.locks} - {"alembic_version"})
+        touched = sorted({t for s in statements for t in s.locks} - {VERSION_TABLE})
         plans.append(
             RevisionPlan(
                 rev,

@@ -1,21 +1,31 @@
-"""`migrate prod`: the guarded production run. Pre-flight checks that change nothing, then (after a typed
-confirmation and a backup, in the CLI) the deploy, then post-checks."""
+"""`migrate prod`: the guarded production run. Pre-flight checks that change nothing and their verdict,
+then a typed confirmation (through the caller's callback), a backup, the deploy, and post-checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import server_version
+from mandala_db.core.errors import CheckFailed, LockNotObtained, Refused
+from mandala_db.core.events import bus
 from mandala_db.core.lock import MigrationLock
-from mandala_db.ops.migrate.executor import AlembicRunner, Blocker, blockers, current_revision
-from mandala_db.ops.migrate.inspect import Finding, checksum_findings, history_snapshot, schema_name
+from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.ops.migrate.blockers import Blocker, blockers
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.plan import RevisionPlan, make_plan
+from mandala_db.ops.migrate.runner import AlembicRunner
+from mandala_db.ops.migrate.validate import Finding, checksum_findings, history_snapshot
+
+if TYPE_CHECKING:
+    from mandala_db.ops.backup import Backup
+    from mandala_db.ops.migrate.executor import RunOptions, RunResult
 
 
 @dataclass
@@ -35,6 +45,39 @@ class Preflight:
     @property
     def semantic_edits(self) -> list[Finding]:
         return [f for f in self.checksums if f.severity == "error"]
+
+    def problems(self) -> list[str]:
+        problems = [f.message for f in self.semantic_edits]
+        problems += [f"drift: {d}" for d in self.drift]
+        problems += [f.line() for f in self.lint_errors]
+        if self.lock_holder:
+            problems.append(f"the migration lock is held by {self.lock_holder}")
+        return problems
+
+    def report(self) -> None:
+        for problem in self.problems():
+            bus.warning("preflight", problem)
+        for b in self.blockers:
+            bus.warning("blocker", f"session on a table the plan touches: {b.describe()}")
+
+    def verdict(self) -> None:
+        """Go (returns) or no go: the lock held (exit 4), semantic edits or drift (exit 5), unwaived lint
+        errors (exit 3). Nothing has been changed when it raises."""
+        if self.lock_holder:
+            raise LockNotObtained(
+                f"the migration lock is held by {self.lock_holder}", "wait for that run to finish"
+            )
+        if self.semantic_edits or self.drift:
+            raise CheckFailed(
+                "pre-flight found " + "; ".join(self.problems()[:3]),
+                "run `migrate validate` for the full list; nothing was changed",
+            )
+        if self.lint_errors:
+            raise Refused(
+                f"pre-flight: {len(self.lint_errors)} lint error(s) not waived: "
+                + "; ".join(f.line() for f in self.lint_errors[:2]),
+                "make the change safe, or waive the rule in the revision with a reason",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,7 +101,7 @@ def preflight(
     current = current_revision(conn)
     pre = Preflight(server_version(conn), current, make_plan(conn, history, runner))
     pre.checksums = checksum_findings(conn, history, runner)
-    live = catalog.take(conn, schema_name(conn))
+    live = catalog.take(conn, current_schema(conn))
     pre.drift = [str(d) for d in catalog.compare(history_snapshot(url, current, runner), live)]
     touched = sorted({t.name for p in pre.plans for t in p.tables if t.exists})
     pre.blockers = blockers(conn, touched)
@@ -97,6 +140,53 @@ def postchecks(url: DatabaseURL, conn: psycopg.Connection[Any], history: History
     from mandala_db.ops.data.check import check
 
     expected = history_snapshot(url, history.head)
-    live = catalog.take(conn, schema_name(conn))
+    live = catalog.take(conn, current_schema(conn))
     differences = [str(d) for d in catalog.compare(expected, live)]
     return PostChecks(current_revision(conn) == history.head, not differences, differences, check(conn))
+
+
+@dataclass
+class ProdRun:
+    preflight: Preflight
+    result: RunResult | None = None  # None when nothing was pending
+    backup: Backup | None = None
+    post: PostChecks | None = None
+
+
+def run(
+    url: DatabaseURL,
+    history: History,
+    options: RunOptions,
+    backup_dir: Path,
+    confirm: Callable[[Preflight], None],
+) -> ProdRun:
+    """Under the lock: pre-flight and its verdict, `confirm` (which raises to stop), the pre-migration
+    backup, the deploy, the post-checks. A failed post-check is returned, not raised, so the caller can
+    show the run first (`post_check_failure` gives the error to raise then)."""
+    from mandala_db.ops.backup import create_backup
+    from mandala_db.ops.migrate.executor import Executor
+
+    with Executor(url, history, options) as executor:
+        assert executor.conn is not None
+        pre = preflight(url, executor.conn, history, check_lock=False)
+        pre.report()
+        pre.verdict()
+        if not pre.plans:
+            return ProdRun(pre)
+        confirm(pre)
+        backup = create_backup(url, backup_dir, label="pre_migration")
+        result = executor.upgrade()
+        post = postchecks(url, executor.conn, history)
+    for f in post.data_findings:
+        bus.warning("data_check", f"post-check data report: {f.line()}")
+    return ProdRun(pre, result, backup, post)
+
+
+def post_check_failure(run: ProdRun) -> CheckFailed | None:
+    """The error to raise after the result is shown, when the post-checks failed."""
+    if run.post is None or run.post.ok or run.backup is None:
+        return None
+    return CheckFailed(
+        "deployed, but the post-checks failed: " + "; ".join(run.post.differences[:3]),
+        f"the pre-migration backup is {run.backup.path}",
+    )

@@ -6,16 +6,18 @@ from __future__ import annotations
 from mandala_db.core import catalog
 from mandala_db.core.errors import BadInput, CheckFailed
 from mandala_db.core.events import bus
-from mandala_db.ops.migrate.executor import Executor, sql_checksum
-from mandala_db.ops.migrate.inspect import history_snapshot, schema_name
+from mandala_db.core.revision import current_schema, stamp
+from mandala_db.ops.migrate.executor import Executor
 from mandala_db.ops.migrate.loader import BASE
+from mandala_db.ops.migrate.runner import sql_checksum
+from mandala_db.ops.migrate.validate import history_snapshot
 
 
 def check_claim(executor: Executor, at: str | None, claim: str, force: bool) -> None:
     """A claim about the schema is checked against the schema: the live catalog must be what the history
     builds at `at`. `force` records it anyway (the differences are still named in the log)."""
     assert executor.conn is not None
-    live = catalog.take(executor.conn, schema_name(executor.conn))
+    live = catalog.take(executor.conn, current_schema(executor.conn))
     differences = catalog.compare(history_snapshot(executor.url, at, executor.runner), live)
     if not differences:
         return
@@ -44,13 +46,7 @@ def _set_version(executor: Executor, revision: str | None) -> None:
     conn = executor.conn
     assert conn is not None
     with conn.transaction():
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(255) NOT NULL, "
-            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
-        )
-        conn.execute("DELETE FROM alembic_version")
-        if revision is not None:
-            conn.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (revision,))
+        stamp(conn, revision)
 
 
 def resolve_applied(executor: Executor, revision: str, *, force: bool = False) -> list[str]:
@@ -67,7 +63,7 @@ def resolve_applied(executor: Executor, revision: str, *, force: bool = False) -
     check_claim(executor, revision, f"{revision} is applied", force)
     marked = [r for r in history.after(current) if history.index(r.id) <= history.index(revision)]
     _set_version(executor, revision)
-    fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
+    fingerprint = catalog.take(executor.conn, current_schema(executor.conn)).fingerprint
     for rev in marked:
         row = executor.ledger.start(
             rev.id, "upgrade", rev.file_checksum, sql_checksum(executor.runner.revision_sql(rev))
@@ -104,7 +100,7 @@ def resolve_rolled_back(executor: Executor, revision: str, *, force: bool = Fals
     parent = rev.down_revision if rev.down_revision != BASE else None
     check_claim(executor, parent, f"{revision} is rolled back", force)
     _set_version(executor, rev.down_revision if rev.down_revision != BASE else None)
-    fingerprint = catalog.take(executor.conn, schema_name(executor.conn)).fingerprint
+    fingerprint = catalog.take(executor.conn, current_schema(executor.conn)).fingerprint
     for rid in reversed(undone):
         executor.ledger.record(
             rid,

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from mandala_db.core import ledger
-from mandala_db.core.database import quote_ident
+from mandala_db.core.config import DatabaseURL, Environment
+from mandala_db.core.database import connect, quote_ident
+from mandala_db.core.errors import Refused
+from mandala_db.core.events import bus
+from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
-from mandala_db.ops.migrate.executor import Executor, RunResult, current_revision
+from mandala_db.ops.migrate.executor import Executor, RunOptions, RunResult
+
+if TYPE_CHECKING:
+    from mandala_db.ops.backup import Backup
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 
 
@@ -54,8 +63,7 @@ def reset(executor: Executor) -> RunResult:
     """Drop every object in the schema (and its archive) and apply the whole history again."""
     conn = executor.conn
     assert conn is not None
-    schema = conn.execute("SELECT current_schema()").fetchone()
-    name = str(schema[0]) if schema and schema[0] else "public"
+    name = current_schema(conn)
     with conn.transaction():
         tables = conn.execute(
             """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -86,3 +94,48 @@ def reset(executor: Executor) -> RunResult:
         ).fetchall():
             conn.execute(f"DROP SEQUENCE IF EXISTS {quote_ident(name)}.{quote_ident(seq)} CASCADE")
     return executor.upgrade()
+
+
+@dataclass
+class RollbackRun:
+    result: RunResult | None  # None when there was nothing to roll back
+    backup: Backup | None = None
+
+
+def roll_back_to(
+    url: DatabaseURL,
+    history: History,
+    target: str,
+    options: RunOptions,
+    backup_dir: Path,
+    confirm: Callable[[str, bool], None],
+) -> RollbackRun:
+    """The downgrades down to `target`. Destructive ones are named, confirmed (`confirm(what,
+    destructive)` raises to stop) and preceded by the same backup `migrate prod` takes, so what they throw
+    away stays restorable."""
+    with connect(url, application_name=options.application_name) as conn:
+        plan = rollback_plan(conn, history, target)
+    if not plan:
+        return RollbackRun(None)
+    destructive = [f"{r.id} {r.destructive_downgrade}" for r in plan if r.destructive_downgrade]
+    what = f"Roll back {len(plan)} revision(s) ({', '.join(r.id for r in plan)}) on {url}"
+    if destructive:
+        what += "; DESTRUCTIVE: " + "; ".join(destructive)
+    for d in destructive:
+        bus.warning("destructive_step", f"destructive downgrade: {d}")
+    confirm(what, bool(destructive))
+    backup = None
+    if destructive:
+        from mandala_db.ops.backup import create_backup
+
+        backup = create_backup(url, backup_dir, label="pre_rollback")
+    with Executor(url, history, options) as executor:
+        return RollbackRun(executor.downgrade(target), backup)
+
+
+def check_reset_allowed(environment: Environment) -> None:
+    if environment.protected:
+        raise Refused(
+            f"rollback reset drops every table and is never allowed in {environment.value}",
+            "use `migrate rollback to REV`, which keeps the data",
+        )

@@ -24,6 +24,7 @@ from mandala_db.core.database import connect
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import ToolProcess, conninfo
+from mandala_db.core.revision import revision_check_sql
 from mandala_db.core.tools import ClientTool
 from mandala_db.ops.restore.guard import ScriptGuard
 
@@ -203,17 +204,9 @@ def check_sql(expected_rows: dict[str, int], schema: str, revision: str | None) 
     from what the manifest promises."""
     expected = json.dumps(expected_rows).replace("'", "''")
     literal = schema.replace("'", "''")
-    revision_check = ""
-    if revision:
-        rev = revision.replace("'", "''")
-        revision_check = f"""
-    IF to_regclass(format('%I.alembic_version', '{literal}')) IS NOT NULL THEN
-        EXECUTE format('SELECT max(version_num) FROM %I.alembic_version', '{literal}') INTO revision;
-        IF revision IS DISTINCT FROM '{rev}' THEN
-            RAISE EXCEPTION '{CHECK_MARKER} the restored revision is %, the manifest says {rev}',
-                coalesce(revision, 'none');
-        END IF;
-    END IF;"""
+    revision_check = (
+        revision_check_sql(literal, revision.replace("'", "''"), CHECK_MARKER) if revision else ""
+    )
     return f"""DO $mandala_check$
 DECLARE
     item record;

@@ -1,0 +1,255 @@
+"""How the migrate commands show their results to a person: tables, plans, runs. Rendering only; the
+JSON documents are the results' own `to_dict`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from mandala_db.cli.context import human_size
+
+if TYPE_CHECKING:
+    from mandala_db.ops.migrate.executor import RunResult
+
+
+def print_run(console: Console, result: RunResult, verb: str) -> None:
+    if not result.steps:
+        console.print(f"Nothing to {verb}: the database is at {result.after or 'base (empty)'}.")
+        return
+    for step in result.steps:
+        console.print(f"  {step.direction:9} {step.revision}  ({step.duration_ms:.0f} ms)")
+    console.print(
+        f"{len(result.steps)} revision(s) done; the database is now at {result.after or 'base (empty)'}."
+    )
+
+
+def run_dict(result: RunResult) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "before": result.before,
+        "current": result.after,
+        "steps": [s.to_dict() for s in result.steps],
+        "interrupted_runs_found": result.interrupted,
+    }
+
+
+def print_connection(console: Console, r: dict[str, Any]) -> None:
+    console.print(f"Connected to {r['url']} in {r['connect_ms']:.0f} ms")
+    console.print(
+        f"  PostgreSQL {r['server_version']}, database {r['database']}, user {r['user']}, "
+        f"schema {r['schema']}, ssl {'on (' + str(r['ssl_version']) + ')' if r['ssl'] else 'off'}"
+    )
+    console.print(
+        f"  statement_timeout {r['statement_timeout']}, lock_timeout {r['lock_timeout']}, "
+        f"round trip {r['round_trip_ms']} ms"
+    )
+
+
+def print_status(console: Console, st: Any) -> None:
+    console.print(f"Current revision: {st.current or 'base (empty)'}")
+    console.print(f"Head revision:    {st.head or '(no revisions)'}")
+    if st.pending:
+        console.print(f"{len(st.pending)} pending revision(s):")
+        for rev in st.pending:
+            console.print(f"  {rev.id}  {rev.title}")
+    else:
+        console.print("The database is up to date.")
+    drift = {
+        "none": "schema matches the fingerprint recorded at " + str(st.recorded_at),
+        "drift": "DRIFT: the schema differs from the fingerprint recorded at "
+        + str(st.recorded_at)
+        + " (run `migrate validate`)",
+        "unknown": "no recorded fingerprint to compare with",
+        "locked": "not checked: another session holds a lock on a table (try again)",
+    }[st.drift]
+    console.print(f"Drift: {drift}")
+    if st.last_failure:
+        f = st.last_failure
+        console.print(
+            f"Last attempt {f.status}: {f.revision} ({f.direction}) at {f.started_at:%Y-%m-%d %H:%M:%S}: "
+            f"{f.error}"
+        )
+    if st.archived:
+        console.print(f"Rows kept from downgrades, restored by the next upgrade: {', '.join(st.archived)}")
+
+
+def print_schema(console: Console, schema: dict[str, Any]) -> None:
+    table = Table(title=f"Schema {schema['schema']} (fingerprint {schema['fingerprint'][:12]})")
+    for col in ("table", "rows (est.)", "size", "columns", "indexes", "constraints"):
+        table.add_column(col, justify="right" if col != "table" else "left")
+    for t in schema["tables"]:
+        table.add_row(
+            t["name"],
+            f"{t['rows_estimate']:,}",
+            human_size(t["size_bytes"]),
+            str(t["columns"]),
+            str(len(t["indexes"])),
+            str(len(t["constraints"])),
+        )
+    console.print(table)
+    console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
+
+
+def print_history(console: Console, rows: list[Any]) -> None:
+    table = Table(title="Migration attempts (newest first)")
+    for col in ("started", "revision", "direction", "result", "ms", "user", "checksum", "error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            r.revision,
+            r.direction,
+            r.status,
+            f"{r.duration_ms:.0f}" if r.duration_ms is not None else "",
+            r.db_user,
+            (r.file_checksum or "")[:12],
+            (r.error or "")[:80],
+        )
+    console.print(table if rows else "No migration attempts recorded yet.")
+
+
+def print_plan(console: Console, plans: list[Any]) -> None:
+    if not plans:
+        console.print("Nothing pending: the database is at the head.")
+        return
+    for p in plans:
+        r = p.revision
+        console.print(f"\n{r.id}  {r.title}", markup=False)
+        extras = []
+        if r.lock_timeout or r.statement_timeout:
+            extras.append(
+                f"lock_timeout {r.lock_timeout or 'default'}, statement_timeout {r.statement_timeout or 'none'}"
+            )
+        if p.outside_transaction:
+            extras.append("some statements run outside a transaction, one by one, resumable")
+        if r.destructive_downgrade:
+            extras.append(f"destructive downgrade: {r.destructive_downgrade}")
+        for e in extras:
+            console.print(f"  {e}")
+        for st in p.statements:
+            if st.bookkeeping:
+                continue
+            flags = []
+            if st.rewrites:
+                flags.append("REWRITES " + ", ".join(sorted(st.rewrites)))
+            if not st.transactional:
+                flags.append("outside transaction")
+            first = " ".join(st.sql.split())
+            console.print(f"  - {st.kind}: {st.lock_text()}" + (f" [{'; '.join(flags)}]" if flags else ""))
+            console.print(f"      {first[:150]}{'...' if len(first) > 150 else ''}", markup=False)
+        for t in p.tables:
+            state = (
+                f"~{t.rows_estimate:,} rows, {human_size(t.size_bytes)}"
+                if t.exists
+                else "created by this plan"
+            )
+            console.print(f"  table {t.name}: {state}")
+        for f in p.findings:
+            console.print(f"  lint {f.line()}", markup=False)
+
+
+def print_preflight(console: Console, pre: Any, *, dry_run: bool) -> None:
+    console.print(f"Pre-flight on PostgreSQL {pre.server_version}, at {pre.current or 'base (empty)'}:")
+    marks = [
+        ("checksums of applied revisions", not pre.semantic_edits),
+        ("no drift from what the history built", not pre.drift),
+        ("no unwaived lint errors", not pre.lint_errors),
+        ("migration lock obtainable", not pre.lock_holder),
+    ]
+    for label, ok_ in marks:
+        console.print(f"  {'ok  ' if ok_ else 'FAIL'} {label}")
+    console.print(f"  {len(pre.blockers)} other session(s) hold or wait for locks on the tables touched")
+    for b in pre.blockers:
+        console.print(f"       {b.describe()}", markup=False)
+    print_plan(console, pre.plans)
+    if dry_run:
+        console.print("\nDry run: nothing was changed.")
+
+
+def print_prod(console: Console, done: Any) -> None:
+    print_run(console, done.result, "apply")
+    console.print(f"Backup: {done.backup.path}")
+    console.print(
+        "Post-checks: head reached, schema exactly as the history builds"
+        if done.post.ok
+        else "Post-checks FAILED: " + "; ".join(done.post.differences[:3])
+    )
+
+
+def print_dev(console: Console, result: Any) -> None:
+    for step in result.applied:
+        console.print(f"  applied {step.revision}  ({step.duration_ms:.0f} ms)")
+    if result.path is None:
+        console.print("No changes: the database matches the models.")
+        return
+    console.print(f"Wrote {result.path} ({len(result.statements)} statement(s)).")
+    for warning in result.warnings:
+        console.print(f"  lint: {warning}")
+    if result.destructive:
+        console.print(f"  its downgrade {'; '.join(result.destructive)}")
+
+
+def print_applied(console: Console, entries: list[Any]) -> None:
+    if not entries:
+        console.print("No revisions are applied.")
+    for e in entries:
+        flag = (
+            f"  [destructive: {e.revision.destructive_downgrade}]" if e.revision.destructive_downgrade else ""
+        )
+        console.print(f"  {e.revision.id}  {e.revision.title}{flag}")
+
+
+def print_backup_stats(
+    console: Console, where: str, local: dict[str, Any], remote: dict[str, Any] | None
+) -> None:
+    table = Table(title=f"Backups in {where}")
+    for col in (
+        "kind",
+        "count",
+        "size",
+        "newest",
+        "oldest",
+        "last verified",
+        *(["on S3"] if remote else []),
+    ):
+        table.add_column(col)
+    for kind, st in local.items():
+        row = [
+            kind,
+            str(st["count"]),
+            human_size(st["total_size"]),
+            str(st["newest"] or "-")[:19],
+            str(st["oldest"] or "-")[:19],
+            str(st["last_verified"] or "never")[:19],
+        ]
+        if remote:
+            row.append(f"{remote[kind]['count']} ({human_size(remote[kind]['total_size'])})")
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_backup_list(console: Console, local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> None:
+    table = Table(title="Backups")
+    for col in ("where", "kind", "taken", "size", "revision", "verified"):
+        table.add_column(col)
+    for b in local:
+        table.add_row(
+            b["path"],
+            b["kind"],
+            b["started_at"][:19],
+            human_size(b["size"]),
+            str(b["head_revision"] or "-"),
+            f"{b['verified'][:19]} ({b['verified_by']})" if b["verified"] else "never",
+        )
+    for o in remote:
+        table.add_row(
+            o["url"],
+            str(o["kind"]),
+            str(o["started_at"])[:19],
+            human_size(o["size"]),
+            str(o["head_revision"] or "-"),
+            "yes" if o["verified"] else "never",
+        )
+    console.print(table if local or remote else "No backups found.")

@@ -1,0 +1,138 @@
+"""`migrate status`: read-only views of a database against the history: current and pending revisions,
+drift from the recorded fingerprint, the schema report, the connection report, archived rows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from mandala_db.core import catalog, ledger
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import server_version
+from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.migrations.archive import ARCHIVE_PREFIX
+from mandala_db.ops.migrate.loader import History, Revision
+
+
+@dataclass
+class Status:
+    current: str | None
+    head: str | None
+    applied: list[str]
+    pending: list[Revision]
+    drift: str  # "none", "drift", "unknown" (nothing recorded to compare with) or "locked"
+    recorded_at: str | None = None
+    last_failure: ledger.LedgerRow | None = None
+    archived: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current,
+            "head": self.head,
+            "up_to_date": not self.pending,
+            "applied": self.applied,
+            "pending": [{"revision": r.id, "title": r.title} for r in self.pending],
+            "drift": self.drift,
+            "fingerprint_recorded_at": self.recorded_at,
+            "last_failure": self.last_failure.to_dict() if self.last_failure else None,
+            "archived_tables": self.archived,
+        }
+
+
+def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+        (ARCHIVE_PREFIX + schema,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _live_fingerprint(conn: psycopg.Connection[Any], schema: str) -> str | None:
+    """The deparsers lock each table briefly: behind a long DDL, give up rather than hang `status`."""
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '2s'")
+            return catalog.take(conn, schema).fingerprint
+    except psycopg.errors.LockNotAvailable:
+        return None
+
+
+def status(conn: psycopg.Connection[Any], history: History) -> Status:
+    current = current_revision(conn)
+    applied = [r.id for r in history.upto(current)]
+    pending = history.after(current)
+    schema = current_schema(conn)
+    recorded = ledger.recorded_fingerprint(conn)
+    drift = "unknown"
+    recorded_at = None
+    if recorded is not None:
+        recorded_at, fingerprint = recorded
+        live = _live_fingerprint(conn, schema)
+        drift = "locked" if live is None else ("none" if live == fingerprint else "drift")
+    rows = ledger.history(conn, limit=1)
+    last_failure = rows[0] if rows and rows[0].status in ("failed", "interrupted") else None
+    return Status(
+        current,
+        history.head,
+        applied,
+        pending,
+        drift,
+        recorded_at,
+        last_failure,
+        archived_tables(conn, schema),
+    )
+
+
+def connection_report(url: DatabaseURL, conn: psycopg.Connection[Any], connect_ms: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    row = conn.execute(
+        """SELECT current_database(), current_user,
+                  coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),
+                  (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()),
+                  current_setting('statement_timeout'), current_setting('lock_timeout')"""
+    ).fetchone()
+    assert row is not None
+    return {
+        "url": url.render(),
+        "server_version": server_version(conn),
+        "database": row[0],
+        "user": row[1],
+        "schema": current_schema(conn),
+        "ssl": bool(row[2]),
+        "ssl_version": row[3],
+        "statement_timeout": row[4],
+        "lock_timeout": row[5],
+        "connect_ms": round(connect_ms, 1),
+        "round_trip_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def schema_report(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    schema = current_schema(conn)
+    snap = catalog.take(conn, schema)
+    sizes = catalog.row_estimates(conn, schema)
+    tables = []
+    for name, table in sorted(snap.tables.items()):
+        est, size = sizes.get(name, (0, 0))
+        est = max(est, 0)
+        tables.append(
+            {
+                "name": name,
+                "columns": len(table.columns),
+                "rows_estimate": est,
+                "size_bytes": size,
+                "indexes": sorted(table.indexes),
+                "constraints": {n: d for n, (_, d) in sorted(table.constraints.items())},
+                "triggers": sorted(table.triggers),
+            }
+        )
+    return {
+        "schema": schema,
+        "fingerprint": snap.fingerprint,
+        "tables": tables,
+        "enums": snap.enums,
+        "functions": sorted(snap.functions),
+    }

@@ -1,0 +1,120 @@
+"""`migrate validate` and what prod's pre-flight shares with it: the history built in a scratch schema,
+the checksums of applied revisions (cosmetic or semantic edits), and drift named object by object."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from mandala_db.core import catalog, ledger
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import make_engine
+from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
+
+
+def history_snapshot(
+    url: DatabaseURL, revision: str | None, runner: AlembicRunner | None = None
+) -> catalog.Snapshot:
+    """What the revision files build up to `revision`, built in a scratch schema and always rolled back."""
+    scratch = f"mandala_history_{uuid.uuid4().hex[:12]}"
+    runner = runner or AlembicRunner()
+    engine = make_engine(url, application_name="mandala-db:validate")
+    try:
+        with engine.connect() as connection:
+            trans = connection.begin()
+            try:
+                connection.exec_driver_sql(f"CREATE SCHEMA {scratch}")
+                connection.exec_driver_sql(f"SET LOCAL search_path TO {scratch}")
+                if revision is not None:
+                    runner.run(connection, revision, "upgrade")
+                raw = connection.connection.driver_connection
+                assert isinstance(raw, psycopg.Connection)
+                snap = catalog.take(raw, scratch)
+            finally:
+                trans.rollback()
+    finally:
+        engine.dispose()
+    snap.schema = f"history@{revision or 'base'}"
+    return snap
+
+
+@dataclass
+class Finding:
+    check: str  # history, pending, checksum, drift, models
+    severity: str  # error or warning
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"check": self.check, "severity": self.severity, "message": self.message}
+
+
+def checksum_findings(
+    conn: psycopg.Connection[Any], history: History, runner: AlembicRunner
+) -> list[Finding]:
+    """An applied revision's file edited since it ran: cosmetic if its SQL is the same, semantic if not."""
+    findings: list[Finding] = []
+    recorded = ledger.last_success(conn)
+    for rev in history.upto(current_revision(conn)):
+        row = recorded.get(rev.id)
+        if row is None or row.file_checksum is None:
+            continue
+        if row.file_checksum == rev.file_checksum:
+            continue
+        if row.sql_checksum == sql_checksum(runner.revision_sql(rev)):
+            findings.append(
+                Finding(
+                    "checksum",
+                    "warning",
+                    f"revision {rev.id} was edited after it was applied, "
+                    "but its SQL is unchanged (cosmetic edit)",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "checksum",
+                    "error",
+                    f"revision {rev.id} was edited after it was applied and "
+                    "its SQL changed: the database did not run what the file now says",
+                )
+            )
+    return findings
+
+
+def validate(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) -> list[Finding]:
+    from mandala_db.core.catalog import models_snapshot
+
+    findings: list[Finding] = []
+    runner = AlembicRunner()
+    current = current_revision(conn)
+    pending = history.after(current)
+    if pending:
+        findings.append(
+            Finding(
+                "pending",
+                "error",
+                f"{len(pending)} revision(s) not applied: " + ", ".join(r.id for r in pending),
+            )
+        )
+    findings += checksum_findings(conn, history, runner)
+    from mandala_db.ops.migrate.plan import make_plan
+
+    for plan in make_plan(conn, history, runner):
+        for lint_finding in plan.findings:
+            severity = "error" if lint_finding.blocking else "warning"
+            findings.append(Finding("lint", severity, lint_finding.line()))
+    # The database against what its own revision should have built: drift made by hand.
+    expected = history_snapshot(url, current, runner)
+    live = catalog.take(conn, current_schema(conn))
+    findings += [Finding("drift", "error", f"drift: {d}") for d in catalog.compare(expected, live)]
+    # The models against what the whole history builds: model changes with no revision yet.
+    built = expected if not pending else history_snapshot(url, history.head, runner)
+    for d in catalog.compare(models_snapshot(conn), built):
+        text = str(d).replace("the database", "the revision files")
+        findings.append(Finding("models", "error", f"models and revisions disagree: {text}"))
+    return findings
