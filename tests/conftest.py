@@ -1,4 +1,5 @@
-"""Test harness: a real PostgreSQL for every test that touches a database.
+"""Test harness: a real PostgreSQL for every test that touches a database. The fixtures that start
+servers live in `servers.py`; those the backup and restore tests share in `support.py`.
 
 TEST_DATABASE_URL (e.g. the machine's PostgreSQL 15) when set; otherwise the embedded PostgreSQL 16 of
 pgserver, started once per session. Each test gets a database of its own, dropped afterwards.
@@ -22,6 +23,8 @@ import psycopg
 import pytest
 
 from mandala_db.core.config import DatabaseURL
+
+pytest_plugins = ["servers", "support"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Backups that commands take before destructive steps: a folder of this test process, removed at its end.
@@ -48,20 +51,6 @@ def assert_no_secret(text: str, *secrets: str) -> None:
     for secret in (SENTINEL_PASSWORD, *secrets):
         for form in secret_forms(secret):
             assert form not in text, f"the password leaked in the form {form[:4]}… in: {text[:2000]}"
-
-
-def _embedded_admin_url() -> DatabaseURL:
-    from mandala_db.core.embedded import ensure_embedded
-
-    state = Path(os.environ.get("MANDALA_TEST_STATE_DIR", ROOT / ".mandala" / "test"))
-    state.mkdir(parents=True, exist_ok=True)
-    return ensure_embedded(state, announce=False).with_database("postgres")
-
-
-@pytest.fixture(scope="session")
-def admin_url() -> DatabaseURL:
-    raw = os.environ.get("TEST_DATABASE_URL")
-    return DatabaseURL.parse(raw) if raw else _embedded_admin_url()
 
 
 def create_database(admin: DatabaseURL, name: str) -> DatabaseURL:
@@ -150,75 +139,6 @@ def cli(db_url: DatabaseURL) -> Any:
         return run_cli(*args, **kw)
 
     return invoke
-
-
-@pytest.fixture(scope="session")
-def password_server() -> Iterator[DatabaseURL]:
-    """A PostgreSQL that really checks passwords (scram-sha-256), owned by the sentinel password.
-
-    The machine's server and the embedded one trust every local connection, so a wrong password could
-    never fail there. This one is built from pgserver's binaries in a scratch directory.
-    """
-    import pgserver
-
-    bindir = Path(pgserver.__file__).parent / "pginstall" / "bin"
-    base = Path(tempfile.mkdtemp(prefix="mdb-pw-"))
-    base.chmod(0o755)
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        from pgserver.utils import ensure_user_exists
-
-        ensure_user_exists("pgserver")
-        shutil.chown(base, "pgserver", "pgserver")
-        prefix = ["runuser", "-u", "pgserver", "--"]
-    pwfile = base / "pw"
-    pwfile.write_text(SENTINEL_PASSWORD + "\n")
-    if prefix:
-        shutil.chown(pwfile, "pgserver", "pgserver")
-    pgdata = base / "data"
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "initdb"),
-            "-D",
-            str(pgdata),
-            "-U",
-            "postgres",
-            "--auth=scram-sha-256",
-            f"--pwfile={pwfile}",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    pwfile.unlink()
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(pgdata),
-            "-l",
-            str(base / "log"),
-            "-w",
-            "-o",
-            f"-k {base} -h '' -p 5499",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield DatabaseURL(
-            "postgres", SENTINEL_PASSWORD, (), "postgres", (("host", str(base)), ("port", "5499"))
-        )
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def database_state(url: DatabaseURL) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from test_engine import HEAD, add_revision, deploy_with_demo, ledger, ok
 
 from conftest import connect_to, in_project, run_cli
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.lock import lock_key
+from test_executor import HEAD, add_revision, deploy_with_demo, ledger, ok
 
 
 def test_a_downgrade_marks_the_upgrade_it_undid_rolled_back(

@@ -1,0 +1,184 @@
+"""ops/backup/s3.py: backups on a real S3 protocol server (moto) on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from conftest import (
+    connect_to,
+    run_cli,
+)
+from mandala_db.core.config import DatabaseURL
+from revision_data import table_checksums
+from support import ok
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def s3_client(env: dict[str, str]) -> Any:
+    """A client of the test's S3 server, to look at or tamper with what the tool stored."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 protocol server on loopback only, with a bucket."""
+    port = _free_port()
+    moto = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    proc = subprocess.Popen(
+        [moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "S3_BACKUP_BUCKET": "mandala-backups",
+        "MANDALA_S3_MULTIPART_THRESHOLD": str(1024 * 1024),
+    }
+    try:
+        for _ in range(100):
+            try:
+                s3_client(env).create_bucket(Bucket="mandala-backups")
+                break
+            except Exception:
+                time.sleep(0.1)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
+    s3_server: dict[str, str],
+    loaded: DatabaseURL,
+    conn: psycopg.Connection[Any],
+    tmp_path: Path,
+    other_db: str,
+) -> None:
+    (made,) = json.loads(
+        ok(
+            run_cli(
+                "--json",
+                "backup",
+                "full",
+                "--compression",
+                "none",
+                "--dir",
+                str(tmp_path),
+                url=loaded,
+                env=s3_server,
+            )
+        ).stdout
+    )["backups"]
+    assert made["size"] > 1024 * 1024
+    assert made["s3"]["multipart"] is True and made["s3"]["key"].startswith("mandala-db/full/")
+    assert made["s3"]["checked_by"] == "read-back"  # a multipart object's checksum is of its parts
+    listing = json.loads(
+        ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
+    )
+    (remote,) = listing["s3"]
+    assert remote["url"] == f"s3://mandala-backups/{made['s3']['key']}" and remote["size"] == made["size"]
+    stats = json.loads(
+        ok(run_cli("--json", "backup", "stats", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
+    )
+    assert stats["s3"]["full"]["count"] == 1
+    ok(
+        run_cli(
+            "--yes",
+            "restore",
+            "s3-restore",
+            remote["url"],
+            "--target-db",
+            other_db,
+            url=loaded,
+            env=s3_server,
+        )
+    )
+    with connect_to(loaded.with_database(other_db)) as restored:
+        assert table_checksums(restored) == table_checksums(conn)
+    missing = run_cli(
+        "--yes", "restore", "s3-restore", "s3://mandala-backups/nope.dump", url=loaded, env=s3_server
+    )
+    assert missing.code == 2 and "has no manifest" in missing.stderr
+
+
+def test_an_upload_is_checked_against_what_the_store_holds_not_what_we_sent(
+    s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's own SHA-256 of a single-part object is compared with the backup; an object that was
+    changed in the store (same size, same metadata) fails the check."""
+    from mandala_db.core.errors import OperationFailed
+    from mandala_db.ops.backup.s3 import S3Store
+
+    env = {**s3_server, "MANDALA_S3_MULTIPART_THRESHOLD": str(512 * 1024 * 1024)}
+    (made,) = json.loads(
+        ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
+    )["backups"]
+    assert made["s3"]["checked_by"] == "store-sha256" and made["s3"]["multipart"] is False
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    store = S3Store("mandala-backups")
+    key, sha, size = made["s3"]["key"], made["sha256"], made["size"]
+    assert store.check_uploaded(key, sha, size) == "store-sha256"
+    original = store.client.get_object(Bucket="mandala-backups", Key=key)["Body"].read()
+    tampered = bytearray(original)
+    tampered[len(tampered) // 2] ^= 0x01
+    store.client.put_object(
+        Bucket="mandala-backups",
+        Key=key,
+        Body=bytes(tampered),
+        Metadata={"sha256": sha},
+        ChecksumAlgorithm="SHA256",
+    )
+    with pytest.raises(OperationFailed, match="does not match the local backup after upload"):
+        store.check_uploaded(key, sha, size)
+
+
+def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set(
+    s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path, other_db: str
+) -> None:
+    env = {
+        **s3_server,
+        "MANDALA_BACKUP_KEY": "bucket-key-0123456789",
+        "MANDALA_S3_MULTIPART_THRESHOLD": str(1 << 30),
+    }
+    (made,) = json.loads(
+        ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
+    )["backups"]
+    client = s3_client(env)
+    key = made["s3"]["key"] + ".manifest.json"
+    manifest = json.loads(client.get_object(Bucket="mandala-backups", Key=key)["Body"].read())
+    assert manifest["signature"]["alg"] == "hmac-sha256"
+    manifest["head_revision"] = None  # whoever can write the bucket can rewrite the manifest beside it
+    client.put_object(Bucket="mandala-backups", Key=key, Body=json.dumps(manifest).encode())
+    url = f"s3://mandala-backups/{made['s3']['key']}"
+    refused = run_cli("--yes", "restore", "s3-restore", url, "--target-db", other_db, url=loaded, env=env)
+    assert refused.code == 2 and "does not match its signature" in refused.stderr, refused.output
+    with connect_to(loaded) as c:
+        assert c.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (other_db,)).fetchone() == (
+            0,
+        )
