@@ -100,20 +100,10 @@ def main_options(
     bus.environment = settings.environment.value
     if raw_url:
         # Register the raw secret before parsing, so even a parse error cannot echo it.
-        _register_raw_password(raw_url)
+        for secret in DatabaseURL.raw_secrets(raw_url):
+            bus.add_secret(secret)
         settings.database_url = DatabaseURL.parse(raw_url)
         bus.add_secret(settings.database_url.password)
-
-
-def _register_raw_password(raw: str) -> None:
-    from urllib.parse import unquote
-
-    # Up to the last @: a password with a raw / ? or # in it is still recognised (and then refused).
-    userinfo = raw.partition("://")[2].rpartition("@")[0]
-    if ":" in userinfo:
-        secret = userinfo.partition(":")[2]
-        bus.add_secret(secret)
-        bus.add_secret(unquote(secret))
 
 
 from mandala_db.cli import backup as _backup  # noqa: E402

@@ -44,7 +44,7 @@ def _run_backup(
     from mandala_db.ops.backup.s3 import S3Store, configured_bucket
 
     s = command_settings(f"backup {label}")
-    bucket = s3_bucket or (configured_bucket() if s3 or os.environ.get("S3_BACKUP_BUCKET") else None)
+    bucket = configured_bucket(s3_bucket)
     if s3 and not bucket:
         raise BadInput("--s3 needs a bucket", "set S3_BACKUP_BUCKET or pass --s3-bucket")
     if bucket and fmt == "directory":

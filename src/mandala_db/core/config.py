@@ -184,6 +184,17 @@ class DatabaseURL:
         return url
 
     @staticmethod
+    def raw_secrets(raw: str) -> tuple[str, ...]:
+        """The password of a URL that may not parse, as written and decoded, so that whatever error the
+        parse raises can be scrubbed of it. Up to the last @, as `parse` reads it, so a password with a raw
+        / or ? (which `parse` refuses) is still recognised."""
+        userinfo = raw.partition("://")[2].rpartition("@")[0]
+        if ":" not in userinfo:
+            return ()
+        secret = userinfo.partition(":")[2]
+        return (secret, unquote(secret))
+
+    @staticmethod
     def _parse_host(item: str) -> tuple[str, int | None]:
         if item.startswith("["):  # [IPv6]:port
             host, closed, port = item[1:].partition("]")
