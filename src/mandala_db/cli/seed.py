@@ -10,8 +10,7 @@ from rich.console import Console
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import command_settings, database_url
 from mandala_db.cli.output import Output, ProgressBar
-from mandala_db.core.config import Environment
-from mandala_db.core.errors import CheckFailed, Refused
+from mandala_db.core.errors import CheckFailed
 from mandala_db.core.events import bus
 
 data_app = typer.Typer(help="Checks on the data itself.", no_args_is_help=True)
@@ -30,15 +29,11 @@ def seed(
     from mandala_db.core.database import connect
     from mandala_db.ops.migrate import require_head
     from mandala_db.ops.seed import loader
-    from mandala_db.ops.seed.datasets import build, check_name
+    from mandala_db.ops.seed.datasets import build, check_allowed, check_name
 
     check_name(name, scale)
     s = command_settings(f"seed {name}")
-    if s.environment is Environment.PRODUCTION:
-        raise Refused(
-            "seed is refused in production: it writes made-up data",
-            "seed a development, test or staging database instead",
-        )
+    check_allowed(s.environment)
     url = database_url(s)
     with connect(url, application_name=s.application_name) as conn:
         require_head(conn)

@@ -21,7 +21,6 @@ from typing import IO
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import connect
-from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import ToolProcess, conninfo
 from mandala_db.core.revision import revision_check_sql
@@ -148,7 +147,7 @@ END $mandala_snapshot$;
                     if not row or row[0] == 0:
                         return
                     time.sleep(0.05)
-        except (OperationFailed, Exception) as exc:  # the server ends the session by itself in any case
+        except Exception as exc:  # the server ends the session by itself in any case
             bus.warning("restore_abort", f"could not confirm the end of the restore session: {exc}")
 
 

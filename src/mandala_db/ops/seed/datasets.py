@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mandala_db.core.errors import BadInput
+from mandala_db.core.config import Environment
+from mandala_db.core.errors import BadInput, Refused
 from mandala_db.ops.seed import demo, development, edge, performance
 from mandala_db.ops.seed.rows import DataSet
 
@@ -33,3 +34,12 @@ def check_name(name: str, scale: float | None = None) -> None:
 def build(name: str, scale: float = 1.0) -> DataSet:
     check_name(name, scale)
     return BUILDERS[name](scale)
+
+
+def check_allowed(environment: Environment) -> None:
+    """Made-up data never goes into production."""
+    if environment is Environment.PRODUCTION:
+        raise Refused(
+            "seed is refused in production: it writes made-up data",
+            "seed a development, test or staging database instead",
+        )
