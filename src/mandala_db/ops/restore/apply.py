@@ -89,6 +89,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
     producer: ToolProcess | None = None
     try:
         try:
+            tx.begin()
             if manifest.kind in ("full", "schema"):
                 tx.write(clear_schema_sql(manifest.schema).encode())
             if manifest.format == "plain":

@@ -55,6 +55,8 @@ class RestoreTransaction:
             on_line=self._line,
         )
         self.finished = False
+
+    def begin(self) -> None:
         self.write(b"BEGIN;\n")
 
     def _line(self, line: str) -> None:
