@@ -105,6 +105,15 @@ def damage(path: Path, how: str) -> None:
     reseal(path)
 
 
+def every_reader(path: Path, backup_dir: Path) -> list[list[str]]:
+    """The three commands that read a backup and must refuse a bad one before the target is touched."""
+    return [
+        ["backup", "verify", str(path)],
+        ["backup", "verify", "--restore", str(path)],
+        ["--yes", "restore", "restore", str(path), "--dir", str(backup_dir)],
+    ]
+
+
 DAMAGES = [
     "truncated by 5 bytes",
     "truncated at 60%",
@@ -126,11 +135,7 @@ def test_an_archive_damaged_behind_a_matching_checksum_is_refused_and_the_target
     with connect_to(source) as c:
         c.execute("UPDATE goals SET title = 'changed after the backup' WHERE progress = 0")
     before = database_state(source)
-    for args in (
-        ["backup", "verify", str(path)],
-        ["backup", "verify", "--restore", str(path)],
-        ["--yes", "restore", "restore", str(path), "--dir", str(tmp_path)],
-    ):
+    for args in every_reader(path, tmp_path):
         line = one_error(run_cli(*args, url=source), 2)
         assert "damaged" in line or "differ from those recorded" in line, line
         assert database_state(source) == before, f"{args} changed the target"
@@ -371,11 +376,7 @@ def test_a_plain_backup_that_would_run_a_command_is_refused_and_nothing_runs(
     path.write_text("".join(lines))
     reseal(path)
     before = database_state(source)
-    for args in (
-        ["backup", "verify", str(path)],
-        ["backup", "verify", "--restore", str(path)],
-        ["--yes", "restore", "restore", str(path), "--dir", str(tmp_path)],
-    ):
+    for args in every_reader(path, tmp_path):
         line = one_error(run_cli(*args, url=source), 2)
         assert "pg_dump never writes; refused, nothing of it was run" in line, line
         assert not pwned.exists()
