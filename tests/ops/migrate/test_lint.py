@@ -130,6 +130,23 @@ def test_each_rule_is_waived_by_a_comment_with_a_reason(
     assert waived and all(f.waived == "reviewed, safe here" and not f.blocking for f in waived)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        "token text DEFAULT md5(random()::text)",
+        "n bigserial",
+        "i int GENERATED ALWAYS AS IDENTITY",
+        "g int GENERATED ALWAYS AS (estimated_minutes * 2) STORED",
+    ],
+)
+def test_volatile_default_sees_every_value_computed_per_row(
+    column: str, populated: DatabaseURL, tmp_path: Path
+) -> None:
+    assert rules(findings(populated, tmp_path, [f"ALTER TABLE tasks ADD COLUMN {column}"])) == [
+        "volatile-default"
+    ]
+
+
 def test_destructive_downgrade_is_a_warning_and_can_be_waived(populated: DatabaseURL, tmp_path: Path) -> None:
     declared = 'destructive_downgrade = "drops tasks.priority"'
     assert rules(findings(populated, tmp_path, [], extra=declared)) == ["destructive-downgrade"]

@@ -100,11 +100,6 @@ def _groups(statements: list[Statement]) -> list[list[Statement]]:
     return groups
 
 
-def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()
-    return bool(row and row[0])
-
-
 def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
     """Before (re)running CREATE INDEX CONCURRENTLY: a valid index of that name means an earlier run finished
     it; an INVALID one is the wreck of a build that was interrupted, and is dropped before the retry."""

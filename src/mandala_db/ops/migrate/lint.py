@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pglast.ast import FuncCall, Node
+
 from mandala_db.ops.migrate.analysis import Statement
 from mandala_db.ops.migrate.loader import Revision
 
@@ -215,15 +217,15 @@ def check_drop_table(st: Statement, scope: Scope) -> Found:
                 yield "drop-table", f"drops {table} and its ~{scope.rows(table):,} rows"
 
 
-def _alter_commands(st: Statement) -> Iterator[tuple[str, Any, int]]:
+def _alter_commands(st: Statement) -> Iterator[tuple[str, Any]]:
     node = st.node
     if type(node).__name__ == "AlterTableStmt" and st.kind == "ALTER TABLE":
         for cmd in node.cmds or ():
-            yield node.relation.relname, cmd, 0
+            yield node.relation.relname, cmd
 
 
 def check_alter_table(st: Statement, scope: Scope) -> Found:
-    for table, cmd, _ in _alter_commands(st):
+    for table, cmd in _alter_commands(st):
         rows = scope.rows(table)
         if not rows:
             continue
@@ -275,16 +277,17 @@ def check_alter_table(st: Statement, scope: Scope) -> Found:
 
 
 def _function_calls(node: Any) -> Iterator[Any]:
-    """Every function call in an expression tree."""
-    if node is None:
+    """Every function call in an expression tree, nested ones included (`md5(random()::text)`)."""
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _function_calls(item)
         return
-    if type(node).__name__ == "FuncCall":
+    if not isinstance(node, Node):
+        return
+    if isinstance(node, FuncCall):
         yield node
-    for value in getattr(node, "__dict__", {}).values() if not isinstance(node, tuple) else node:
-        items = value if isinstance(value, tuple) else (value,)
-        for item in items:
-            if hasattr(item, "__class__") and type(item).__module__.startswith("pglast"):
-                yield from _function_calls(item)
+    for slot in getattr(type(node), "__slots__", ()):
+        yield from _function_calls(getattr(node, slot, None))
 
 
 def check_index(st: Statement, scope: Scope) -> Found:
