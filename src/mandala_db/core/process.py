@@ -82,9 +82,9 @@ def _escape(value: str) -> str:
 
 
 @contextmanager
-def password_file(url: DatabaseURL) -> Iterator[tuple[dict[str, str], tuple[int, ...]]]:
-    """PGPASSFILE for a child, with the fd to hand it; nothing when the URL has no password."""
-    if url.password is None:
+def password_file(url: DatabaseURL | None) -> Iterator[tuple[dict[str, str], tuple[int, ...]]]:
+    """PGPASSFILE for a child, with the fd to hand it; nothing without a URL or a password."""
+    if url is None or url.password is None:
         yield {}, ()
         return
     bus.add_secret(url.password)
@@ -124,7 +124,7 @@ class ToolProcess:
         self.name = Path(cmd[0]).name
         self.tail: list[str] = []
         self._pattern, self._total, self._progress, self._on_line = pattern, total, progress, on_line
-        with password_file(url) if url is not None else _no_password() as (extra, fds):
+        with password_file(url) as (extra, fds):
             self.proc = subprocess.Popen(
                 list(cmd),
                 env=child_environment(extra),
@@ -186,11 +186,6 @@ class ToolProcess:
         code = self.wait()
         if code != 0:
             raise OperationFailed(f"{self.name} failed: {self.error_line(code)}")
-
-
-@contextmanager
-def _no_password() -> Iterator[tuple[dict[str, str], tuple[int, ...]]]:
-    yield {}, ()
 
 
 def run_tool(

@@ -23,8 +23,7 @@ _VOLATILE = (b";", b"--", b"\\restrict", b"\\unrestrict")
 
 def restore_tool(manifest: BackupManifest) -> tuple[int, ClientTool]:
     """A pg_restore that can read this archive: at least as new as the pg_dump that wrote it."""
-    m = re.match(r"(\d+)", manifest.pg_dump_version)
-    dump_major = int(m.group(1)) if m else 0
+    dump_major = int(_major(manifest.pg_dump_version) or 0)
     try:
         return dump_major, find_client("pg_restore", dump_major)
     except OperationFailed as exc:

@@ -4,7 +4,6 @@ backup's only when it succeeded; the manifest is written last, so a dump cut sho
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,14 @@ from mandala_db.core.process import DUMPING_TABLE, Progress, conninfo, run_tool
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.core.tools import ClientTool, find_pair
 from mandala_db.ops.backup.archive import archive_digests
-from mandala_db.ops.backup.manifest import EXTENSIONS, KINDS, PARTIAL, BackupManifest, file_entries
+from mandala_db.ops.backup.manifest import (
+    EXTENSIONS,
+    KINDS,
+    PARTIAL,
+    BackupManifest,
+    file_entries,
+    remove_files,
+)
 
 
 @dataclass
@@ -162,10 +168,6 @@ def _count_rows(conn: psycopg.Connection[Any], schema: str, snap: catalog.Snapsh
     }
 
 
-def _remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-
-
 def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     started_at = datetime.now(UTC)
     started = time.perf_counter()
@@ -211,7 +213,7 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         )
         partial.rename(path)
     except (OperationFailed, OSError):
-        _remove(partial)
+        remove_files(partial)
         raise
     files = file_entries(path)
     toc, ddl = archive_digests(path, run.fmt, run.pg_restore)

@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -158,6 +159,14 @@ class BackupManifest:
     def last_verified(self) -> dict[str, Any] | None:
         good = [v for v in self.verifications if v.get("ok")]
         return good[-1] if good else None
+
+
+def remove_files(backup: Path) -> None:
+    """A backup's file, or the directory of a directory-format one; already gone is fine."""
+    if backup.is_dir():
+        shutil.rmtree(backup)
+    else:
+        backup.unlink(missing_ok=True)
 
 
 def sha256_file(path: Path) -> str:

@@ -3,7 +3,6 @@ that a kill cut short swept once they are clearly abandoned)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db.core.events import bus
-from mandala_db.ops.backup.manifest import BACKUP_NAME, KINDS, BackupManifest, find_backups
+from mandala_db.ops.backup.manifest import BACKUP_NAME, KINDS, BackupManifest, find_backups, remove_files
 
 # A dump still being written is younger than this; anything older without a manifest was abandoned.
 LEFTOVER_AGE_S = 3600
@@ -75,18 +74,11 @@ def cleanup_plan(directory: Path, retention_days: int, keep: int, now: datetime 
     return plan
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def apply_cleanup(plan: CleanupPlan) -> None:
     for path, _ in plan.delete:
-        _remove(path)
+        remove_files(path)
         BackupManifest.path_for(path).unlink(missing_ok=True)
         bus.info("backup_deleted", f"deleted {path} (older than the retention)")
     for path in plan.leftovers:
-        _remove(path)
+        remove_files(path)
         bus.info("backup_leftover_deleted", f"deleted {path} (a dump without a manifest, cut short)")

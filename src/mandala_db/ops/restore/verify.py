@@ -15,8 +15,8 @@ from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import connect, quote_ident
 from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.process import Progress, capture
-from mandala_db.ops.backup import BackupManifest, check_files, check_toc, restore_tool
-from mandala_db.ops.restore.apply import restore_into_new_database
+from mandala_db.ops.backup import BackupManifest, restore_tool
+from mandala_db.ops.restore.apply import prove_file, restore_into_new_database
 from mandala_db.ops.restore.guard import scan_file
 from mandala_db.ops.restore.session import CHECK_MARKER
 
@@ -37,12 +37,6 @@ def read_all(path: Path, manifest: BackupManifest) -> None:
             f"{path} cannot be read back: {last or 'pg_restore failed'}",
             "the archive is damaged; use another backup",
         )
-
-
-def prove_file(path: Path, manifest: BackupManifest) -> None:
-    """Everything that can be proved without a server, cheapest first."""
-    check_files(path, manifest)
-    check_toc(path, manifest)
 
 
 def verify(
