@@ -40,7 +40,7 @@ class RestoreTransaction:
     def __init__(self, url: DatabaseURL, psql: ClientTool) -> None:
         self.url = url
         self.application_name = f"mandala-db:restore:{uuid.uuid4().hex[:12]}"
-        self._results: queue.Queue[str | None] = queue.Queue()
+        self._results: queue.Queue[str] = queue.Queue()
         self.psql = ToolProcess(
             [
                 str(psql.path),
@@ -114,11 +114,12 @@ END $mandala_snapshot$;
             try:
                 found = self._results.get(timeout=0.2)
             except queue.Empty:
-                if self.psql.proc.poll() is not None and self._results.empty():
+                if self.psql.proc.poll() is None:
+                    continue
+                self.psql.wait()  # its stderr read to the end: a result it printed before exiting is queued
+                if self._results.empty():
                     raise PsqlGone() from None
                 continue
-            if found is None:
-                raise PsqlGone()
             return catalog.from_parts(json.loads(found), schema)
 
     def commit(self) -> None:
