@@ -3,7 +3,6 @@ that reaches nothing but the tool that needs it."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import threading
@@ -137,9 +136,11 @@ def test_the_password_reaches_no_output_manifest_log_environment_file_or_command
         script = wrappers / tool
         script.write_text(
             "#!/bin/sh\n"
-            f'echo "argv: $0 $*" >> {log}\n'
-            f'echo "PGPASSWORD=${{PGPASSWORD:-unset}} passfile=$PGPASSFILE mode=$(stat -L -c %a "$PGPASSFILE" 2>/dev/null)" >> {log}\n'
-            f"env | sed 's/^/env: /' >> {log}\n"
+            # One echo per call: pg_restore and psql run side by side in a restore, and two separate
+            # lines could interleave with the other tool's (each environment goes to a file of its own).
+            f'echo "argv: $0 $* || PGPASSWORD=${{PGPASSWORD:-unset}} passfile=$PGPASSFILE'
+            f' mode=$(stat -L -c %a "$PGPASSFILE" 2>/dev/null)" >> {log}\n'
+            f"env | sed 's/^/env: /' > {tmp_path}/env-$$.log\n"
             f'exec {real / tool} "$@"\n'
         )
         script.chmod(0o755)
@@ -211,12 +212,10 @@ def test_the_password_reaches_no_output_manifest_log_environment_file_or_command
         sampler.join()
         drop_database(password_server, f"{name}_r")
         drop_database(password_server, name)
-    calls = log.read_text()
+    calls = log.read_text() + "".join(p.read_text() for p in sorted(tmp_path.glob("env-*.log")))
     assert "--format=custom" in calls and "pg_restore" in calls and "psql" in calls
     lines = calls.splitlines()
-    pairs = [
-        (a, e) for a, e in itertools.pairwise(lines) if a.startswith("argv: ") and e.startswith("PGPASSWORD=")
-    ]
+    pairs = [ln.split(" || ", 1) for ln in lines if ln.startswith("argv: ")]
     connecting = [e for a, e in pairs if "dbname=" in a]
     assert len(connecting) == 3, pairs  # pg_dump; psql for verify --restore and for the restore
     assert all(re.fullmatch(r"PGPASSWORD=unset passfile=/dev/fd/\d+ mode=600", e) for e in connecting), pairs
