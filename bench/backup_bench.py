@@ -23,6 +23,7 @@ from typing import Any
 
 from common import Databases, admin_url, alternate, dsn, ratio_row, server_major, timed
 
+from mandala_db.core.database import Database
 from mandala_db.core.tools import find_pair
 from mandala_db.ops.migrate import build_schema
 
@@ -43,7 +44,7 @@ def main() -> None:
     size = 0
     try:
         source = dbs.new()
-        build_schema(source, "head")
+        build_schema(Database(source), "head")
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env["DATABASE_URL"] = source.render(mask=False)
         mandala = [sys.executable, "-m", "mandala_db"]

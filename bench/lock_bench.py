@@ -22,6 +22,7 @@ import psycopg
 from common import Databases, admin_url, dsn, params, server_major
 
 from mandala_db.core import catalog
+from mandala_db.core.database import Database
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.tools import find_client
 from mandala_db.ops.migrate import build_schema
@@ -92,7 +93,7 @@ def main() -> None:
     try:
         url = dbs.new()
         history = History.load()
-        build_schema(url, "head")
+        build_schema(Database(url), "head")
         env = {**os.environ, "DATABASE_URL": url.render(mask=False)}
         subprocess.run(
             [sys.executable, "-m", "mandala_db", "seed", "demo"], env=env, check=True, capture_output=True

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from common import Databases, admin_url, dsn, server_major, timed
 
+from mandala_db.core.database import Database
 from mandala_db.core.tools import find_client
 from mandala_db.ops.migrate import build_schema
 from mandala_db.ops.seed.datasets import build
@@ -50,7 +51,7 @@ def main() -> None:
         for _ in range(args.runs):
             for kind in ("copy", "seed"):
                 url = dbs.new()
-                build_schema(url, "head")
+                build_schema(Database(url), "head")
                 if kind == "seed":
                     env = {**base_env, "DATABASE_URL": url.render(mask=False)}
                     cmd = [

@@ -18,6 +18,7 @@ from conftest import (
     run_cli,
 )
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 
@@ -30,7 +31,7 @@ def ok(result: Result) -> Result:
 @pytest.fixture
 def loaded(db_url: DatabaseURL, tmp_path: Path) -> DatabaseURL:
     """A migrated database with rows in every table (the `test` data set) and a little volume."""
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     ok(run_cli("seed", "test", url=db_url))
     ok(run_cli("seed", "performance", "--scale", "0.01", url=db_url))

@@ -16,6 +16,7 @@ from conftest import ROOT, SENTINEL_PASSWORD, Result, connect_to, run_cli
 from conftest import assert_no_secret as assert_no_secret_in
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 from revision_data import table_checksums
@@ -36,7 +37,7 @@ def one_error_line(result: Result) -> str:
 
 @pytest.fixture
 def deployed(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     return db_url
 

@@ -12,6 +12,7 @@ import time
 
 from conftest import ROOT
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.core.revision import current_revision
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
@@ -57,7 +58,7 @@ def on_terminal(
 
 
 def test_a_reset_on_a_terminal_asks_for_the_typed_word(db_url: DatabaseURL) -> None:
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     code, out = on_terminal(db_url, "migrate", "rollback", "reset", answer="nope")
     assert code == 3 and "Type 'reset' to confirm" in out and "not confirmed" in out
@@ -70,7 +71,7 @@ def test_a_reset_on_a_terminal_asks_for_the_typed_word(db_url: DatabaseURL) -> N
 
 
 def test_progress_shows_on_a_terminal_and_not_in_a_pipe(db_url: DatabaseURL) -> None:
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     code, out = on_terminal(db_url, "seed", "performance", "--scale", "0.1")
     assert code == 0, out

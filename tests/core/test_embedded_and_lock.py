@@ -14,6 +14,7 @@ import psycopg
 
 from conftest import ROOT, run_cli
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.core.lock import MigrationLock
 
 
@@ -58,7 +59,7 @@ def test_concurrent_deploys_apply_each_revision_once(db_url: DatabaseURL) -> Non
 
 
 def test_a_held_lock_names_its_holder_and_exits_4(db_url: DatabaseURL) -> None:
-    with MigrationLock(db_url, application_name="mandala-db:test-holder", wait_seconds=1):
+    with MigrationLock(Database(db_url, "mandala-db:test-holder"), wait_seconds=1):
         started = time.monotonic()
         result = run_cli("migrate", "deploy", "--lock-wait", "1", url=db_url)
         assert time.monotonic() - started < 30

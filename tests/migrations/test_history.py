@@ -11,6 +11,7 @@ import pytest
 from mandala_db.core import catalog
 from mandala_db.core.catalog import models_snapshot
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.revision import current_revision
 from mandala_db.core.tools import find_client
@@ -23,7 +24,7 @@ HISTORY = History.load()
 
 
 def executor(url: DatabaseURL) -> Executor:
-    return Executor(url, HISTORY, RunOptions(environment="test"))
+    return Executor(Database(url), HISTORY, RunOptions(environment="test"))
 
 
 def test_history_is_the_seven_revisions_of_the_spec() -> None:

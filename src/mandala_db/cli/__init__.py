@@ -86,8 +86,13 @@ def main_options(
         verbose=verbose,
         interactive=sys.stdin.isatty(),
         command=ctx.invoked_subcommand or command,
+        backup_dir=Path(os.environ.get("BACKUP_DIR") or "backups"),
+        retention_env=os.environ.get("BACKUP_RETENTION_DAYS"),
+        s3_bucket=os.environ.get("S3_BACKUP_BUCKET") or None,
     )
-    context.install(settings)
+    invocation = ctx.find_root().obj
+    if isinstance(invocation, context.Invocation):
+        invocation.settings = settings
     if fmt not in ("text", "json"):
         raise BadInput(f"unknown log format {log_format!r}", "use text or json")
     if database_url is not None and not database_url.strip():
@@ -117,8 +122,7 @@ app.add_typer(_backup.backup_app, name="backup")
 app.add_typer(_backup.restore_app, name="restore")
 
 
-def _report(exc: MandalaError) -> None:
-    _settings = context.resolved()
+def _report(exc: MandalaError, _settings: Settings | None) -> None:
     line = bus.scrub(exc.line())
     from mandala_db.cli.output import Output
 
@@ -145,23 +149,22 @@ def hoist_confirmation(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    _settings = None
+    invocation = context.Invocation()
     try:
-        app(args=hoist_confirmation(sys.argv[1:]))
+        app(args=hoist_confirmation(sys.argv[1:]), obj=invocation)
     except MandalaError as exc:
-        _settings = context.resolved()
-        if _settings is not None and _settings.verbose:
+        if invocation.settings is not None and invocation.settings.verbose:
             traceback.print_exc()
-        _report(exc)
+        _report(exc, invocation.settings)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as exc:  # the last line of defence: one line, no secrets, a traceback only with -v
-        _settings = context.resolved()
-        if _settings is not None and _settings.verbose:
+        if invocation.settings is not None and invocation.settings.verbose:
             sys.stderr.write(bus.scrub(traceback.format_exc()))
         _report(
-            MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details")
+            MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"),
+            invocation.settings,
         )
         sys.exit(1)

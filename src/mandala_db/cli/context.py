@@ -1,41 +1,45 @@
-"""What every command needs from the invocation: its settings, its database, and human-sized numbers."""
+"""What every command needs from the invocation: its settings (carried on Typer's context), its database,
+and human-sized numbers."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mandala_db.core.config import DatabaseURL, Settings
+import typer
 
-_resolved: Settings | None = None
+from mandala_db.core.config import Settings
 
-
-def install(settings: Settings) -> None:
-    """The settings the global callback resolved from the options and the environment, once a run."""
-    global _resolved
-    _resolved = settings
+if TYPE_CHECKING:
+    from mandala_db.core.database import Database
 
 
-def resolved() -> Settings | None:
-    """The run's settings, or None when the callback has not run (bad usage, --help)."""
-    return _resolved
+@dataclass
+class Invocation:
+    """The object on Typer's root context: the global callback fills in the settings; `main` reads them
+    back to report an error in the format the user asked for."""
+
+    settings: Settings | None = None
 
 
-def command_settings(command: str) -> Settings:
-    """The global options, with the command named: every connection says `mandala-db:<command>`."""
-    assert _resolved is not None, "the global callback has not run"
-    _resolved.command = command
-    return _resolved
+def settings_for(ctx: typer.Context, command: str) -> Settings:
+    """The run's settings, with the command named: every connection says `mandala-db:<command>`."""
+    invocation = ctx.find_root().obj
+    assert isinstance(invocation, Invocation) and invocation.settings is not None, "no global callback"
+    invocation.settings.command = command
+    return invocation.settings
 
 
-def database_url(settings: Settings) -> DatabaseURL:
+def database(settings: Settings) -> Database:
     """The URL given, or the embedded server (started on demand and announced in one line)."""
-    if settings.database_url is not None:
-        return settings.database_url
-    from mandala_db.core.embedded import ensure_embedded
+    from mandala_db.core.database import Database
 
-    settings.database_url = ensure_embedded(settings.state_dir, announce=True)
-    return settings.database_url
+    url = settings.database_url
+    if url is None:
+        from mandala_db.core.embedded import ensure_embedded
+
+        url = settings.database_url = ensure_embedded(settings.state_dir, announce=True)
+    return Database(url, settings.application_name)
 
 
 def human_size(n: int) -> str:
@@ -45,8 +49,3 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
-
-
-def backup_dir(explicit: str | None) -> Path:
-    """Where backups go: --dir/--backup-dir, else $BACKUP_DIR, else ./backups."""
-    return Path(explicit or os.environ.get("BACKUP_DIR") or "backups")

@@ -43,7 +43,6 @@ def run_options(
 
     return RunOptions(
         environment=settings.environment.value,
-        application_name=settings.application_name,
         lock_wait=lock_wait,
         lock_timeout=duration("--lock-timeout", lock_timeout) if lock_timeout else "5s",
         lock_timeout_explicit=lock_timeout is not None,

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from mandala_db.cli.confirm import confirm
-from mandala_db.cli.context import command_settings, database_url
+from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import CheckFailed
-from mandala_db.core.events import bus
 
 data_app = typer.Typer(help="Checks on the data itself.", no_args_is_help=True)
 
 
 def seed(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="development, test, demo or performance.")],
     scale: Annotated[
         float | None, typer.Option("--scale", help="Multiply (or divide) the data set's size.")
@@ -26,53 +27,21 @@ def seed(
     ] = False,
 ) -> None:
     """Load a data set through COPY (refused in production). Loading it twice loads it once."""
-    from mandala_db.core.database import connect
-    from mandala_db.ops.migrate import require_head
-    from mandala_db.ops.seed import loader
-    from mandala_db.ops.seed.datasets import build, check_allowed, check_name
+    from mandala_db.ops.seed import run
+    from mandala_db.ops.seed.datasets import check_allowed, check_name
 
-    check_name(name, scale)
-    s = command_settings(f"seed {name}")
+    s = settings_for(ctx, f"seed {name}")
+    check_name(name, scale)  # before the embedded server is started for nothing
     check_allowed(s.environment)
-    url = database_url(s)
-    with connect(url, application_name=s.application_name) as conn:
-        require_head(conn)
-        if remove and scale is None:
-            scale = loader.recorded_scale(conn, name)
-        dataset = build(name, scale or 1.0)
-        if remove:
-            confirm(s, f"Remove the {name} data set ({dataset.row_count:,} rows) from {url}")
-        verb = "remove" if remove else "load"
-        bus.info(
-            "seed_start",
-            f"seed {verb} started: {name} ({dataset.row_count:,} rows)",
-            dataset=name,
-            rows=dataset.row_count,
-        )
-        with ProgressBar(s.json_output, dataset.row_count, f"{verb} {name}") as bar:
-            advance = bar.advance_by if bar else None
-            if remove:
-                result = loader.remove(conn, dataset, scale or 1.0, advance)
-            else:
-                result = loader.load(
-                    conn,
-                    dataset,
-                    scale or 1.0,
-                    advance,
-                    on_merge=lambda: bus.info(
-                        "seed_merge",
-                        f"some rows of {name} are already there: loading only the missing ones",
-                        dataset=name,
-                    ),
-                )
-        bus.info(
-            "seed_complete",
-            f"seed {verb} complete: {name}, {result.total:,} rows {result.mode}",
-            dataset=name,
-            duration_ms=result.duration_ms,
-            rows=result.total,
-            mode=result.mode,
-        )
+    result = run(
+        database(s),
+        name,
+        scale=scale,
+        remove=remove,
+        environment=s.environment,
+        confirm=lambda what: confirm(s, what),
+        bars=partial(ProgressBar, s.json_output),
+    )
 
     def human(console: Console) -> None:
         done = {"copy": "loaded", "merge": "loaded (missing rows only)", "remove": "removed"}[result.mode]
@@ -85,14 +54,12 @@ def seed(
 
 
 @data_app.command("check")
-def data_check() -> None:
+def data_check(ctx: typer.Context) -> None:
     """The integrity report: incomplete mandalas, progress that disagrees with tasks, dangling references."""
-    from mandala_db.core.database import connect
-    from mandala_db.ops.data.check import check
+    from mandala_db.ops.data.check import check_database
 
-    s = command_settings("data check")
-    with connect(database_url(s), application_name=s.application_name) as conn:
-        findings = check(conn)
+    s = settings_for(ctx, "data check")
+    findings = check_database(database(s))
 
     def human(console: Console) -> None:
         for f in findings:

@@ -1,4 +1,4 @@
-"""How the migrate commands show their results to a person: tables, plans, runs. Rendering only; the
+"""How the commands show their results to a person: tables, plans, runs, backups. Rendering only; the
 JSON documents are the results' own `to_dict`."""
 
 from __future__ import annotations
@@ -33,6 +33,18 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "steps": [s.to_dict() for s in result.steps],
         "interrupted_runs_found": result.interrupted,
     }
+
+
+def print_report(console: Console, found: Any) -> None:
+    """`migrate status VIEW`: each section the view asked for, in order."""
+    if found.connection is not None:
+        print_connection(console, found.connection)
+    if found.status is not None:
+        print_status(console, found.status)
+    if found.schema is not None:
+        print_schema(console, found.schema)
+    if found.history is not None:
+        print_history(console, found.history)
 
 
 def print_connection(console: Console, r: dict[str, Any]) -> None:
@@ -253,3 +265,22 @@ def print_backup_list(console: Console, local: list[dict[str, Any]], remote: lis
             "yes" if o["verified"] else "never",
         )
     console.print(table if local or remote else "No backups found.")
+
+
+def print_backups(console: Console, backups: list[Any]) -> None:
+    for b in backups:
+        s3 = b.manifest.s3
+        where = f", uploaded to s3://{s3['bucket']}/{s3['key']}" if s3 else ""
+        console.print(
+            f"{b.manifest.kind}: {b.path} ({human_size(b.manifest.size)}, "
+            f"{b.manifest.duration_ms / 1000:.1f} s, sha256 {b.to_dict()['sha256'] or 'per file'}){where}"
+        )
+
+
+def print_cleanup(console: Console, plan: Any, dry_run: bool) -> None:
+    verb = "would delete" if dry_run else "deleted"
+    for path, manifest in plan.delete:
+        console.print(f"{verb} {path} ({manifest.started_at[:10]})")
+    for path in plan.leftovers:
+        console.print(f"{verb} {path} (a dump cut short: no manifest, untouched for over an hour)")
+    console.print(f"{len(plan.delete) + len(plan.leftovers)} {verb}, {len(plan.keep)} kept")

@@ -343,7 +343,8 @@ def redact(text: str, *secrets: str | None) -> str:
 
 @dataclass
 class Settings:
-    """Everything a command needs to know about how it was invoked."""
+    """Everything a command needs to know about how it was invoked: the options and the environment
+    variables, resolved once at start-up (`Settings.resolve`) and read from here by every command."""
 
     environment: Environment
     database_url: DatabaseURL | None  # None: the embedded server
@@ -354,7 +355,30 @@ class Settings:
     verbose: bool = False
     interactive: bool = False
     command: str = "mandala-db"
+    backup_dir: Path = Path("backups")  # $BACKUP_DIR
+    retention_env: str | None = None  # $BACKUP_RETENTION_DAYS, checked by the one command that uses it
+    s3_bucket: str | None = None  # $S3_BACKUP_BUCKET
 
     @property
     def application_name(self) -> str:
         return f"mandala-db:{self.command}"
+
+    def backups_in(self, explicit: str | None) -> Path:
+        """Where backups go: the command's --dir/--backup-dir, else $BACKUP_DIR, else ./backups."""
+        return Path(explicit) if explicit else self.backup_dir
+
+    def retention_days(self, explicit: int | None) -> int:
+        """Days backups are kept: the command's --retention-days, else $BACKUP_RETENTION_DAYS, else 30."""
+        if explicit is not None:
+            return explicit
+        raw = (self.retention_env or "").strip() or "30"
+        if not raw.isdigit():
+            raise BadInput(
+                f"BACKUP_RETENTION_DAYS={raw!r} is not a whole number of days",
+                "set it to a number such as 30, or pass --retention-days",
+            )
+        return int(raw)
+
+    def bucket(self, explicit: str | None) -> str | None:
+        """The S3 bucket: the command's --s3-bucket, else $S3_BACKUP_BUCKET, else none."""
+        return explicit or self.s3_bucket

@@ -1,7 +1,9 @@
-"""Database connections: psycopg for the tool's own queries, a SQLAlchemy engine for Alembic and the models."""
+"""The database handle every operation takes, and its connections: psycopg for the tool's own queries, a
+SQLAlchemy engine for Alembic and the models."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -94,12 +96,45 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def ensure_database(url: DatabaseURL, name: str, *, application_name: str = "mandala-db") -> bool:
-    """Create database `name` on url's server when it is missing; say whether this call created it.
+@dataclass(frozen=True)
+class Database:
+    """What an operation needs to reach its database: the URL (with its schema) and the name its sessions
+    carry in pg_stat_activity. Every ops function takes one of these; none takes a bare URL or connection."""
+
+    url: DatabaseURL
+    application_name: str = "mandala-db"
+
+    @property
+    def schema(self) -> str:
+        """The schema the URL configures (`?schema=`, else public)."""
+        return self.url.schema
+
+    def connect(self, *, autocommit: bool = True, suffix: str = "", **kwargs: Any) -> psycopg.Connection[Any]:
+        return connect(
+            self.url, application_name=self.application_name + suffix, autocommit=autocommit, **kwargs
+        )
+
+    def engine(self) -> Engine:
+        return make_engine(self.url, application_name=self.application_name)
+
+    def on(self, dbname: str) -> Database:
+        """The same server and credentials, another database (a scratch copy, `postgres` for admin work)."""
+        return replace(self, url=self.url.with_database(dbname))
+
+    def named(self, application_name: str) -> Database:
+        return replace(self, application_name=application_name)
+
+    def __str__(self) -> str:
+        return self.url.render()
+
+
+def ensure_database(db: Database, name: str) -> bool:
+    """Create database `name` on db's server (connecting to db) when it is missing; say whether this call
+    created it.
 
     Two commands may get here at once (two first starts of the embedded server, two restores): the one
     that loses the race finds the database made, which is what it wanted."""
-    with connect(url, application_name=application_name) as admin:
+    with db.connect() as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         try:

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import ensure_database
+from mandala_db.core.database import Database, ensure_database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 
@@ -73,7 +73,7 @@ def ensure_embedded(state_dir: Path, *, announce: bool = True) -> DatabaseURL:
                 how = "started"
     socket_dir, port = found
     admin = DatabaseURL("postgres", None, (), "postgres", (("host", socket_dir), ("port", str(port))))
-    ensure_database(admin, APP_DATABASE, application_name="mandala-db:embedded")
+    ensure_database(Database(admin, "mandala-db:embedded"), APP_DATABASE)
     if announce:
         bus.info(
             "database_connection",

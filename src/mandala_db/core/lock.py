@@ -13,8 +13,7 @@ from typing import Any
 
 import psycopg
 
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect
+from mandala_db.core.database import Database
 from mandala_db.core.errors import LockNotObtained
 from mandala_db.core.events import bus
 
@@ -25,26 +24,25 @@ def lock_key(dbname: str, schema: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def configured_key(conn: psycopg.Connection[Any], url: DatabaseURL) -> int:
+def configured_key(conn: psycopg.Connection[Any], schema: str) -> int:
     """The key of the schema the URL configures (`schema=`, else public), never the session's current
     schema: that is NULL until the first runner creates the schema, so two runners on a new database would
     otherwise take two different locks."""
     row = conn.execute("SELECT current_database()").fetchone()
     assert row is not None
-    return lock_key(str(row[0]), url.schema)
+    return lock_key(str(row[0]), schema)
 
 
 class MigrationLock:
-    def __init__(self, url: DatabaseURL, *, application_name: str, wait_seconds: float = 120.0) -> None:
-        self.url = url
-        self.application_name = application_name
+    def __init__(self, db: Database, *, wait_seconds: float = 120.0) -> None:
+        self.db = db
         self.wait_seconds = wait_seconds
         self.conn: psycopg.Connection[Any] | None = None
         self.key = 0
 
     def __enter__(self) -> psycopg.Connection[Any]:
-        conn = connect(self.url, application_name=self.application_name)
-        self.key = configured_key(conn, self.url)
+        conn = self.db.connect()
+        self.key = configured_key(conn, self.db.schema)
         deadline = time.monotonic() + self.wait_seconds
         started = time.monotonic()
         announced = False
@@ -75,7 +73,7 @@ class MigrationLock:
 
     def probe(self, conn: psycopg.Connection[Any]) -> str | None:
         """Who holds the lock right now, or None when it is free; on `conn`, and without keeping it."""
-        self.key = configured_key(conn, self.url)
+        self.key = configured_key(conn, self.db.schema)
         got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if got and got[0]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))

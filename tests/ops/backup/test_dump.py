@@ -21,6 +21,7 @@ from conftest import (
     run_cli,
 )
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.ops.backup.manifest import BackupManifest
 from mandala_db.ops.migrate.loader import History
 from revision_data import table_checksums
@@ -57,7 +58,7 @@ def test_round_trip_into_a_new_database_keeps_every_row(
 
         with connect_to(loaded.with_database("postgres")) as admin:
             admin.execute(f'CREATE DATABASE "{other_db}"')
-        build_schema(target, manifest.head_revision)
+        build_schema(Database(target), manifest.head_revision)
     ok(run_cli("--yes", "restore", "restore", str(path), "--target-db", other_db, url=loaded))
     with connect_to(target) as restored:
         after = table_checksums(restored)

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 
@@ -68,7 +69,7 @@ HAND_CHANGES = {
 
 @pytest.fixture
 def deployed(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     return db_url
 

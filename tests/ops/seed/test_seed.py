@@ -12,6 +12,7 @@ import pytest
 from conftest import Result
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import Database
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.seed.rows import NAMESPACE, make_id
@@ -20,7 +21,7 @@ from revision_data import table_checksums
 
 @pytest.fixture
 def migrated(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(db_url, History.load(), RunOptions()) as ex:
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
         ex.upgrade()
     return db_url
 

@@ -1,10 +1,11 @@
 """Backups you can trust: consistent dumps with a manifest (sha256 of every file, the digest of the table
-of contents, row counts, optionally signed), statistics and retention, and S3. `create_backups` and
-`create_backup` are what other capabilities call (migrate prod, a destructive rollback, a restore)."""
+of contents, row counts, optionally signed), statistics and retention, and S3. `backup` is the command's
+operation; `create_backup` is what other capabilities call (migrate prod, a destructive rollback, a
+restore)."""
 
 from mandala_db.ops.backup.archive import archive_digests, check_files, check_toc, restore_tool
-from mandala_db.ops.backup.dump import Backup, create_backup, create_backups
-from mandala_db.ops.backup.manifest import BackupManifest, file_entries, find_backups
+from mandala_db.ops.backup.dump import Backup, backup, create_backup, create_backups
+from mandala_db.ops.backup.manifest import BackupManifest, file_entries, find_backups, listing
 from mandala_db.ops.backup.retention import CleanupPlan, apply_cleanup, cleanup_plan, leftovers, stats
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "CleanupPlan",
     "apply_cleanup",
     "archive_digests",
+    "backup",
     "check_files",
     "check_toc",
     "cleanup_plan",
@@ -21,6 +23,7 @@ __all__ = [
     "file_entries",
     "find_backups",
     "leftovers",
+    "listing",
     "restore_tool",
     "stats",
 ]

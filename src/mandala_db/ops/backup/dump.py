@@ -16,11 +16,11 @@ import psycopg
 
 from mandala_db import __version__
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, quote_ident, server_version
+from mandala_db.core.database import Database, quote_ident, server_version
 from mandala_db.core.errors import BadInput, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import DUMPING_TABLE, Progress, conninfo, run_tool
+from mandala_db.core.progress import Bars, no_bars
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.core.tools import ClientTool, find_pair
 from mandala_db.ops.backup.archive import archive_digests
@@ -83,7 +83,7 @@ def _compression_args(spec: str | None, tool: ClientTool, fmt: str) -> tuple[lis
 class DumpRun:
     """What every dump of one run shares: the server, the tools, the snapshot and what was read in it."""
 
-    url: DatabaseURL
+    db: Database
     directory: Path
     fmt: str
     jobs: int
@@ -103,7 +103,7 @@ class DumpRun:
 
 
 def create_backups(
-    url: DatabaseURL,
+    db: Database,
     directory: Path,
     kinds: tuple[str, ...] = ("full",),
     *,
@@ -124,7 +124,7 @@ def create_backups(
     for kind in kinds:
         if kind not in KINDS:
             raise BadInput(f"unknown backup kind {kind!r}", "use full, schema, data or all")
-    with connect(url, application_name="mandala-db:backup") as conn:
+    with db.connect() as conn:
         (major,) = _one(conn, "SELECT current_setting('server_version_num')::int / 10000")
         (dbname,) = _one(conn, "SELECT current_database()")
         pg_dump, pg_restore = find_pair(int(major), pg_version)
@@ -145,7 +145,7 @@ def create_backups(
                 return counted
 
             run = DumpRun(
-                url, directory, fmt, jobs, pg_dump, pg_restore, compress_args, compression_text,
+                db, directory, fmt, jobs, pg_dump, pg_restore, compress_args, compression_text,
                 str(snapshot), server_version(conn), str(dbname), schema, current_revision(conn),
                 snap.fingerprint, len(snap.tables), counts, progress,
             )  # fmt: skip
@@ -187,7 +187,7 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         f"--snapshot={run.snapshot}",
         "--verbose",
         *run.compress_args,
-        f"--dbname={conninfo(run.url)}",
+        f"--dbname={conninfo(run.db.url, run.db.application_name)}",
     ]
     if kind == "schema":
         cmd.append("--schema-only")
@@ -206,7 +206,7 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     try:
         run_tool(
             cmd,
-            run.url,
+            run.db.url,
             pattern=DUMPING_TABLE,
             total=0 if kind == "schema" else run.tables,
             progress=run.progress,
@@ -223,7 +223,7 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         pg_dump_version=run.pg_dump.version,
         server_version=run.server_version,
         database=run.dbname,
-        host=run.url.host_label,
+        host=run.db.url.host_label,
         kind=kind,
         label=label,
         format=run.fmt,
@@ -253,6 +253,45 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     return Backup(path, manifest)
 
 
-def create_backup(url: DatabaseURL, directory: Path, *, label: str = "full", kind: str = "full") -> Backup:
+def create_backup(db: Database, directory: Path, *, label: str = "full", kind: str = "full") -> Backup:
     """The single full backup taken before `migrate prod`, a destructive rollback or a restore."""
-    return create_backups(url, directory, (kind,), label=label)[0]
+    return create_backups(db, directory, (kind,), label=label)[0]
+
+
+def backup(
+    db: Database,
+    directory: Path,
+    kinds: tuple[str, ...],
+    *,
+    fmt: str = "custom",
+    jobs: int = 1,
+    compression: str | None = None,
+    pg_version: int | None = None,
+    bucket: str | None = None,
+    require_bucket: bool = False,
+    bars: Bars = no_bars,
+) -> list[Backup]:
+    """`backup KIND`: the dumps of one snapshot, then (with a bucket) each uploaded and checked on S3."""
+    if require_bucket and not bucket:
+        raise BadInput("--s3 needs a bucket", "set S3_BACKUP_BUCKET or pass --s3-bucket")
+    if bucket and fmt == "directory":
+        raise BadInput("a directory-format backup is not uploaded to S3", "use --format custom or plain")
+    with bars(0, f"backup {'/'.join(kinds)}") as bar:
+        backups = create_backups(
+            db,
+            directory,
+            kinds,
+            fmt=fmt,
+            jobs=jobs,
+            compression=compression,
+            pg_version=pg_version,
+            progress=bar.tables if bar else None,
+        )
+    if bucket:
+        from mandala_db.ops.backup.s3 import S3Store
+
+        store = S3Store(bucket)
+        for b in backups:
+            with bars(b.manifest.size, f"upload {b.path.name}") as bar:
+                store.upload(b.path, b.manifest, bar.bytes if bar else None)
+    return backups

@@ -196,6 +196,23 @@ def is_ours(backup: Path) -> bool:
         return False
 
 
+def listing(directory: Path) -> list[dict[str, Any]]:
+    """`restore list`: each backup's kind, time, size, revision and verification state, newest first."""
+    return [
+        {
+            "path": str(p),
+            "kind": m.kind,
+            "started_at": m.started_at,
+            "size": m.size,
+            "format": m.format,
+            "head_revision": m.head_revision,
+            "verified": (m.last_verified or {}).get("at"),
+            "verified_by": (m.last_verified or {}).get("kind"),
+        }
+        for p, m in find_backups(directory)
+    ]
+
+
 def find_backups(directory: Path) -> list[tuple[Path, BackupManifest]]:
     """Every backup with a manifest under directory/{full,schema,data}, newest first."""
     found = []

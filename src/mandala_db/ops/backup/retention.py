@@ -38,6 +38,16 @@ class CleanupPlan:
     keep: list[tuple[Path, BackupManifest, str]]  # with the rule that keeps it
     leftovers: list[Path]  # dumps without a manifest, older than an hour: cut short by a kill or a crash
 
+    def to_dict(self, dry_run: bool) -> dict[str, Any]:
+        return {
+            "dry_run": dry_run,
+            "deleted" if not dry_run else "would_delete": [str(p) for p, _ in self.delete],
+            "kept": [{"path": str(p), "why": why} for p, _, why in self.keep],
+            "leftovers_deleted" if not dry_run else "would_delete_leftovers": [
+                str(p) for p in self.leftovers
+            ],
+        }
+
 
 def leftovers(directory: Path, now: float | None = None) -> list[Path]:
     """Files named as this tool names backups, with no manifest beside them, untouched for an hour."""

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from mandala_db.core.errors import BadInput, OperationFailed
 from mandala_db.core.events import bus
-from mandala_db.ops.backup.manifest import BackupManifest
+from mandala_db.ops.backup.manifest import KINDS, BackupManifest
 
 BytesProgress = Callable[[int], None]
 
@@ -35,10 +35,6 @@ class S3Location:
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
-
-
-def configured_bucket(explicit: str | None = None) -> str | None:
-    return explicit or os.environ.get("S3_BACKUP_BUCKET") or None
 
 
 class S3Store:
@@ -168,6 +164,17 @@ class S3Store:
                 }
             )
         return sorted(found, key=lambda f: f["started_at"] or "", reverse=True)
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """`backup stats` of the bucket: count and total size of each kind."""
+        objects = self.list()
+        return {
+            kind: {
+                "count": len([o for o in objects if o["kind"] == kind]),
+                "total_size": sum(o["size"] for o in objects if o["kind"] == kind),
+            }
+            for kind in KINDS
+        }
 
     def download(self, location: S3Location, directory: Path, progress: BytesProgress | None = None) -> Path:
         directory.mkdir(parents=True, exist_ok=True)

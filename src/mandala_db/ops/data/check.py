@@ -8,6 +8,8 @@ from typing import Any
 
 import psycopg
 
+from mandala_db.core.database import Database
+
 EXAMPLES = 3
 TOLERANCE = 5
 
@@ -106,3 +108,9 @@ def check(conn: psycopg.Connection[Any]) -> list[Finding]:
                     Finding(kind, description, int(rows[0][2]), [{"id": r[0], "detail": r[1]} for r in rows])
                 )
     return findings
+
+
+def check_database(db: Database) -> list[Finding]:
+    """`data check`: the whole integrity report, in one consistent snapshot."""
+    with db.connect() as conn:
+        return check(conn)

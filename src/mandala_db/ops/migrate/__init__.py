@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from mandala_db.core.errors import OperationFailed
+
+if TYPE_CHECKING:
+    from mandala_db.core.database import Database
 
 
 def require_head(conn: psycopg.Connection[Any]) -> str:
@@ -24,12 +27,12 @@ def require_head(conn: psycopg.Connection[Any]) -> str:
     return head
 
 
-def build_schema(url: Any, revision: str | None) -> None:
+def build_schema(db: Database, revision: str | None) -> None:
     """Apply the history up to `revision` on a database (for a data-only restore into a new database)."""
     from mandala_db.ops.migrate.executor import Executor, RunOptions
     from mandala_db.ops.migrate.loader import History
 
     history = History.load()
-    with Executor(url, history, RunOptions(application_name="mandala-db:restore")) as executor:
+    with Executor(db, history, RunOptions()) as executor:
         if revision is not None:
             executor.upgrade(history.resolve(revision))

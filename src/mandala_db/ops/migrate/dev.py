@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL, Environment
+from mandala_db.core.config import Environment
+from mandala_db.core.database import Database
 from mandala_db.core.errors import MandalaError, OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_schema
@@ -43,7 +44,7 @@ class DevResult:
 
 
 def dev(
-    url: DatabaseURL,
+    db: Database,
     environment: Environment,
     options: RunOptions,
     name: str | None,
@@ -63,7 +64,7 @@ def dev(
 
     result = DevResult()
     history = History.load(directory)
-    with Executor(url, history, options) as executor:
+    with Executor(db, history, options) as executor:
         result.applied = executor.upgrade().steps
         assert executor.conn is not None
         conn = executor.conn

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, make_engine, quote_ident
+from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
@@ -34,7 +33,6 @@ class RunOptions:
     """How a run behaves; the CLI fills it from its options."""
 
     environment: str = "development"
-    application_name: str = "mandala-db"
     lock_wait: float = 120.0
     lock_timeout: str = "5s"
     statement_timeout: str | None = None
@@ -122,13 +120,11 @@ def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
 class Executor:
     """Moves one database along the history. Use as a context manager: it holds the lock while open."""
 
-    def __init__(self, url: DatabaseURL, history: History, options: RunOptions) -> None:
-        self.url = url
+    def __init__(self, db: Database, history: History, options: RunOptions) -> None:
+        self.db = db
         self.history = history
         self.options = options
-        self._lock = MigrationLock(
-            url, application_name=options.application_name, wait_seconds=options.lock_wait
-        )
+        self._lock = MigrationLock(db, wait_seconds=options.lock_wait)
         self.conn: psycopg.Connection[Any] | None = None
         self.ledger: RunLedger | None = None
         self.interrupted: list[str] = []
@@ -136,9 +132,9 @@ class Executor:
 
     def __enter__(self) -> Executor:
         self.conn = self._lock.__enter__()
-        if "schema" in self.url.param_dict:
+        if "schema" in self.db.url.param_dict:
             # The application's own schema (the URL's `schema=`): the history builds into it, so it must exist.
-            self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.url.schema)}")
+            self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.db.schema)}")
         self.ledger = RunLedger(self.conn, run_id=bus.run_id, environment=self.options.environment)
         self.ledger.ensure()
         for rev, outcome in self.ledger.interrupt_stale(self._took_effect):
@@ -183,7 +179,7 @@ class Executor:
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
-        engine = make_engine(self.url, application_name=self.options.application_name)
+        engine = self.db.engine()
         try:
             with engine.connect() as connection:
                 yield connection
@@ -333,7 +329,7 @@ class Executor:
         one transaction and each other statement alone, with progress in the ledger after every group."""
         assert self.ledger is not None
         lock_timeout, statement_timeout = self.timeouts(rev)
-        with connect(self.url, application_name=self.options.application_name) as conn:
+        with self.db.connect() as conn:
             conn.execute(f"SET lock_timeout = '{lock_timeout}'")
             conn.execute(f"SET statement_timeout = '{statement_timeout or 0}'")
             done = 0

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from mandala_db.core import catalog
+from mandala_db.core.database import Database
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
@@ -113,3 +114,9 @@ def make_plan(
             )
         )
     return plans
+
+
+def pending_plans(db: Database, history: History) -> list[RevisionPlan]:
+    """`migrate plan`: what deploy would do, read from the database as it is now."""
+    with db.connect() as conn:
+        return make_plan(conn, history)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import server_version
+from mandala_db.core.database import Database, server_version
 from mandala_db.core.errors import CheckFailed, LockNotObtained, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.lock import MigrationLock
@@ -93,26 +92,27 @@ class Preflight:
         }
 
 
-def preflight(
-    url: DatabaseURL, conn: psycopg.Connection[Any], history: History, *, check_lock: bool
+def preflight(db: Database, history: History) -> Preflight:
+    """Everything `prod` checks before it may change anything, the lock included (`--dry-run`); reads only
+    (scratch work is rolled back)."""
+    with db.connect() as conn:
+        return _preflight(db, conn, history, check_lock=True)
+
+
+def _preflight(
+    db: Database, conn: psycopg.Connection[Any], history: History, *, check_lock: bool
 ) -> Preflight:
-    """Everything `prod` checks before it may change anything; reads only (scratch work is rolled back)."""
     runner = AlembicRunner()
     current = current_revision(conn)
     pre = Preflight(server_version(conn), current, make_plan(conn, history, runner))
     pre.checksums = checksum_findings(conn, history, runner)
     live = catalog.take(conn, current_schema(conn))
-    pre.drift = [str(d) for d in catalog.compare(history_snapshot(url, current, runner), live)]
+    pre.drift = [str(d) for d in catalog.compare(history_snapshot(db, current, runner), live)]
     touched = sorted({t.name for p in pre.plans for t in p.tables if t.exists})
     pre.blockers = blockers(conn, touched)
     if check_lock:
-        pre.lock_holder = _lock_holder(url, conn)
+        pre.lock_holder = MigrationLock(db).probe(conn)
     return pre
-
-
-def _lock_holder(url: DatabaseURL, conn: psycopg.Connection[Any]) -> str | None:
-    """Whether the migration lock could be taken right now, without keeping it."""
-    return MigrationLock(url, application_name="mandala-db:prod").probe(conn)
 
 
 @dataclass
@@ -135,11 +135,11 @@ class PostChecks:
         }
 
 
-def postchecks(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) -> PostChecks:
+def _postchecks(db: Database, conn: psycopg.Connection[Any], history: History) -> PostChecks:
     """The head is reached, the schema is exactly what the history builds, and the data check's report."""
     from mandala_db.ops.data.check import check
 
-    expected = history_snapshot(url, history.head)
+    expected = history_snapshot(db, history.head)
     live = catalog.take(conn, current_schema(conn))
     differences = [str(d) for d in catalog.compare(expected, live)]
     return PostChecks(current_revision(conn) == history.head, not differences, differences, check(conn))
@@ -154,7 +154,7 @@ class ProdRun:
 
 
 def run(
-    url: DatabaseURL,
+    db: Database,
     history: History,
     options: RunOptions,
     backup_dir: Path,
@@ -166,17 +166,17 @@ def run(
     from mandala_db.ops.backup import create_backup
     from mandala_db.ops.migrate.executor import Executor
 
-    with Executor(url, history, options) as executor:
+    with Executor(db, history, options) as executor:
         assert executor.conn is not None
-        pre = preflight(url, executor.conn, history, check_lock=False)
+        pre = _preflight(db, executor.conn, history, check_lock=False)
         pre.report()
         pre.verdict()
         if not pre.plans:
             return ProdRun(pre)
         confirm(pre)
-        backup = create_backup(url, backup_dir, label="pre_migration")
+        backup = create_backup(db, backup_dir, label="pre_migration")
         result = executor.upgrade()
-        post = postchecks(url, executor.conn, history)
+        post = _postchecks(db, executor.conn, history)
     for f in post.data_findings:
         bus.warning("data_check", f"post-check data report: {f.line()}")
     return ProdRun(pre, result, backup, post)

@@ -3,12 +3,17 @@ needing it for ordinary failures: a failed revision is simply retried by the nex
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from mandala_db.core import catalog
+from mandala_db.core.database import Database
 from mandala_db.core.errors import BadInput, CheckFailed
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_schema, stamp
-from mandala_db.ops.migrate.executor import Executor
-from mandala_db.ops.migrate.loader import BASE
+from mandala_db.ops.migrate.executor import Executor, RunOptions
+from mandala_db.ops.migrate.loader import BASE, History
 from mandala_db.ops.migrate.runner import sql_checksum
 from mandala_db.ops.migrate.validate import history_snapshot
 
@@ -18,7 +23,7 @@ def check_claim(executor: Executor, at: str | None, claim: str, force: bool) -> 
     builds at `at`. `force` records it anyway (the differences are still named in the log)."""
     assert executor.conn is not None
     live = catalog.take(executor.conn, current_schema(executor.conn))
-    differences = catalog.compare(history_snapshot(executor.url, at, executor.runner), live)
+    differences = catalog.compare(history_snapshot(executor.db, at, executor.runner), live)
     if not differences:
         return
     named = "; ".join(str(d) for d in differences[:5]) + (
@@ -112,3 +117,39 @@ def resolve_rolled_back(executor: Executor, revision: str, *, force: bool = Fals
         executor.ledger.mark_rolled_back(rid)
         bus.info("migration_resolved", f"recorded as rolled back: {rid}", migration=rid)
     return undone
+
+
+@dataclass
+class Resolution:
+    resolved: list[str]
+    claim: str  # "applied" or "rolled back"
+    current: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "resolved": self.resolved, "as": self.claim, "current": self.current}
+
+
+def resolve(
+    db: Database,
+    history: History,
+    options: RunOptions,
+    *,
+    applied: str | None,
+    rolled_back: str | None,
+    force: bool,
+    confirm: Callable[[str], None],
+) -> Resolution:
+    """`migrate resolve`: exactly one claim, confirmed (`confirm` raises to stop), checked against the
+    schema unless forced, recorded under the migration lock."""
+    if (applied is None) == (rolled_back is None):
+        raise BadInput("give exactly one of --applied REV or --rolled-back REV")
+    revision = history.resolve(applied or rolled_back or "")
+    claim = "applied" if applied else "rolled back"
+    confirm(f"Record {revision} as {claim} on {db}" + (" without checking the schema" if force else ""))
+    with Executor(db, history, options) as executor:
+        marked = (
+            resolve_applied(executor, revision, force=force)
+            if applied
+            else resolve_rolled_back(executor, revision, force=force)
+        )
+        return Resolution(marked, claim, executor.current())

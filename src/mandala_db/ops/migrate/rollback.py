@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import ledger
-from mandala_db.core.config import DatabaseURL, Environment
-from mandala_db.core.database import connect, quote_ident
+from mandala_db.core.config import Environment
+from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import Refused
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_revision, current_schema
@@ -37,13 +37,14 @@ class RollbackEntry:
         }
 
 
-def applied(conn: psycopg.Connection[Any], history: History) -> list[RollbackEntry]:
+def applied(db: Database, history: History) -> list[RollbackEntry]:
     """Applied revisions, newest first: the ones `rollback to` can go back through."""
-    recorded = ledger.last_success(conn)
-    return [
-        RollbackEntry(rev, recorded[rev.id].started_at.isoformat() if rev.id in recorded else None)
-        for rev in reversed(history.upto(current_revision(conn)))
-    ]
+    with db.connect() as conn:
+        recorded = ledger.last_success(conn)
+        return [
+            RollbackEntry(rev, recorded[rev.id].started_at.isoformat() if rev.id in recorded else None)
+            for rev in reversed(history.upto(current_revision(conn)))
+        ]
 
 
 def rollback_plan(conn: psycopg.Connection[Any], history: History, target: str) -> list[Revision]:
@@ -59,8 +60,23 @@ def rollback_plan(conn: psycopg.Connection[Any], history: History, target: str) 
     return [r for r in reversed(history.upto(current)) if history.index(r.id) > history.index(target)]
 
 
-def reset(executor: Executor) -> RunResult:
-    """Drop every object in the schema (and its archive) and apply the whole history again."""
+def reset(
+    db: Database,
+    history: History,
+    options: RunOptions,
+    environment: Environment,
+    confirm: Callable[[str], None],
+) -> RunResult:
+    """Drop every object in the schema (and its archive) and apply the whole history again; never in a
+    protected environment, and only after `confirm` (which raises to stop)."""
+    check_reset_allowed(environment)
+    confirm(f"Reset {db}: drop every table, type and function in the schema and re-apply all revisions")
+    with Executor(db, history, options) as executor:
+        _drop_everything(executor)
+        return executor.upgrade()
+
+
+def _drop_everything(executor: Executor) -> None:
     conn = executor.conn
     assert conn is not None
     name = current_schema(conn)
@@ -93,7 +109,6 @@ def reset(executor: Executor) -> RunResult:
             (name,),
         ).fetchall():
             conn.execute(f"DROP SEQUENCE IF EXISTS {quote_ident(name)}.{quote_ident(seq)} CASCADE")
-    return executor.upgrade()
 
 
 @dataclass
@@ -103,7 +118,7 @@ class RollbackRun:
 
 
 def roll_back_to(
-    url: DatabaseURL,
+    db: Database,
     history: History,
     target: str,
     options: RunOptions,
@@ -113,12 +128,12 @@ def roll_back_to(
     """The downgrades down to `target`. Destructive ones are named, confirmed (`confirm(what,
     destructive)` raises to stop) and preceded by the same backup `migrate prod` takes, so what they throw
     away stays restorable."""
-    with connect(url, application_name=options.application_name) as conn:
+    with db.connect() as conn:
         plan = rollback_plan(conn, history, target)
     if not plan:
         return RollbackRun(None)
     destructive = [f"{r.id} {r.destructive_downgrade}" for r in plan if r.destructive_downgrade]
-    what = f"Roll back {len(plan)} revision(s) ({', '.join(r.id for r in plan)}) on {url}"
+    what = f"Roll back {len(plan)} revision(s) ({', '.join(r.id for r in plan)}) on {db}"
     if destructive:
         what += "; DESTRUCTIVE: " + "; ".join(destructive)
     for d in destructive:
@@ -128,8 +143,8 @@ def roll_back_to(
     if destructive:
         from mandala_db.ops.backup import create_backup
 
-        backup = create_backup(url, backup_dir, label="pre_rollback")
-    with Executor(url, history, options) as executor:
+        backup = create_backup(db, backup_dir, label="pre_rollback")
+    with Executor(db, history, options) as executor:
         return RollbackRun(executor.downgrade(target), backup)
 
 

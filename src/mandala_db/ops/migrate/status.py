@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 
 from mandala_db.core import catalog, ledger
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import server_version
+from mandala_db.core.database import Database, server_version
+from mandala_db.core.errors import BadInput, CheckFailed
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
 from mandala_db.ops.migrate.loader import History, Revision
@@ -86,7 +86,7 @@ def status(conn: psycopg.Connection[Any], history: History) -> Status:
     )
 
 
-def connection_report(url: DatabaseURL, conn: psycopg.Connection[Any], connect_ms: float) -> dict[str, Any]:
+def connection_report(db: Database, conn: psycopg.Connection[Any], connect_ms: float) -> dict[str, Any]:
     started = time.perf_counter()
     row = conn.execute(
         """SELECT current_database(), current_user,
@@ -96,7 +96,7 @@ def connection_report(url: DatabaseURL, conn: psycopg.Connection[Any], connect_m
     ).fetchone()
     assert row is not None
     return {
-        "url": url.render(),
+        "url": str(db),
         "server_version": server_version(conn),
         "database": row[0],
         "user": row[1],
@@ -136,3 +136,58 @@ def schema_report(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "enums": snap.enums,
         "functions": sorted(snap.functions),
     }
+
+
+VIEWS = ("status", "schema", "history", "all", "test")
+
+
+@dataclass
+class Report:
+    """What `migrate status VIEW` found: the sections the view asked for, the others None."""
+
+    connection: dict[str, Any] | None = None
+    status: Status | None = None
+    schema: dict[str, Any] | None = None
+    history: list[ledger.LedgerRow] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"ok": True}
+        if self.connection is not None:
+            doc["connection"] = self.connection
+        if self.status is not None:
+            doc["status"] = self.status.to_dict()
+        if self.schema is not None:
+            doc["schema"] = self.schema
+        if self.history is not None:
+            doc["history"] = [r.to_dict() for r in self.history]
+        return doc
+
+    def check_failure(self) -> CheckFailed | None:
+        """For `--check`: pending revisions or drift fail the check."""
+        st = self.status
+        if st is None or (not st.pending and st.drift != "drift"):
+            return None
+        return CheckFailed(
+            f"{len(st.pending)} pending revision(s), drift: {st.drift}",
+            "run `migrate deploy`, or `migrate validate` to see the drift",
+        )
+
+
+def report(db: Database, view: str) -> Report:
+    """One connection, the sections of `view`; reads only."""
+    if view not in VIEWS:
+        raise BadInput(f"unknown status view {view!r}", f"use one of {', '.join(VIEWS)}")
+    started = time.perf_counter()
+    conn = db.connect()
+    connect_ms = (time.perf_counter() - started) * 1000
+    found = Report()
+    with conn:
+        if view in ("test", "all"):
+            found.connection = connection_report(db, conn, connect_ms)
+        if view in ("status", "all"):
+            found.status = status(conn, History.load())
+        if view in ("schema", "all"):
+            found.schema = schema_report(conn)
+        if view in ("history", "all"):
+            found.history = ledger.history(conn)
+    return found

@@ -10,20 +10,19 @@ from typing import Any
 import psycopg
 
 from mandala_db.core import catalog, ledger
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import make_engine
+from mandala_db.core.database import Database
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
 
 
 def history_snapshot(
-    url: DatabaseURL, revision: str | None, runner: AlembicRunner | None = None
+    db: Database, revision: str | None, runner: AlembicRunner | None = None
 ) -> catalog.Snapshot:
     """What the revision files build up to `revision`, built in a scratch schema and always rolled back."""
     scratch = f"mandala_history_{uuid.uuid4().hex[:12]}"
     runner = runner or AlembicRunner()
-    engine = make_engine(url, application_name="mandala-db:validate")
+    engine = db.engine()
     try:
         with engine.connect() as connection:
             trans = connection.begin()
@@ -86,7 +85,14 @@ def checksum_findings(
     return findings
 
 
-def validate(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) -> list[Finding]:
+def validate(db: Database, history: History) -> list[Finding]:
+    """Pending revisions, edited revisions, lint, drift from what the history builds, and model changes
+    that have no revision yet."""
+    with db.connect() as conn:
+        return _findings(db, conn, history)
+
+
+def _findings(db: Database, conn: psycopg.Connection[Any], history: History) -> list[Finding]:
     from mandala_db.core.catalog import models_snapshot
 
     findings: list[Finding] = []
@@ -109,11 +115,11 @@ def validate(url: DatabaseURL, conn: psycopg.Connection[Any], history: History) 
             severity = "error" if lint_finding.blocking else "warning"
             findings.append(Finding("lint", severity, lint_finding.line()))
     # The database against what its own revision should have built: drift made by hand.
-    expected = history_snapshot(url, current, runner)
+    expected = history_snapshot(db, current, runner)
     live = catalog.take(conn, current_schema(conn))
     findings += [Finding("drift", "error", f"drift: {d}") for d in catalog.compare(expected, live)]
     # The models against what the whole history builds: model changes with no revision yet.
-    built = expected if not pending else history_snapshot(url, history.head, runner)
+    built = expected if not pending else history_snapshot(db, history.head, runner)
     for d in catalog.compare(models_snapshot(conn), built):
         text = str(d).replace("the database", "the revision files")
         findings.append(Finding("models", "error", f"models and revisions disagree: {text}"))

@@ -3,8 +3,16 @@ database that `verify --restore` and drills use. Every restore is one transactio
 when the archive was read to its end and the result matches its manifest; nothing in a backup can make
 psql run a command on this machine."""
 
-from mandala_db.ops.restore.apply import RestoreResult, prove, restore, restore_into_new_database, user_tables
+from mandala_db.ops.restore.apply import (
+    RestoreResult,
+    check_target_name,
+    prove,
+    restore,
+    restore_into_new_database,
+    user_tables,
+)
 from mandala_db.ops.restore.guard import ScriptGuard, ScriptRefused, scan_file
+from mandala_db.ops.restore.remote import restore_from_s3
 from mandala_db.ops.restore.session import CHECK_MARKER
 from mandala_db.ops.restore.verify import read_all, verify
 
@@ -13,9 +21,11 @@ __all__ = [
     "RestoreResult",
     "ScriptGuard",
     "ScriptRefused",
+    "check_target_name",
     "prove",
     "read_all",
     "restore",
+    "restore_from_s3",
     "restore_into_new_database",
     "scan_file",
     "user_tables",

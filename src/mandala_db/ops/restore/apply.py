@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, ensure_database, quote_ident
+from mandala_db.core.database import Database, ensure_database, quote_ident
 from mandala_db.core.errors import BadInput, CheckFailed, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import RESTORING_TABLE, Progress, ToolProcess, capture, memory_file
+from mandala_db.core.progress import Bars, no_bars
 from mandala_db.core.tools import find_client
 from mandala_db.ops.backup import Backup, BackupManifest, check_files, check_toc, create_backup, restore_tool
 from mandala_db.ops.restore.guard import ScriptGuard, scan_file
@@ -49,8 +49,8 @@ class RestoreResult:
         }
 
 
-def user_tables(url: DatabaseURL) -> list[str]:
-    with connect(url, application_name="mandala-db:restore") as conn:
+def user_tables(db: Database) -> list[str]:
+    with db.connect() as conn:
         rows = conn.execute(
             """SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -59,13 +59,13 @@ def user_tables(url: DatabaseURL) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _data_only_listing(url: DatabaseURL, path: Path, pg_restore: Any) -> tuple[bytes, list[str]]:
+def _data_only_listing(db: Database, path: Path, pg_restore: Any) -> tuple[bytes, list[str]]:
     """Data into existing tables: the archive's list without the tables the target does not have (the
     tool's own bookkeeping of another history), and the tables to empty first."""
     code, toc, last = capture([str(pg_restore.path), "--list", str(path)])
     if code != 0:
         raise BadInput(f"{path} has an unreadable table of contents: {last}", "use another backup")
-    existing = set(user_tables(url))
+    existing = set(user_tables(db))
     keep, names = [], []
     for line in toc.decode("utf-8", "replace").splitlines():
         m = _TABLE_DATA.search(line)
@@ -77,15 +77,15 @@ def _data_only_listing(url: DatabaseURL, path: Path, pg_restore: Any) -> tuple[b
     return ("\n".join(keep) + "\n").encode(), sorted(names)
 
 
-def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
+def _apply(db: Database, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
     """The backup's SQL in one transaction of ours, then the manifest check, then COMMIT; any failure on
     the way (a damaged archive, an SQL error, a check, a refused meta-command, a kill) commits nothing."""
-    bus.info("restore_start", f"restore started: {path} into {url.dbname}", kind=manifest.kind)
+    bus.info("restore_start", f"restore started: {path} into {db.url.dbname}", kind=manifest.kind)
     dump_major, pg_restore = restore_tool(manifest)
     psql = find_client("psql", dump_major)
     guard = ScriptGuard(str(path))
     total = len(manifest.row_counts)
-    tx = RestoreTransaction(url, psql)
+    tx = RestoreTransaction(db, psql)
     producer: ToolProcess | None = None
     try:
         try:
@@ -99,7 +99,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
                 cmd = [str(pg_restore.path), "--verbose", "--no-owner", "--file=-"]
                 listing = b""
                 if manifest.kind == "data":
-                    listing, names = _data_only_listing(url, path, pg_restore)
+                    listing, names = _data_only_listing(db, path, pg_restore)
                     if names:
                         tx.write(f"TRUNCATE {', '.join(names)} CASCADE;\n".encode())
                     cmd += ["--data-only", "--disable-triggers"]
@@ -121,7 +121,7 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
                 if code != 0:
                     raise BadInput(
                         f"pg_restore could not read {path}: {producer.error_line(code)}; the restore was "
-                        f"rolled back and {url.dbname} is exactly as it was",
+                        f"rolled back and {db.url.dbname} is exactly as it was",
                         "the archive is damaged; use another backup",
                     )
             snapshot = tx.check(
@@ -148,16 +148,29 @@ def _apply(url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Pro
 
 
 def restore_into_new_database(
-    url: DatabaseURL, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
+    db: Database, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
 ) -> None:
-    if not ensure_database(url.with_database("postgres"), name, application_name="mandala-db:restore"):
+    if not ensure_database(db.on("postgres"), name):
         raise OperationFailed(f"database {name} already exists")
     if manifest.kind == "data":
         # Data needs its schema: the history builds exactly the one of the revision the backup was taken at.
         from mandala_db.ops.migrate import build_schema
 
-        build_schema(url.with_database(name), manifest.head_revision)
-    _apply(url.with_database(name), path, manifest, progress)
+        build_schema(db.on(name), manifest.head_revision)
+    _apply(db.on(name), path, manifest, progress)
+
+
+def check_target_name(name: str | None) -> None:
+    """A database name as PostgreSQL reads an unquoted identifier, and 63 bytes at most: anything else
+    (an empty name would restore over the source) is surely a mistake."""
+    if name is None:
+        return
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name) or len(name.encode()) > 63:
+        raise BadInput(
+            f"--target-db {name!r} is not a database name"
+            + (" (it is longer than 63 bytes)" if len(name.encode()) > 63 else ""),
+            "use letters, digits and underscores, starting with a letter or underscore, at most 63 bytes",
+        )
 
 
 def prove_file(path: Path, manifest: BackupManifest) -> None:
@@ -178,21 +191,22 @@ def prove(path: Path) -> BackupManifest:
 
 
 def restore(
-    url: DatabaseURL,
+    db: Database,
     path: Path,
     *,
     target_db: str | None,
     backup_dir: Path,
     confirm: Callable[[str], None],
-    progress: Progress | None = None,
+    bars: Bars = no_bars,
 ) -> RestoreResult:
     """Prove the file, confirm, back up the target, restore in one transaction checked before COMMIT."""
+    check_target_name(target_db)
     started = time.perf_counter()
     manifest = prove(path)
-    target = url.with_database(target_db) if target_db else url
-    name = target.dbname or "postgres"
-    admin = url.with_database("postgres")
-    created = ensure_database(admin, name, application_name="mandala-db:restore") if target_db else False
+    target = db.on(target_db) if target_db else db
+    name = target.url.dbname or "postgres"
+    admin = db.on("postgres")
+    created = ensure_database(admin, name) if target_db else False
     pre = None
     try:
         try:
@@ -203,7 +217,8 @@ def restore(
                     "its objects are replaced"
                 )
                 pre = create_backup(target, backup_dir, label="pre_restore")
-            _apply(target, path, manifest, progress)
+            with bars(0, f"restore {path.name}") as bar:
+                _apply(target, path, manifest, bar.tables if bar else None)
         except (CheckFailed, OperationFailed) as exc:
             if not isinstance(exc, CheckFailed):
                 raise OperationFailed(
@@ -217,7 +232,7 @@ def restore(
             ) from exc
     except BaseException:
         if created:  # the database this restore made for itself goes with it
-            with connect(admin, application_name="mandala-db:restore") as conn:
+            with admin.connect() as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
         raise
     result = RestoreResult(name, path, pre, (time.perf_counter() - started) * 1000)

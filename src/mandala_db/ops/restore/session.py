@@ -19,8 +19,7 @@ import uuid
 from typing import IO
 
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect
+from mandala_db.core.database import Database
 from mandala_db.core.events import bus
 from mandala_db.core.process import ToolProcess, conninfo
 from mandala_db.core.revision import revision_check_sql
@@ -37,9 +36,10 @@ class PsqlGone(Exception):
 
 
 class RestoreTransaction:
-    def __init__(self, url: DatabaseURL, psql: ClientTool) -> None:
-        self.url = url
-        self.application_name = f"mandala-db:restore:{uuid.uuid4().hex[:12]}"
+    def __init__(self, db: Database, psql: ClientTool) -> None:
+        # A name of its own, so that abort() can find and end exactly this session.
+        self.db = db.named(f"{db.application_name}:{uuid.uuid4().hex[:12]}")
+        self.application_name = self.db.application_name
         self._results: queue.Queue[str] = queue.Queue()
         self.psql = ToolProcess(
             [
@@ -48,9 +48,9 @@ class RestoreTransaction:
                 "-q",
                 "-v",
                 "ON_ERROR_STOP=1",
-                f"--dbname={conninfo(url, self.application_name)}",
+                f"--dbname={conninfo(self.db.url, self.application_name)}",
             ],
-            url,
+            self.db.url,
             stdin=subprocess.PIPE,
             on_line=self._line,
         )
@@ -140,7 +140,7 @@ END $mandala_snapshot$;
         self.finished = True
         self.psql.kill()
         try:
-            with connect(self.url, application_name="mandala-db:restore-abort") as admin:
+            with self.db.connect(suffix=":abort") as admin:
                 for _ in range(300):
                     row = admin.execute(
                         "SELECT count(*), count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mandala_db.core.config import DatabaseURL
-from mandala_db.core.database import connect, quote_ident
+from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.process import Progress, capture
+from mandala_db.core.progress import Bars, no_bars
 from mandala_db.ops.backup import BackupManifest, restore_tool
 from mandala_db.ops.restore.apply import prove_file, restore_into_new_database
 from mandala_db.ops.restore.guard import scan_file
@@ -39,12 +39,10 @@ def read_all(path: Path, manifest: BackupManifest) -> None:
         )
 
 
-def verify(
-    url: DatabaseURL | None, path: Path, *, restore: bool = False, progress: Progress | None = None
-) -> dict[str, Any]:
+def verify(db: Database | None, path: Path, *, restore: bool = False, bars: Bars = no_bars) -> dict[str, Any]:
     """Prove the backup; with restore, restore it into a scratch database too. Recorded either way."""
     manifest = BackupManifest.load(path, authenticate=True)
-    if restore and url is None:
+    if restore and db is None:
         raise BadInput("verify --restore needs a database server to restore into")
     started = time.perf_counter()
     result: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "kind": "restore" if restore else "read"}
@@ -52,8 +50,11 @@ def verify(
         prove_file(path, manifest)
         read_all(path, manifest)
         if restore:
-            assert url is not None
-            result["scratch_database"] = _restore_into_scratch(url, path, manifest, progress)
+            assert db is not None
+            with bars(0, f"verify {path.name}") as bar:
+                result["scratch_database"] = _restore_into_scratch(
+                    db, path, manifest, bar.tables if bar else None
+                )
         result["ok"] = True
     except MandalaError as exc:
         result.update(ok=False, problems=[exc.message])
@@ -67,17 +68,17 @@ def verify(
 
 
 def _restore_into_scratch(
-    url: DatabaseURL, path: Path, manifest: BackupManifest, progress: Progress | None
+    db: Database, path: Path, manifest: BackupManifest, progress: Progress | None
 ) -> str:
     scratch = f"mandala_verify_{datetime.now(UTC):%Y%m%d%H%M%S}_{time.monotonic_ns() % 100000}"
     try:
-        restore_into_new_database(url, scratch, path, manifest, progress)
+        restore_into_new_database(db, scratch, path, manifest, progress)
     except CheckFailed as exc:
         raise CheckFailed(
             f"{path} restored, but does not match its manifest: {exc.message.split(CHECK_MARKER)[-1].strip()}",
             "do not rely on this backup",
         ) from None
     finally:
-        with connect(url.with_database("postgres"), application_name="mandala-db:verify") as admin:
+        with db.on("postgres").connect() as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(scratch)} WITH (FORCE)")
     return scratch
