@@ -3,20 +3,35 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
+# Every file of every pinned release is hashed; the dev lock takes the tool's versions where they overlap.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+              --no-emit-find-links --upgrade
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps, so that a second `make` installs nothing unless pyproject.toml changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -e .
+PIP := $(BIN)/pip --disable-pip-version-check -q
+
+# Exactly the versions in the lock files, every file checked against its hash; then the project itself.
+# Stamps, so that a second `make` installs nothing unless a lock file changed.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements.lock
+	$(PIP) install --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements-dev.lock
+	$(PIP) install --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+## lock: refresh requirements.lock and requirements-dev.lock from pyproject.toml's ranges (needs the index)
+lock: | $(BIN)/python
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install -q pip-tools==7.6.2
+	$(VENV)-lock/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(VENV)-lock/bin/pip-compile $(LOCK_FLAGS) --extra dev -c requirements.lock -o requirements-dev.lock pyproject.toml
+	rm -rf $(VENV)-lock
 
 install: $(VENV)/.installed
 
