@@ -50,8 +50,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+## bench: the four benchmarks, each against the raw tool in one run (BENCH_DATABASE_URL, else TEST_DATABASE_URL)
 bench: $(VENV)/.installed
 	$(BIN)/python bench/migrate_bench.py
+	$(BIN)/python bench/lock_bench.py
+	$(BIN)/python bench/backup_bench.py
 	$(BIN)/python bench/seed_bench.py
 
 clean:

@@ -92,6 +92,6 @@ def ratio_row(label: str, tool: list[float], raw: list[float], width: int = 60) 
     """Median seconds of both sides and the per-run ratio as median [min, max]."""
     ratios = [t / r for t, r in zip(tool, raw, strict=True)]
     return (
-        f"{label:{width}} {statistics.median(tool):8.2f} {statistics.median(raw):8.2f} "
+        f"{label:{width}} {statistics.median(tool):8.3f} {statistics.median(raw):8.3f} "
         f"{statistics.median(ratios):6.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]"
     )

@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Backups that commands take before destructive steps: a folder of this test process, removed at its end.
 TEST_BACKUPS = tempfile.mkdtemp(prefix="mandala-db-test-backups-")
 atexit.register(shutil.rmtree, TEST_BACKUPS, True)
+# Rendered revisions, shared by this test process's commands (as by a user's runs), never the user's own.
+TEST_CACHE = tempfile.mkdtemp(prefix="mandala-db-test-cache-")
+atexit.register(shutil.rmtree, TEST_CACHE, True)
 SENTINEL_PASSWORD = "Sentinel-pw-7f3a9c!@#%"
 
 
@@ -119,6 +122,7 @@ def run_cli(
         child_env["PYTHONPATH"] = str(pythonpath)
     # Backups taken before destructive steps go to a scratch folder, not into the working tree.
     child_env.setdefault("BACKUP_DIR", TEST_BACKUPS)
+    child_env.setdefault("MANDALA_CACHE_DIR", TEST_CACHE)
     child_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "mandala_db", *args],

@@ -89,6 +89,7 @@ def main_options(
         backup_dir=Path(os.environ.get("BACKUP_DIR") or "backups"),
         retention_env=os.environ.get("BACKUP_RETENTION_DAYS"),
         s3_bucket=os.environ.get("S3_BACKUP_BUCKET") or None,
+        cache_dir=Settings.default_cache_dir(),
     )
     invocation = ctx.find_root().obj
     if isinstance(invocation, context.Invocation):
@@ -111,15 +112,51 @@ def main_options(
         bus.add_secret(settings.database_url.password)
 
 
-from mandala_db.cli import backup as _backup  # noqa: E402
-from mandala_db.cli import migrate as _migrate  # noqa: E402
-from mandala_db.cli import seed as _seed  # noqa: E402
+def _add_migrate() -> None:
+    from mandala_db.cli import migrate
 
-app.add_typer(_migrate.app, name="migrate")
-app.command("seed")(_seed.seed)
-app.add_typer(_seed.data_app, name="data")
-app.add_typer(_backup.backup_app, name="backup")
-app.add_typer(_backup.restore_app, name="restore")
+    app.add_typer(migrate.app, name="migrate")
+
+
+def _add_seed() -> None:
+    from mandala_db.cli import seed
+
+    app.command("seed")(seed.seed)
+    app.add_typer(seed.data_app, name="data")
+
+
+def _add_backup() -> None:
+    from mandala_db.cli import backup
+
+    app.add_typer(backup.backup_app, name="backup")
+    app.add_typer(backup.restore_app, name="restore")
+
+
+# Each command group is imported and built only when it is the one asked for: Typer builds every command
+# it knows on every start, and `migrate status` should not pay for the backup commands.
+GROUPS = {
+    "migrate": _add_migrate,
+    "seed": _add_seed,
+    "data": _add_seed,
+    "backup": _add_backup,
+    "restore": _add_backup,
+}
+OPTIONS_WITH_VALUES = ("--database-url", "--env", "--log-format", "--state-dir")
+
+
+def register_commands(argv: list[str]) -> None:
+    """The group the arguments name, or every group (for --help, a typo, or no command at all)."""
+    words = iter(argv)
+    for word in words:
+        if word in OPTIONS_WITH_VALUES:
+            next(words, None)
+        elif not word.startswith("-"):
+            if word in GROUPS:
+                GROUPS[word]()
+                return
+            break
+    for add in dict.fromkeys(GROUPS.values()):
+        add()
 
 
 def _report(exc: MandalaError, _settings: Settings | None) -> None:
@@ -150,8 +187,10 @@ def hoist_confirmation(argv: list[str]) -> list[str]:
 
 def main() -> None:
     invocation = context.Invocation()
+    args = hoist_confirmation(sys.argv[1:])
+    register_commands(args)
     try:
-        app(args=hoist_confirmation(sys.argv[1:]), obj=invocation)
+        app(args=args, obj=invocation)
     except MandalaError as exc:
         if invocation.settings is not None and invocation.settings.verbose:
             traceback.print_exc()

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from mandala_db.cli import views
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import database, settings_for
-from mandala_db.cli.output import Output, ProgressBar
+from mandala_db.cli.output import Output, ProgressBar, Screen
 from mandala_db.core.config import Settings
 from mandala_db.core.errors import BadInput
 
@@ -173,7 +172,7 @@ def list_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Bucket 
 
 
 def _show_restore(s: Settings, result: Any) -> None:
-    def human(console: Console) -> None:
+    def human(console: Screen) -> None:
         console.print(
             f"Restored {result.backup.name} into {result.target} in {result.duration_ms / 1000:.1f} s; "
             "revision and row counts match the manifest."

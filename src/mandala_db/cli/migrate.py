@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from mandala_db.cli import views
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.options import LockRetries, LockTimeout, LockWait, StatementTimeout, run_options
-from mandala_db.cli.output import Output
+from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
@@ -166,7 +165,7 @@ def validate(ctx: typer.Context) -> None:
     findings = run_validate(database(s), history)
     errors = [f for f in findings if f.severity == "error"]
 
-    def human(console: Console) -> None:
+    def human(console: Screen) -> None:
         for f in findings:
             console.print(f"  {f.severity}: {f.message}")
         if not errors:

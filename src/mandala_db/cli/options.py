@@ -49,4 +49,5 @@ def run_options(
         statement_timeout=duration("--statement-timeout", statement_timeout) if statement_timeout else None,
         statement_timeout_explicit=statement_timeout is not None,
         lock_retries=lock_retries,
+        cache_dir=settings.cache_dir,
     )

@@ -5,12 +5,41 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
-
-from rich.console import Console
+from typing import IO, Any, Protocol
 
 from mandala_db.core.config import Settings
 from mandala_db.core.events import bus
+
+
+class Screen(Protocol):
+    """What the views print to: a Rich console, or plain text off a terminal."""
+
+    def print(self, *objects: Any, markup: bool | None = None) -> None: ...
+
+
+def rich_console(stream: IO[str]) -> Any:
+    from rich.console import Console
+
+    # Off a terminal, Rich would wrap at 80 columns and cut ids in tables: give it room instead.
+    width = None if stream.isatty() else 160
+    return Console(file=stream, highlight=False, width=width, soft_wrap=not stream.isatty())
+
+
+class PlainScreen:
+    """Off a terminal, text goes out exactly as written (no markup, no wrapping), and Rich, which costs a
+    noticeable part of a short command's start, is loaded only to draw a table."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._rich: Any = None
+
+    def print(self, *objects: Any, markup: bool | None = None) -> None:
+        if all(isinstance(o, str) for o in objects):
+            self.stream.write(" ".join(objects) + "\n")
+            return
+        if self._rich is None:
+            self._rich = rich_console(self.stream)
+        self._rich.print(*objects, markup=markup)
 
 
 class Output:
@@ -21,11 +50,9 @@ class Output:
         self.settings = settings
         # With --json, stdout carries the document alone: human text moves to stderr.
         stream = sys.stderr if settings.json_output else sys.stdout
-        # Off a terminal, Rich would wrap at 80 columns and cut ids in tables: give it room instead.
-        width = None if stream.isatty() else 160
-        self.console = Console(file=stream, highlight=False, width=width, soft_wrap=not stream.isatty())
+        self.console: Screen = rich_console(stream) if stream.isatty() else PlainScreen(stream)
 
-    def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None:
+    def result(self, data: dict[str, Any], human: Callable[[Screen], None]) -> None:
         if self.settings.json_output:
             text = bus.scrub(json.dumps(data, ensure_ascii=False, default=str, indent=2))
             sys.stdout.write(text + "\n")
@@ -48,6 +75,7 @@ class ProgressBar:
     def __enter__(self) -> ProgressBar | None:
         if not self.enabled:
             return None
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(

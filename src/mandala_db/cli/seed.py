@@ -6,11 +6,10 @@ from functools import partial
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import database, settings_for
-from mandala_db.cli.output import Output, ProgressBar
+from mandala_db.cli.output import Output, ProgressBar, Screen
 from mandala_db.core.errors import CheckFailed
 
 data_app = typer.Typer(help="Checks on the data itself.", no_args_is_help=True)
@@ -43,7 +42,7 @@ def seed(
         bars=partial(ProgressBar, s.json_output),
     )
 
-    def human(console: Console) -> None:
+    def human(console: Screen) -> None:
         done = {"copy": "loaded", "merge": "loaded (missing rows only)", "remove": "removed"}[result.mode]
         console.print(f"{name}: {result.total:,} rows {done} in {result.duration_ms / 1000:.1f} s")
         for table, count in sorted(result.rows.items()):
@@ -61,7 +60,7 @@ def data_check(ctx: typer.Context) -> None:
     s = settings_for(ctx, "data check")
     findings = check_database(database(s))
 
-    def human(console: Console) -> None:
+    def human(console: Screen) -> None:
         for f in findings:
             console.print(f.line())
         if not findings:

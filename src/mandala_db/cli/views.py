@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from mandala_db.cli.context import human_size
+from mandala_db.cli.output import Screen
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.executor import RunResult
 
 
-def print_run(console: Console, result: RunResult, verb: str) -> None:
+def print_run(console: Screen, result: RunResult, verb: str) -> None:
     if not result.steps:
         console.print(f"Nothing to {verb}: the database is at {result.after or 'base (empty)'}.")
         return
@@ -35,7 +33,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
     }
 
 
-def print_report(console: Console, found: Any) -> None:
+def print_report(console: Screen, found: Any) -> None:
     """`migrate status VIEW`: each section the view asked for, in order."""
     if found.connection is not None:
         print_connection(console, found.connection)
@@ -47,7 +45,7 @@ def print_report(console: Console, found: Any) -> None:
         print_history(console, found.history)
 
 
-def print_connection(console: Console, r: dict[str, Any]) -> None:
+def print_connection(console: Screen, r: dict[str, Any]) -> None:
     console.print(f"Connected to {r['url']} in {r['connect_ms']:.0f} ms")
     console.print(
         f"  PostgreSQL {r['server_version']}, database {r['database']}, user {r['user']}, "
@@ -59,7 +57,7 @@ def print_connection(console: Console, r: dict[str, Any]) -> None:
     )
 
 
-def print_status(console: Console, st: Any) -> None:
+def print_status(console: Screen, st: Any) -> None:
     console.print(f"Current revision: {st.current or 'base (empty)'}")
     console.print(f"Head revision:    {st.head or '(no revisions)'}")
     if st.pending:
@@ -73,7 +71,8 @@ def print_status(console: Console, st: Any) -> None:
         "drift": "DRIFT: the schema differs from the fingerprint recorded at "
         + str(st.recorded_at)
         + " (run `migrate validate`)",
-        "unknown": "no recorded fingerprint to compare with",
+        "unknown": "no fingerprint recorded for this revision to compare with"
+        + (f" (the last was recorded at {st.recorded_at})" if st.recorded_at else ""),
         "locked": "not checked: another session holds a lock on a table (try again)",
     }[st.drift]
     console.print(f"Drift: {drift}")
@@ -87,7 +86,9 @@ def print_status(console: Console, st: Any) -> None:
         console.print(f"Rows kept from downgrades, restored by the next upgrade: {', '.join(st.archived)}")
 
 
-def print_schema(console: Console, schema: dict[str, Any]) -> None:
+def print_schema(console: Screen, schema: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Schema {schema['schema']} (fingerprint {schema['fingerprint'][:12]})")
     for col in ("table", "rows (est.)", "size", "columns", "indexes", "constraints"):
         table.add_column(col, justify="right" if col != "table" else "left")
@@ -104,7 +105,9 @@ def print_schema(console: Console, schema: dict[str, Any]) -> None:
     console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
 
 
-def print_history(console: Console, rows: list[Any]) -> None:
+def print_history(console: Screen, rows: list[Any]) -> None:
+    from rich.table import Table
+
     table = Table(title="Migration attempts (newest first)")
     for col in ("started", "revision", "direction", "result", "ms", "user", "checksum", "error"):
         table.add_column(col)
@@ -122,7 +125,7 @@ def print_history(console: Console, rows: list[Any]) -> None:
     console.print(table if rows else "No migration attempts recorded yet.")
 
 
-def print_plan(console: Console, plans: list[Any]) -> None:
+def print_plan(console: Screen, plans: list[Any]) -> None:
     if not plans:
         console.print("Nothing pending: the database is at the head.")
         return
@@ -162,7 +165,7 @@ def print_plan(console: Console, plans: list[Any]) -> None:
             console.print(f"  lint {f.line()}", markup=False)
 
 
-def print_preflight(console: Console, pre: Any, *, dry_run: bool) -> None:
+def print_preflight(console: Screen, pre: Any, *, dry_run: bool) -> None:
     console.print(f"Pre-flight on PostgreSQL {pre.server_version}, at {pre.current or 'base (empty)'}:")
     marks = [
         ("checksums of applied revisions", not pre.semantic_edits),
@@ -180,7 +183,7 @@ def print_preflight(console: Console, pre: Any, *, dry_run: bool) -> None:
         console.print("\nDry run: nothing was changed.")
 
 
-def print_prod(console: Console, done: Any) -> None:
+def print_prod(console: Screen, done: Any) -> None:
     print_run(console, done.result, "apply")
     console.print(f"Backup: {done.backup.path}")
     console.print(
@@ -190,7 +193,7 @@ def print_prod(console: Console, done: Any) -> None:
     )
 
 
-def print_dev(console: Console, result: Any) -> None:
+def print_dev(console: Screen, result: Any) -> None:
     for step in result.applied:
         console.print(f"  applied {step.revision}  ({step.duration_ms:.0f} ms)")
     if result.path is None:
@@ -203,7 +206,7 @@ def print_dev(console: Console, result: Any) -> None:
         console.print(f"  its downgrade {'; '.join(result.destructive)}")
 
 
-def print_applied(console: Console, entries: list[Any]) -> None:
+def print_applied(console: Screen, entries: list[Any]) -> None:
     if not entries:
         console.print("No revisions are applied.")
     for e in entries:
@@ -214,8 +217,10 @@ def print_applied(console: Console, entries: list[Any]) -> None:
 
 
 def print_backup_stats(
-    console: Console, where: str, local: dict[str, Any], remote: dict[str, Any] | None
+    console: Screen, where: str, local: dict[str, Any], remote: dict[str, Any] | None
 ) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Backups in {where}")
     for col in (
         "kind",
@@ -242,7 +247,9 @@ def print_backup_stats(
     console.print(table)
 
 
-def print_backup_list(console: Console, local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> None:
+def print_backup_list(console: Screen, local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title="Backups")
     for col in ("where", "kind", "taken", "size", "revision", "verified"):
         table.add_column(col)
@@ -267,7 +274,7 @@ def print_backup_list(console: Console, local: list[dict[str, Any]], remote: lis
     console.print(table if local or remote else "No backups found.")
 
 
-def print_backups(console: Console, backups: list[Any]) -> None:
+def print_backups(console: Screen, backups: list[Any]) -> None:
     for b in backups:
         s3 = b.manifest.s3
         where = f", uploaded to s3://{s3['bucket']}/{s3['key']}" if s3 else ""
@@ -277,7 +284,7 @@ def print_backups(console: Console, backups: list[Any]) -> None:
         )
 
 
-def print_cleanup(console: Console, plan: Any, dry_run: bool) -> None:
+def print_cleanup(console: Screen, plan: Any, dry_run: bool) -> None:
     verb = "would delete" if dry_run else "deleted"
     for path, manifest in plan.delete:
         console.print(f"{verb} {path} ({manifest.started_at[:10]})")

@@ -358,6 +358,15 @@ class Settings:
     backup_dir: Path = Path("backups")  # $BACKUP_DIR
     retention_env: str | None = None  # $BACKUP_RETENTION_DAYS, checked by the one command that uses it
     s3_bucket: str | None = None  # $S3_BACKUP_BUCKET
+    cache_dir: Path | None = None  # $MANDALA_CACHE_DIR, else $XDG_CACHE_HOME/mandala-db, else ~/.cache/...
+
+    @staticmethod
+    def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
+        """Where rendered revisions are kept between runs; MANDALA_CACHE_DIR="" turns the cache off."""
+        if "MANDALA_CACHE_DIR" in environ:
+            return Path(environ["MANDALA_CACHE_DIR"]) if environ["MANDALA_CACHE_DIR"] else None
+        base = environ.get("XDG_CACHE_HOME") or (str(Path.home() / ".cache") if environ.get("HOME") else "")
+        return Path(base) / "mandala-db" if base else None
 
     @property
     def application_name(self) -> str:

@@ -86,6 +86,10 @@ class RunLedger:
         self.environment = environment
 
     def ensure(self) -> None:
+        # The ledger's commits need not wait for the disk: WAL is written in order, so the commit of the
+        # revision that follows a start row makes that row durable too, and a finish row lost with a crashed
+        # server is found 'running' by the next run and settled from the schema (interrupt_stale).
+        self.conn.execute("SET synchronous_commit = off")
         if not exists(self.conn):
             self.conn.execute(DDL)
         else:
@@ -153,9 +157,17 @@ class RunLedger:
             (status, error, fingerprint, row_id),
         )
 
+    def set_fingerprint(self, row_id: int, fingerprint: str) -> None:
+        self.conn.execute(f"UPDATE {TABLE} SET fingerprint = %s WHERE id = %s", (fingerprint, row_id))
+
     def progress(self, row_id: int, statements_done: int) -> None:
-        """Statements of a revision that ran outside a transaction: a rerun resumes after the last one."""
-        self.conn.execute(f"UPDATE {TABLE} SET statements_done = %s WHERE id = %s", (statements_done, row_id))
+        """Statements of a revision that ran outside a transaction: a rerun resumes after the last one. Written
+        to disk before the next group starts, as a rerun trusts it not to repeat a group that committed."""
+        with self.conn.transaction():
+            self.conn.execute("SET LOCAL synchronous_commit = on")
+            self.conn.execute(
+                f"UPDATE {TABLE} SET statements_done = %s WHERE id = %s", (statements_done, row_id)
+            )
 
     def resume_point(self, revision: str, direction: str, sql_checksum: str) -> int:
         """How many statements the last, unfinished attempt of the same SQL got through."""

@@ -130,3 +130,32 @@ def test_status_does_not_hang_behind_a_locked_table(deployed: DatabaseURL, cli: 
         holder.close()
     assert result.code == 0, result.output
     assert json.loads(result.stdout)["status"]["drift"] == "locked"
+
+
+def test_the_fingerprint_is_recorded_once_a_run_on_its_last_step(db_url: DatabaseURL, cli: Any) -> None:
+    assert cli("migrate", "deploy").code == 0
+    with psycopg.connect(**db_url.libpq_params()) as c:
+        rows = c.execute(
+            "SELECT revision, fingerprint IS NOT NULL FROM mandala_migration_runs ORDER BY id"
+        ).fetchall()
+    assert [with_fp for _, with_fp in rows] == [False] * 6 + [True]
+    assert rows[-1][0] == History.load().head
+
+
+def test_a_run_killed_before_its_fingerprint_leaves_drift_unknown_not_wrong(
+    db_url: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+) -> None:
+    """The last fingerprint on record describes an older revision: comparing the schema with it would cry
+    drift (or worse, agree) about a schema it never saw."""
+    history = History.load()
+    with Executor(Database(db_url), history, RunOptions()) as ex:
+        ex.upgrade(history.revisions[4].id)
+        # What a runner killed after revision 6 committed, before its bookkeeping, leaves behind.
+        step = ex.renderer.step(history.revisions[5], "upgrade")
+        with conn.transaction():
+            conn.execute(";\n".join(s.sql for s in step.statements).encode())
+    doc = json.loads(cli("--json", "migrate", "status").stdout)["status"]
+    assert doc["current"] == history.revisions[5].id
+    assert doc["drift"] == "unknown"
+    assert cli("migrate", "deploy").code == 0
+    assert json.loads(cli("--json", "migrate", "status").stdout)["status"]["drift"] == "none"

@@ -1,13 +1,16 @@
 """Applies and reverts revisions one at a time: each in its own transaction, under the migration lock,
-with a ledger row written before it starts and finished after it ends (or fails)."""
+with a ledger row written before it starts and finished after it ends (or fails).
+
+A revision runs as the SQL Alembic renders for it (the same text `migrate plan` shows and the ledger's
+checksum covers): a transactional revision in one round trip, a revision with statements that cannot run
+in a transaction group by group, resumable after the last group done."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -19,13 +22,13 @@ from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
-from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
+from mandala_db.ops.migrate.analysis import Statement
 from mandala_db.ops.migrate.blockers import blockers
 from mandala_db.ops.migrate.loader import BASE, History, Revision
-from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
+from mandala_db.ops.migrate.rendered import RenderedStep, Renderer
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from mandala_db.ops.migrate.runner import AlembicRunner
 
 
 @dataclass
@@ -39,6 +42,7 @@ class RunOptions:
     lock_timeout_explicit: bool = False  # given on the command line: wins over a revision's own value
     statement_timeout_explicit: bool = False
     lock_retries: int = 5  # tries for a revision that fails only for want of a lock
+    cache_dir: Path | None = None  # where rendered revisions are kept between runs (None: not kept)
 
 
 @dataclass
@@ -128,7 +132,7 @@ class Executor:
         self.conn: psycopg.Connection[Any] | None = None
         self.ledger: RunLedger | None = None
         self.interrupted: list[str] = []
-        self._runner: AlembicRunner | None = None
+        self.renderer = Renderer(options.cache_dir)
 
     def __enter__(self) -> Executor:
         self.conn = self._lock.__enter__()
@@ -165,26 +169,15 @@ class Executor:
     def reload(self, history: History) -> None:
         """Pick up revision files written since this executor opened (migrate dev)."""
         self.history = history
-        self._runner = None
+        self.renderer.forget_runner()
 
     @property
     def runner(self) -> AlembicRunner:
-        if self._runner is None:
-            self._runner = AlembicRunner()
-        return self._runner
+        return self.renderer.runner
 
     def current(self) -> str | None:
         assert self.conn is not None
         return current_revision(self.conn)
-
-    @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        engine = self.db.engine()
-        try:
-            with engine.connect() as connection:
-                yield connection
-        finally:
-            engine.dispose()
 
     def upgrade(self, target: str | None = None) -> RunResult:
         before = self.current()
@@ -206,13 +199,28 @@ class Executor:
         result = RunResult(before, before, interrupted=self.interrupted)
         if not todo:
             return result
-        with self._connection() as connection:
-            for rev in todo:
-                elapsed = self._step(connection, rev, direction, result.after)
-                destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
-                result.after = destination if destination != BASE else None
-                result.steps.append(StepResult(rev.id, direction, elapsed))
+        last_done: int | None = None
+        try:
+            with self.db.connect() as work:
+                for rev in todo:
+                    elapsed, last_done = self._step(work, rev, direction, result.after)
+                    destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
+                    result.after = destination if destination != BASE else None
+                    result.steps.append(StepResult(rev.id, direction, elapsed))
+        finally:
+            if last_done is not None:
+                self._record_fingerprint(last_done)
         return result
+
+    def _record_fingerprint(self, row: int) -> None:
+        """The schema's fingerprint, read once a run, after its last successful step (also when a later one
+        failed): what `status` compares the live schema with. Reading it costs more than the rest of the
+        ledger together, so the steps in between carry none."""
+        assert self.conn is not None and self.ledger is not None
+        try:
+            self.ledger.set_fingerprint(row, catalog.take(self.conn, self._schema()).fingerprint)
+        except psycopg.Error as exc:  # never hide the failure that is already on its way out
+            bus.warning("fingerprint_not_recorded", f"the schema fingerprint was not recorded: {exc}")
 
     def timeouts(self, rev: Revision) -> tuple[str, str | None]:
         """An explicit command-line value wins, then the revision's own, then the default."""
@@ -225,13 +233,14 @@ class Executor:
         )
         return lock, statement
 
-    def _step(self, connection: Connection, rev: Revision, direction: str, at: str | None) -> float:
-        """One revision, retried while it only failed to get a lock in time; returns its duration (ms)."""
+    def _step(
+        self, work: psycopg.Connection[Any], rev: Revision, direction: str, at: str | None
+    ) -> tuple[float, int]:
+        """One revision, retried while it only failed to get a lock in time; returns its duration (ms) and
+        its ledger row."""
         assert self.conn is not None and self.ledger is not None
-        sql = self.runner.revision_sql(rev, direction)
-        checksum = sql_checksum(sql)
-        statements = analyze(sql)
-        split = needs_autocommit(statements)
+        step = self.renderer.step(rev, direction)
+        checksum, statements, split = step.checksum, step.statements, step.split
         verb = "migration" if direction == "upgrade" else "rollback"
         tries = max(1, self.options.lock_retries)
         for attempt in range(1, tries + 1):
@@ -253,10 +262,7 @@ class Executor:
             )
             started = time.perf_counter()
             try:
-                if split:
-                    self._run_statements(rev, statements, row, resume)
-                else:
-                    self._run_in_transaction(connection, rev, direction)
+                self._execute(work, rev, step, row, resume)
             except Exception as exc:
                 message = database_error(exc)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -298,8 +304,7 @@ class Executor:
                     f"the database is at {where}, as it was before this revision started; fix the cause and run again",
                 ) from exc
             elapsed = (time.perf_counter() - started) * 1000
-            fingerprint = catalog.take(self.conn, self._schema()).fingerprint
-            self.ledger.finish(row, "succeeded", fingerprint=fingerprint)
+            self.ledger.finish(row, "succeeded")
             if direction == "downgrade":
                 self.ledger.mark_rolled_back(rev.id)
             bus.info(
@@ -309,51 +314,48 @@ class Executor:
                 duration_ms=elapsed,
                 direction=direction,
             )
-            return elapsed
+            return elapsed, row
         raise AssertionError("unreachable")
 
-    def _run_in_transaction(self, connection: Connection, rev: Revision, direction: str) -> None:
-        lock_timeout, statement_timeout = self.timeouts(rev)
-        destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
-        with connection.begin():
-            # A DDL statement queued behind a long transaction would block every later query on the table:
-            # give up after lock_timeout instead of freezing writes (and retry later).
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
-            if statement_timeout:
-                connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{statement_timeout}'")
-            self.runner.run(connection, destination, direction)
-
-    def _run_statements(self, rev: Revision, statements: list[Statement], row: int, resume: int) -> None:
-        """A revision with statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE
-        ... ADD VALUE, VACUUM): its rendered SQL runs group by group, each transactional run of statements in
-        one transaction and each other statement alone, with progress in the ledger after every group."""
+    def _execute(
+        self, work: psycopg.Connection[Any], rev: Revision, step: RenderedStep, row: int, resume: int
+    ) -> None:
+        """The rendered SQL, each transactional run of statements as one transaction sent in one round trip,
+        each statement that cannot run in a transaction alone (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD
+        VALUE, VACUUM); with progress in the ledger after every group when there is more than one."""
         assert self.ledger is not None
         lock_timeout, statement_timeout = self.timeouts(rev)
-        with self.db.connect() as conn:
-            conn.execute(f"SET lock_timeout = '{lock_timeout}'")
-            conn.execute(f"SET statement_timeout = '{statement_timeout or 0}'")
-            done = 0
-            for group in _groups(statements):
-                if done + len(group) <= resume:
-                    done += len(group)
-                    continue
-                if len(group) == 1 and not group[0].transactional:
-                    statement = group[0]
-                    if _already_built(conn, statement):
-                        bus.info(
-                            "statement_skipped",
-                            f"{rev.id}: index {statement.index} is already built",
-                            migration=rev.id,
-                        )
-                    else:
-                        conn.execute(statement.sql.encode())
-                else:
-                    with conn.transaction():
-                        for statement in group:
-                            if statement.creates == {VERSION_TABLE} and version_table_exists(conn):
-                                continue
-                            conn.execute(statement.sql.encode())
+        # A DDL statement queued behind a long transaction would block every later query on the table: give
+        # up after lock_timeout instead of freezing writes (and retry later).
+        work.execute(
+            f"SET lock_timeout = '{lock_timeout}'; SET statement_timeout = '{statement_timeout or 0}'"
+        )
+        done = 0
+        for group in _groups(step.statements):
+            if done + len(group) <= resume:
                 done += len(group)
+                continue
+            if len(group) == 1 and not group[0].transactional:
+                statement = group[0]
+                if _already_built(work, statement):
+                    bus.info(
+                        "statement_skipped",
+                        f"{rev.id}: index {statement.index} is already built",
+                        migration=rev.id,
+                    )
+                else:
+                    work.execute(statement.sql.encode())
+            else:
+                creates_version_table = any(s.creates == {VERSION_TABLE} for s in group)
+                skip_version_table = creates_version_table and version_table_exists(work)
+                body = ";\n".join(
+                    s.sql for s in group if not (skip_version_table and s.creates == {VERSION_TABLE})
+                )
+                with work.transaction():
+                    if body:
+                        work.execute(body.encode())
+            done += len(group)
+            if step.split:
                 self.ledger.progress(row, done)
 
     def _schema(self) -> str:

@@ -14,7 +14,7 @@ from mandala_db.core.database import Database, server_version
 from mandala_db.core.errors import BadInput, CheckFailed
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
-from mandala_db.ops.migrate.loader import History, Revision
+from mandala_db.ops.migrate.loader import BASE, History, Revision
 
 
 @dataclass
@@ -60,6 +60,16 @@ def _live_fingerprint(conn: psycopg.Connection[Any], schema: str) -> str | None:
         return None
 
 
+def _state_after(history: History, recorded_at: str) -> str | None:
+    """The revision a recorded fingerprint describes: the revision itself after an upgrade, its parent
+    after a downgrade ("below X"). A run killed before it recorded its fingerprint leaves an older one,
+    which says nothing about the schema now."""
+    if not recorded_at.startswith("below "):
+        return recorded_at
+    rev = history.by_id.get(recorded_at.removeprefix("below "))
+    return None if rev is None or rev.down_revision in (None, BASE) else rev.down_revision
+
+
 def status(conn: psycopg.Connection[Any], history: History) -> Status:
     current = current_revision(conn)
     applied = [r.id for r in history.upto(current)]
@@ -70,8 +80,9 @@ def status(conn: psycopg.Connection[Any], history: History) -> Status:
     recorded_at = None
     if recorded is not None:
         recorded_at, fingerprint = recorded
-        live = _live_fingerprint(conn, schema)
-        drift = "locked" if live is None else ("none" if live == fingerprint else "drift")
+        if _state_after(history, recorded_at) == current:
+            live = _live_fingerprint(conn, schema)
+            drift = "locked" if live is None else ("none" if live == fingerprint else "drift")
     rows = ledger.history(conn, limit=1)
     last_failure = rows[0] if rows and rows[0].status in ("failed", "interrupted") else None
     return Status(
