@@ -37,7 +37,9 @@ def test_the_tool_and_test_locks_agree_where_they_overlap() -> None:
 def test_the_running_environment_is_the_dev_lock() -> None:
     """The suite runs in what `make test` installed: every locked version, nothing newer or older."""
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
-    wrong = {n: (v, installed.get(n)) for n, v in pins("requirements-dev.lock").items() if installed.get(n) != v}
+    wrong = {
+        n: (v, installed.get(n)) for n, v in pins("requirements-dev.lock").items() if installed.get(n) != v
+    }
     assert not wrong, f"installed versions differ from requirements-dev.lock (locked, installed): {wrong}"
 
 

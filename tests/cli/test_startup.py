@@ -31,7 +31,9 @@ def heavy(modules: set[str]) -> list[str]:
     [("--help",), ("migrate", "status"), ("restore", "list"), ("backup", "stats")],
     ids=lambda a: " ".join(a),
 )
-def test_everyday_commands_import_nothing_heavy(db_url: DatabaseURL, tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_everyday_commands_import_nothing_heavy(
+    db_url: DatabaseURL, tmp_path: Path, args: tuple[str, ...]
+) -> None:
     result = run_cli(*args, url=db_url, env={"PYTHONPROFILEIMPORTTIME": "1", "BACKUP_DIR": str(tmp_path)})
     assert result.code == 0, result.output
     modules = imported(result.stderr)
