@@ -3,7 +3,8 @@
 - `mandala-db migrate deploy` of the whole history on an empty database against `psql -f` of the same SQL
   rendered offline: with the cache of rendered revisions warm (as on every run after the first on one
   machine) and cold (a fresh clone on a fresh machine: Alembic renders every revision);
-- `mandala-db migrate status` on an up-to-date database against `psql -c 'select 1'`;
+- `mandala-db migrate status` on an up-to-date database against `psql -c 'select 1'`, and against the
+  floor of any Python client of PostgreSQL, `python -c 'import psycopg'`;
 - `mandala-db --help` against `python -c 'import psycopg'` (help needs no driver).
 
     .venv/bin/python bench/migrate_bench.py [--runs 7]
@@ -48,6 +49,7 @@ def main() -> None:
         "deploy (cache warm)": ([], []),
         "deploy (cache cold)": ([], []),
         "status": ([], []),
+        "status (floor)": ([], []),
         "--help": ([], []),
     }
 
@@ -83,6 +85,11 @@ def main() -> None:
                         [str(psql.path), "-X", "-q", dsn(status_url), "-c", "select 1"], select_env
                     ),
                 ),
+                # Any Python program that talks to PostgreSQL pays for the interpreter and the driver first.
+                "status (floor)": (
+                    lambda: timed([*mandala, "migrate", "status"], status_env),
+                    lambda: timed([sys.executable, "-c", "import psycopg"], base),
+                ),
                 "--help": (
                     lambda: timed([*mandala, "--help"], base),
                     lambda: timed([sys.executable, "-c", "import psycopg"], base),
@@ -101,6 +108,7 @@ def main() -> None:
         "deploy (cache warm)": "psql -f, same SQL",
         "deploy (cache cold)": "psql -f, same SQL",
         "status": "psql -c 'select 1'",
+        "status (floor)": "python -c 'import psycopg'",
         "--help": "python -c 'import psycopg'",
     }
     print(f"{version}, {psql.name} {psql.version}, {args.runs} runs, order alternating\n")
