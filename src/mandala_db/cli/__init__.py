@@ -132,6 +132,12 @@ def _add_backup() -> None:
     app.add_typer(backup.restore_app, name="restore")
 
 
+def _add_security() -> None:
+    from mandala_db.cli import security
+
+    app.add_typer(security.app, name="security")
+
+
 # Each command group is imported and built only when it is the one asked for: Typer builds every command
 # it knows on every start, and `migrate status` should not pay for the backup commands.
 GROUPS = {
@@ -140,6 +146,7 @@ GROUPS = {
     "data": _add_seed,
     "backup": _add_backup,
     "restore": _add_backup,
+    "security": _add_security,
 }
 OPTIONS_WITH_VALUES = ("--database-url", "--env", "--log-format", "--state-dir")
 

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Kept for the original operations guide: the same words, handed to mandala-db.
+set -euo pipefail
+# setup-db-security.sh check|recommend|audit|all|apply-roles [options]
+exec ${MANDALA_DB:-mandala-db} security "$@"

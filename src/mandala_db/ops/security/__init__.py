@@ -1,0 +1,48 @@
+"""Security: `check` (one named unit per check, CIS-numbered where one applies), `recommend` (URLs,
+server configuration and least-privilege roles, tailored to what failed), `audit` (who may do what, saved
+and compared). `check_database` is what other capabilities call (`migrate prod`'s pre-flight)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mandala_db.core.database import Database, server_version
+from mandala_db.ops.security.audit import AuditDiff, AuditSnapshot, compare, snapshot
+from mandala_db.ops.security.checks import CHECKS, run_all
+from mandala_db.ops.security.facts import Facts
+from mandala_db.ops.security.findings import SEVERITIES, Finding, SecurityReport
+from mandala_db.ops.security.recommend import Recommendation, recommend
+from mandala_db.ops.security.suppressions import apply as apply_suppressions
+from mandala_db.ops.security.suppressions import load as load_suppressions
+
+
+def check_database(db: Database, suppressions: Path | None = None) -> SecurityReport:
+    """Every check against the database, with the repository's suppressions applied."""
+    active, problems = load_suppressions(suppressions)
+    with db.connect() as conn:
+        facts = Facts.gather(db, conn)
+        findings = run_all(facts)
+        version = server_version(conn)
+    apply_suppressions(findings, active)
+    return SecurityReport(findings, facts.role, facts.superuser, version, problems)
+
+
+def recommend_for(db: Database, suppressions: Path | None = None) -> tuple[Recommendation, SecurityReport]:
+    report = check_database(db, suppressions)
+    return recommend(db.url, report.findings), report
+
+
+__all__ = [
+    "CHECKS",
+    "SEVERITIES",
+    "AuditDiff",
+    "AuditSnapshot",
+    "Finding",
+    "Recommendation",
+    "SecurityReport",
+    "check_database",
+    "compare",
+    "recommend",
+    "recommend_for",
+    "snapshot",
+]

@@ -1,0 +1,152 @@
+"""`security recommend`: the URLs to use, the server configuration lines and the SQL for least-privilege
+roles, each line with why it is there and which of this database's failing findings it fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from mandala_db.core.config import DatabaseURL
+from mandala_db.core.database import quote_ident
+from mandala_db.ops.security.findings import Finding
+
+MIGRATOR, APPLICATION, READONLY = "mandala_migrator", "mandala_app", "mandala_readonly"
+
+
+@dataclass
+class Line:
+    text: str
+    why: str
+    fixes: list[str] = field(default_factory=list)  # "id" or "id on object" of failing findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "why": self.why, "fixes": self.fixes}
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[Line]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "lines": [ln.to_dict() for ln in self.lines]}
+
+
+@dataclass
+class Recommendation:
+    sections: list[Section]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sections": [s.to_dict() for s in self.sections]}
+
+    def section(self, title: str) -> Section:
+        return next(s for s in self.sections if s.title == title)
+
+
+def _base(url: DatabaseURL) -> str:
+    """scheme://user:****@hosts/db, the password always masked."""
+    user = quote(url.user or "USER", safe="")
+    auth = f"{user}:****@" if url.password is not None else f"{user}@"
+    hosts = (
+        ",".join(f"[{h}]:{p or 5432}" if ":" in h else f"{h}:{p or 5432}" for h, p in url.hosts if h)
+        or "HOST:5432"
+    )
+    return f"postgresql://{auth}{hosts}/{quote(url.dbname or 'DBNAME', safe='')}"
+
+
+def role_sql(schema: str) -> list[Line]:
+    """Least-privilege roles: a migrator that owns the schema, an application role with DML only, a
+    read-only role, and default privileges so tables created later are covered too. Idempotent."""
+    s = quote_ident(schema)
+    create = (
+        "DO $$ BEGIN\n"
+        + "".join(
+            f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {r} NOLOGIN; END IF;\n"
+            for r in (MIGRATOR, APPLICATION, READONLY)
+        )
+        + "END $$"
+    )
+    return [
+        Line(create, "three group roles (NOLOGIN): give people and services LOGIN roles that are members of them",
+             ["role.application"]),
+        Line(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC", "only the migrator creates objects in the schema",
+             ["schema.public-create"]),
+        Line(f"ALTER SCHEMA {s} OWNER TO {MIGRATOR}", "the migrator owns the schema; the application never does",
+             ["role.application"]),
+        Line(f"GRANT USAGE ON SCHEMA {s} TO {APPLICATION}, {READONLY}", "both may look up objects in the schema"),
+        Line(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {APPLICATION}",
+             "the application reads and writes rows, and cannot change the schema", ["role.application"]),
+        Line(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {APPLICATION}", "the application can insert rows with serial ids"),
+        Line(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {READONLY}", "reporting and support read, never write"),
+        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APPLICATION}",
+             "tables the migrator creates later are covered without a new grant"),
+        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {APPLICATION}",
+             "so are their sequences"),
+        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT SELECT ON TABLES TO {READONLY}",
+             "and the read-only role's view of them"),
+    ]  # fmt: skip
+
+
+def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
+    failing = [f for f in findings if f.failing]
+    base = _base(url)
+    schema = url.schema
+
+    def fixes(*ids: str) -> list[str]:
+        return sorted({f"{f.id} on {f.object}" if f.object else f.id for f in failing if f.id in ids})
+
+    def tailored(lines: list[Line]) -> list[Line]:
+        return [Line(ln.text, ln.why, fixes(*ln.fixes)) for ln in lines]
+
+    app_params = "sslmode=verify-full&sslrootcert=/etc/ssl/certs/db-ca.pem&connect_timeout=10&statement_timeout=30s&connection_limit=10&pool_timeout=10"
+    if schema != "public":
+        app_params += f"&schema={schema}"
+    libpq_params = "sslmode=verify-full&sslrootcert=/etc/ssl/certs/db-ca.pem&connect_timeout=10&options=-c%20statement_timeout%3D30000"
+    urls = [
+        Line(f"DATABASE_URL={base}?{app_params}",
+             "for the application and mandala-db, which applies statement_timeout, connection_limit and pool_timeout itself",
+             fixes("conn.sslmode", "conn.timeouts", "conn.pool", "conn.encrypted")),
+        Line(f"{base}?{libpq_params}",
+             "for psql, pg_dump and drivers: libpq rejects statement_timeout, connection_limit and pool_timeout in a URL",
+             fixes("conn.sslmode", "conn.timeouts", "conn.encrypted")),
+        Line("sslmode=verify-full", "encrypts and checks that the certificate names this host: require alone lets a man in the middle pass"),
+        Line("sslrootcert=...", "the CA that signed the server's certificate (RDS: the region's bundle)"),
+        Line("connect_timeout=10", "a dead host fails in 10 s instead of hanging"),
+        Line("statement_timeout", "a runaway query is cancelled instead of holding locks and connections"),
+        Line("connection_limit, pool_timeout", "one service cannot take every connection the server has"),
+    ]  # fmt: skip
+    conf = [
+        Line("ssl = on", "TLS for every TCP client", fixes("server.ssl", "conn.encrypted")),
+        Line("ssl_min_protocol_version = 'TLSv1.2'", "no TLS 1.0 or 1.1", fixes("server.tls-version")),
+        Line("password_encryption = 'scram-sha-256'", "new passwords stored as SCRAM, not MD5",
+             fixes("server.password-encryption", "server.md5-passwords")),
+        Line("log_connections = on", "who connected, from where", fixes("log.connections")),
+        Line("log_disconnections = on", "and for how long", fixes("log.disconnections")),
+        Line("log_statement = 'ddl'", "every schema change is in the log", fixes("log.statement")),
+        Line("log_line_prefix = '%m [%p] user=%u db=%d app=%a client=%h '", "each line says when, which process, who and from where",
+             fixes("log.line_prefix")),
+        Line("shared_preload_libraries = 'pgaudit'  # then: CREATE EXTENSION pgaudit; pgaudit.log = 'ddl,role'",
+             "an audit trail of DDL and role changes", fixes("server.pgaudit")),
+    ]  # fmt: skip
+    hba = [
+        Line("local   all   postgres                      peer", "the superuser only from the server itself",
+             fixes("hba.remote-superuser", "hba.auth-method")),
+        Line(f"hostssl {url.dbname or 'DBNAME'}  {APPLICATION},{MIGRATOR},{READONLY}  10.0.0.0/16  scram-sha-256",
+             "TLS only, named database and roles, the application's network only, SCRAM passwords",
+             fixes("hba.tls-only", "hba.scope", "hba.auth-method", "conn.plaintext-refused")),
+        Line("hostnossl all   all   0.0.0.0/0   reject", "anything without TLS is refused outright",
+             fixes("hba.tls-only", "conn.plaintext-refused")),
+    ]  # fmt: skip
+    roles = tailored(role_sql(schema))
+    per_object = [Line(f.remediation, f"{f.id} on {f.object}: {f.evidence}", [f"{f.id} on {f.object}"])
+                  for f in failing if f.object and f.remediation and f.remediation.startswith(("ALTER ", "REVOKE ", "GRANT "))]  # fmt: skip
+    sections = [
+        Section("URLs", urls),
+        Section("postgresql.conf", conf),
+        Section("pg_hba.conf", hba),
+        Section("roles (SQL; `security apply-roles` runs it)", roles),
+    ]
+    if per_object:
+        sections.append(Section("this database's objects (SQL)", per_object))
+    return Recommendation(sections)

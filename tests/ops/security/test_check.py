@@ -1,0 +1,176 @@
+"""`security check`: planted misconfigurations are found with their fixes, and the fixes `recommend` writes
+make them pass; a role without privileges gets `skipped` with the reason, never `pass`; suppressions need
+a reason and an expiry date; the guide's wrapper works word for word; no password is ever shown."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
+from mandala_db.core.config import DatabaseURL
+
+SUPERUSER_ONLY = (
+    "server.md5-passwords",
+    "hba.auth-method",
+    "hba.tls-only",
+    "hba.scope",
+    "hba.remote-superuser",
+)
+
+
+def findings(result: Any) -> list[dict[str, Any]]:
+    return list(json.loads(result.stdout)["findings"])
+
+
+def by_id(found: list[dict[str, Any]], ident: str, obj: str | None = None) -> list[dict[str, Any]]:
+    return [f for f in found if f["id"] == ident and (obj is None or f["object"] == obj)]
+
+
+@pytest.fixture
+def role(db_url: DatabaseURL) -> Iterator[str]:
+    """A throw-away login role (roles belong to the whole server: dropped at the end, whatever happens)."""
+    name = f"mdb_role_{uuid.uuid4().hex[:8]}"
+    with connect_to(db_url) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN")
+    try:
+        yield name
+    finally:
+        with connect_to(db_url) as admin:
+            admin.execute(f"DROP OWNED BY {name}")
+            admin.execute(f"DROP ROLE {name}")
+
+
+def as_role(url: DatabaseURL, name: str) -> DatabaseURL:
+    # The test servers trust local connections, so the role logs in without a password.
+    return dataclasses.replace(url, user=name, password=None)
+
+
+def test_planted_misconfigurations_are_found_and_recommends_sql_fixes_them(
+    db_url: DatabaseURL, role: str
+) -> None:
+    with connect_to(db_url) as admin:
+        admin.execute("SET password_encryption = 'md5'")
+        admin.execute(f"ALTER ROLE {role} SUPERUSER PASSWORD 'not-the-sentinel'")
+        admin.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+        admin.execute(
+            "CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT current_user::text'"
+        )
+    app = as_role(db_url, role)
+    result = run_cli("--json", "security", "check", url=app)
+    assert result.code == 5, result.output  # high findings fail the check by default
+    found = findings(result)
+    expected = [
+        ("role.application", f"role {role}"),
+        ("server.md5-passwords", f"role {role}"),
+        ("schema.public-create", "schema public"),
+        ("function.security-definer", "function whoami()"),
+    ]
+    for ident, obj in expected:
+        hits = [f for f in by_id(found, ident, obj) if f["status"] == "fail"]
+        assert hits, (ident, obj, by_id(found, ident))
+        assert all(hit["remediation"] for hit in hits), hits
+    # Server-wide settings of the test servers: trust rules and no connection logging.
+    assert any(f["status"] == "fail" for f in by_id(found, "hba.auth-method")), by_id(
+        found, "hba.auth-method"
+    )
+    assert by_id(found, "log.connections")[0]["status"] == "fail"
+
+    advice = json.loads(run_cli("--json", "security", "recommend", url=app).stdout)
+    sql = [
+        line["text"]
+        for section in advice["sections"]
+        if section["title"].startswith("this database's objects")
+        for line in section["lines"]
+    ]
+    assert any("REVOKE CREATE ON SCHEMA public FROM PUBLIC" in s.replace('"', "") for s in sql), sql
+    assert any("SET search_path" in s for s in sql), sql
+    with connect_to(db_url) as admin:
+        for statement in sql:
+            admin.execute(statement)
+        admin.execute("SET password_encryption = 'scram-sha-256'")
+        admin.execute(f"ALTER ROLE {role} NOSUPERUSER PASSWORD 'not-the-sentinel'")
+    after = findings(run_cli("--json", "security", "check", "--fail-on", "high", url=app))
+    for ident, obj in expected:
+        assert not [f for f in by_id(after, ident, obj) if f["status"] == "fail"], by_id(after, ident, obj)
+
+
+def test_a_role_without_privileges_gets_skipped_never_pass(db_url: DatabaseURL, role: str) -> None:
+    result = run_cli("--json", "security", "check", "--fail-on", "high", url=as_role(db_url, role))
+    found = findings(result)
+    for ident in SUPERUSER_ONLY:
+        rows = by_id(found, ident)
+        assert rows, ident
+        assert all(
+            f["status"] == "skipped" and f["evidence"].startswith("not enough privilege") for f in rows
+        ), rows
+    assert {f["status"] for f in found} <= {"pass", "fail", "skipped"}
+
+
+def test_fail_on_sets_the_exit_code(db_url: DatabaseURL) -> None:
+    """The test servers have medium findings (trust rules, no connection logging) and a superuser URL."""
+    assert run_cli("security", "check", "--fail-on", "medium", url=db_url).code == 5
+    result = run_cli("security", "check", "--fail-on", "severe", url=db_url)
+    assert result.code == 2 and "use high, medium or low" in result.stderr
+
+
+def test_suppressions_need_a_reason_and_an_expiry(db_url: DatabaseURL, tmp_path: Path) -> None:
+    user = db_url.user or "postgres"
+    rules = tmp_path / "security-suppressions.toml"
+    rules.write_text(
+        f'[[suppress]]\nid = "role.application"\nobject = "role {user}"\nreason = "CI database on loopback"\n'
+        "expires = 2999-12-31\n"
+        '[[suppress]]\nid = "role.superusers"\nreason = ""\nexpires = 2999-12-31\n'
+        '[[suppress]]\nid = "log.connections"\nreason = "waiting for the ops team"\nexpires = 2001-01-01\n'
+    )
+    result = run_cli("--json", "security", "check", "--suppressions", str(rules), url=db_url)
+    doc = json.loads(result.stdout)
+    (app,) = by_id(doc["findings"], "role.application")
+    assert app["status"] == "fail" and app["suppressed"].startswith("CI database on loopback")
+    assert not by_id(doc["findings"], "log.connections")[0]["suppressed"]
+    problems = " | ".join(doc["suppression_problems"])
+    assert "no reason" in problems and "expired on 2001-01-01" in problems
+    # With the one high finding suppressed, nothing at high fails: found from the working directory too.
+    assert run_cli("security", "check", url=db_url, cwd=tmp_path).code == 0
+
+
+def test_the_guides_wrapper_works_word_for_word(db_url: DatabaseURL, tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DATABASE_URL": db_url.render(mask=False),
+        "MANDALA_DB": f"{sys.executable} -m mandala_db",
+    }
+    for words in (["check", "--fail-on", "high"], ["recommend"], ["audit"], ["all", "--fail-on", "high"]):
+        proc = subprocess.run(
+            [str(ROOT / "scripts" / "setup-db-security.sh"), *words],
+            capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode in (0, 5), (words, proc.stderr)
+        assert proc.stdout.strip(), words
+
+
+def test_no_password_in_any_output(password_server: DatabaseURL, tmp_path: Path) -> None:
+    outputs = [
+        run_cli(*args, url=password_server)
+        for args in (
+            ("--json", "security", "check"),
+            ("security", "check"),
+            ("--log-format", "json", "security", "recommend"),
+            ("--json", "security", "recommend"),
+            ("security", "audit", "--save", str(tmp_path / "audit.json")),
+        )
+    ]
+    assert all(r.code in (0, 5) for r in outputs), [r.output for r in outputs]
+    assert "****" in outputs[3].stdout  # the recommended URLs show where the password goes, masked
+    assert_no_secret(
+        "\n".join(r.output for r in outputs) + (tmp_path / "audit.json").read_text(), SENTINEL_PASSWORD
+    )
