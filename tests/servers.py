@@ -4,10 +4,13 @@ checks passwords."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,4 +100,93 @@ def password_server() -> Iterator[DatabaseURL]:
             [*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
             capture_output=True,
         )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class TlsServer:
+    """A PostgreSQL on loopback with a certificate from a throw-away CA, and pg_hba.conf the test sets."""
+
+    url: DatabaseURL  # TCP to localhost, no sslmode: the test says which
+    ca: Path
+    pgdata: Path
+    prefix: list[str]
+    bindir: Path
+
+    def use_hba(self, *lines: str) -> None:
+        hba = self.pgdata / "pg_hba.conf"
+        hba.write_text("local all all trust\n" + "".join(f"{line}\n" for line in lines))
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.pgdata), "reload"], check=True,
+                       capture_output=True)  # fmt: skip
+        time.sleep(0.3)  # the postmaster rereads the file on SIGHUP, asynchronously
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[TlsServer]:
+    """A scratch cluster of the machine's PostgreSQL (pgserver's build has no TLS); certificates by openssl."""
+    import glob
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl to make a throw-away CA")
+    builds = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    if not builds:
+        pytest.skip("needs a PostgreSQL built with TLS (/usr/lib/postgresql/*/bin); pgserver's has none")
+    bindir = Path(builds[-1]).parent
+    base = Path(tempfile.mkdtemp(prefix="mdb-tls-"))
+    base.chmod(0o755)
+    prefix: list[str] = []
+    owner = None
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
+        owner = "pgserver"
+        shutil.chown(base, owner, owner)
+        prefix = ["runuser", "-u", owner, "--"]
+    certs = base / "certs"
+    certs.mkdir()
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mandala-db test CA",
+             "-keyout", "ca.key", "-out", "ca.pem", cwd=certs)  # fmt: skip
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
+             "-out", "server.csr", cwd=certs)  # fmt: skip
+    (certs / "san.ext").write_text("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "san.ext", "-out", "server.pem", cwd=certs)  # fmt: skip
+    (certs / "server.key").chmod(0o600)
+    if owner:
+        for path in certs.iterdir():
+            shutil.chown(path, owner, owner)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pgdata = base / "data"
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)  # fmt: skip
+    with (pgdata / "postgresql.conf").open("a") as conf:
+        conf.write(
+            f"ssl = on\nssl_cert_file = '{certs / 'server.pem'}'\nssl_key_file = '{certs / 'server.key'}'\n"
+            f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{base}'\n"
+        )
+    server = TlsServer(
+        DatabaseURL("postgres", None, (("localhost", port),), "postgres", ()),
+        certs / "ca.pem",
+        pgdata,
+        prefix,
+        bindir,
+    )
+    started = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(base / "log"), "-w", "start"],
+                             capture_output=True, text=True)  # fmt: skip
+    if started.returncode != 0:
+        log = (base / "log").read_text() if (base / "log").exists() else started.stderr
+        shutil.rmtree(base, ignore_errors=True)
+        raise RuntimeError(f"the TLS test server did not start: {log[-2000:]}")
+    try:
+        yield server
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                       capture_output=True)  # fmt: skip
         shutil.rmtree(base, ignore_errors=True)
