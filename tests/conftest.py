@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,15 @@ atexit.register(shutil.rmtree, TEST_BACKUPS, True)
 # Rendered revisions, shared by this test process's commands (as by a user's runs), never the user's own.
 TEST_CACHE = tempfile.mkdtemp(prefix="mandala-db-test-cache-")
 atexit.register(shutil.rmtree, TEST_CACHE, True)
+# The suite logs in as its servers' superuser, which `security check` rightly calls a high finding: every
+# command gets this reviewed exception (written afresh each session, so its expiry never lapses mid-run)
+# unless a test says otherwise (MANDALA_SECURITY_SUPPRESSIONS="" means none).
+TEST_SUPPRESSIONS = Path(TEST_CACHE) / "security-suppressions.toml"
+TEST_SUPPRESSIONS.write_text(
+    '[[suppress]]\nid = "role.application"\nobject = "role postgres"\n'
+    'reason = "the test servers: every test logs in as their superuser"\n'
+    f"expires = {(date.today() + timedelta(days=7)).isoformat()}\n"
+)
 SENTINEL_PASSWORD = "Sentinel-pw-7f3a9c!@#%"
 
 
@@ -123,6 +133,7 @@ def run_cli(
     # Backups taken before destructive steps go to a scratch folder, not into the working tree.
     child_env.setdefault("BACKUP_DIR", TEST_BACKUPS)
     child_env.setdefault("MANDALA_CACHE_DIR", TEST_CACHE)
+    child_env.setdefault("MANDALA_SECURITY_SUPPRESSIONS", str(TEST_SUPPRESSIONS))
     child_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "mandala_db", *args],

@@ -90,6 +90,9 @@ def main_options(
         retention_env=os.environ.get("BACKUP_RETENTION_DAYS"),
         s3_bucket=os.environ.get("S3_BACKUP_BUCKET") or None,
         cache_dir=Settings.default_cache_dir(),
+        security_suppressions=Path(os.environ["MANDALA_SECURITY_SUPPRESSIONS"])
+        if os.environ.get("MANDALA_SECURITY_SUPPRESSIONS")
+        else None,
     )
     invocation = ctx.find_root().obj
     if isinstance(invocation, context.Invocation):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -199,16 +200,26 @@ def prod(
     lock_timeout: LockTimeout = None,
     statement_timeout: StatementTimeout = None,
     lock_retries: LockRetries = 5,
+    suppressions: Annotated[
+        Path | None, typer.Option("--suppressions", help="Security suppressions (see `security check`).")
+    ] = None,
 ) -> None:
-    """The guarded production run: pre-flight, typed confirmation, backup, deploy, post-checks."""
+    """The guarded production run: pre-flight (security check included), typed confirmation, backup, deploy,
+    post-checks."""
     from mandala_db.ops.migrate import prod as ops
+    from mandala_db.ops.security import blocking_findings
 
     s = settings_for(ctx, "migrate prod")
     db = database(s)
+    path = suppressions or s.security_suppressions
+
+    def gate() -> list[str]:
+        return blocking_findings(db, path)
+
     history = _history()
     out = Output(s)
     if dry_run:
-        pre = ops.preflight(db, history)
+        pre = ops.preflight(db, history, gate)
         pre.report()
         out.result(
             {"ok": True, "dry_run": True, **pre.to_dict()},
@@ -223,7 +234,7 @@ def prod(
         confirm(s, what, typed=db.url.dbname or "the database")
 
     options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
-    done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy)
+    done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate)
     if done.result is None:
         out.result(
             {"ok": True, **done.preflight.to_dict(), "steps": []},

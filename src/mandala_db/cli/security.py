@@ -12,7 +12,7 @@ from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
-app = typer.Typer(help="Security: check, recommend, audit, all.", no_args_is_help=True)
+app = typer.Typer(help="Security: check, recommend, audit, all; apply-roles.", no_args_is_help=True)
 
 Suppressions = Annotated[
     Path | None,
@@ -52,7 +52,7 @@ def check_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Su
 
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security check")
-    report = check_database(database(s), suppressions)
+    report = check_database(database(s), suppressions or s.security_suppressions)
     Output(s).result({"ok": not report.failing(fail_on), "fail_on": fail_on, **report.to_dict()},
                      lambda c: views.print_security_report(c, report))  # fmt: skip
     failure = _verdict(report, fail_on)
@@ -66,7 +66,7 @@ def recommend_command(ctx: typer.Context, suppressions: Suppressions = None) -> 
     from mandala_db.ops.security import recommend_for
 
     s = settings_for(ctx, "security recommend")
-    advice, report = recommend_for(database(s), suppressions)
+    advice, report = recommend_for(database(s), suppressions or s.security_suppressions)
     Output(s).result({"ok": True, **advice.to_dict(), "failing": [f.to_dict() for f in report.failing()]},
                      lambda c: views.print_recommendation(c, advice))  # fmt: skip
 
@@ -115,6 +115,35 @@ def audit_command(
         )
 
 
+@app.command("apply-roles")
+def apply_roles_command(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")] = False,
+) -> None:
+    """Create the least-privilege roles and grants `recommend` writes (idempotent: a second run changes nothing)."""
+    from mandala_db.cli.confirm import confirm
+    from mandala_db.ops.security import apply_roles
+
+    s = settings_for(ctx, "security apply-roles")
+    done = apply_roles(database(s), dry_run=dry_run, confirm=lambda what: confirm(s, what, typed="apply"))
+
+    def human(console: Screen) -> None:
+        if done.dry_run:
+            for statement in done.statements:
+                console.print(statement + ";", markup=False)
+            console.print("Dry run: nothing was changed.")
+            return
+        for change in done.changes:
+            console.print(f"  {change}", markup=False)
+        console.print(
+            f"{len(done.changes)} change(s)"
+            if done.changes
+            else "Nothing to change: the roles and grants are in place."
+        )
+
+    Output(s).result({"ok": True, **done.to_dict()}, human)
+
+
 @app.command("all")
 def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Suppressions = None) -> None:
     """check, recommend and audit in one report; exit 5 as `check` does."""
@@ -123,7 +152,7 @@ def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Supp
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security all")
     db = database(s)
-    report = check_database(db, suppressions)
+    report = check_database(db, suppressions or s.security_suppressions)
     advice = recommend(db.url, report.findings)
     live = snapshot(db)
 

@@ -172,6 +172,7 @@ def print_preflight(console: Screen, pre: Any, *, dry_run: bool) -> None:
         ("no drift from what the history built", not pre.drift),
         ("no unwaived lint errors", not pre.lint_errors),
         ("migration lock obtainable", not pre.lock_holder),
+        ("no unsuppressed high security finding", not pre.security),
     ]
     for label, ok_ in marks:
         console.print(f"  {'ok  ' if ok_ else 'FAIL'} {label}")

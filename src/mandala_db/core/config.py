@@ -358,6 +358,9 @@ class Settings:
     backup_dir: Path = Path("backups")  # $BACKUP_DIR
     retention_env: str | None = None  # $BACKUP_RETENTION_DAYS, checked by the one command that uses it
     s3_bucket: str | None = None  # $S3_BACKUP_BUCKET
+    security_suppressions: Path | None = (
+        None  # $MANDALA_SECURITY_SUPPRESSIONS, else ./security-suppressions.toml
+    )
     cache_dir: Path | None = None  # $MANDALA_CACHE_DIR, else $XDG_CACHE_HOME/mandala-db, else ~/.cache/...
 
     @staticmethod

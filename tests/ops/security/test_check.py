@@ -140,7 +140,26 @@ def test_suppressions_need_a_reason_and_an_expiry(db_url: DatabaseURL, tmp_path:
     problems = " | ".join(doc["suppression_problems"])
     assert "no reason" in problems and "expired on 2001-01-01" in problems
     # With the one high finding suppressed, nothing at high fails: found from the working directory too.
-    assert run_cli("security", "check", url=db_url, cwd=tmp_path).code == 0
+    no_default = {"MANDALA_SECURITY_SUPPRESSIONS": ""}
+    assert run_cli("security", "check", url=db_url, cwd=tmp_path, env=no_default).code == 0
+    assert run_cli("security", "check", url=db_url, env=no_default).code == 5
+
+
+def test_migrate_prod_refuses_an_unsuppressed_high_finding(db_url: DatabaseURL, tmp_path: Path) -> None:
+    none = {"MANDALA_SECURITY_SUPPRESSIONS": ""}
+    dry = run_cli("--env", "production", "--json", "migrate", "prod", "--dry-run", url=db_url, env=none)
+    assert dry.code == 3, dry.output
+    assert any(line.startswith("security: role.application") for line in json.loads(dry.stdout)["security"])
+    refused = run_cli(
+        "--env", "production", "--yes", "migrate", "prod", "--backup-dir", str(tmp_path), url=db_url, env=none
+    )
+    assert refused.code == 3 and "high security finding" in refused.stderr, refused.output
+    assert "security recommend" in refused.stderr
+    assert not list(tmp_path.iterdir())  # refused before the backup, and before any change
+    with connect_to(db_url) as conn:
+        assert conn.execute("SELECT to_regclass('alembic_version')").fetchone() == (None,)
+    # The suite's reviewed exception (the servers' superuser) lets it through.
+    assert run_cli("--env", "production", "migrate", "prod", "--dry-run", url=db_url).code == 0
 
 
 def test_the_guides_wrapper_works_word_for_word(db_url: DatabaseURL, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ class Preflight:
     drift: list[str] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
     lock_holder: str | None = None  # who holds the migration lock, when the check could not take it
+    security: list[str] = field(default_factory=list)  # unsuppressed high security findings
 
     @property
     def lint_errors(self) -> list[Any]:
@@ -51,7 +52,7 @@ class Preflight:
         problems += [f.line() for f in self.lint_errors]
         if self.lock_holder:
             problems.append(f"the migration lock is held by {self.lock_holder}")
-        return problems
+        return problems + self.security
 
     def report(self) -> None:
         for problem in self.problems():
@@ -71,6 +72,12 @@ class Preflight:
                 "pre-flight found " + "; ".join(self.problems()[:3]),
                 "run `migrate validate` for the full list; nothing was changed",
             )
+        if self.security:
+            raise Refused(
+                f"pre-flight: {len(self.security)} high security finding(s): " + "; ".join(self.security[:2]),
+                "fix them (`mandala-db security recommend`), or suppress a reviewed exception in "
+                "security-suppressions.toml with a reason and an expiry date",
+            )
         if self.lint_errors:
             raise Refused(
                 f"pre-flight: {len(self.lint_errors)} lint error(s) not waived: "
@@ -89,18 +96,29 @@ class Preflight:
             "lint_errors": [f.to_dict() for f in self.lint_errors],
             "blockers": [b.to_dict() for b in self.blockers],
             "lock_holder": self.lock_holder,
+            "security": self.security,
         }
 
 
-def preflight(db: Database, history: History) -> Preflight:
+# The security check, handed in by the caller (the command line asks ops.security), so that migrations need
+# not know the security capability: it returns a line for each unsuppressed high finding.
+SecurityGate = Callable[[], list[str]]
+
+
+def preflight(db: Database, history: History, security: SecurityGate | None = None) -> Preflight:
     """Everything `prod` checks before it may change anything, the lock included (`--dry-run`); reads only
     (scratch work is rolled back)."""
     with db.connect() as conn:
-        return _preflight(db, conn, history, check_lock=True)
+        return _preflight(db, conn, history, check_lock=True, security=security)
 
 
 def _preflight(
-    db: Database, conn: psycopg.Connection[Any], history: History, *, check_lock: bool
+    db: Database,
+    conn: psycopg.Connection[Any],
+    history: History,
+    *,
+    check_lock: bool,
+    security: SecurityGate | None = None,
 ) -> Preflight:
     runner = AlembicRunner()
     current = current_revision(conn)
@@ -112,6 +130,7 @@ def _preflight(
     pre.blockers = blockers(conn, touched)
     if check_lock:
         pre.lock_holder = MigrationLock(db).probe(conn)
+    pre.security = security() if security else []
     return pre
 
 
@@ -159,6 +178,7 @@ def run(
     options: RunOptions,
     backup_dir: Path,
     confirm: Callable[[Preflight], None],
+    security: SecurityGate | None = None,
 ) -> ProdRun:
     """Under the lock: pre-flight and its verdict, `confirm` (which raises to stop), the pre-migration
     backup, the deploy, the post-checks. A failed post-check is returned, not raised, so the caller can
@@ -168,7 +188,7 @@ def run(
 
     with Executor(db, history, options) as executor:
         assert executor.conn is not None
-        pre = _preflight(db, executor.conn, history, check_lock=False)
+        pre = _preflight(db, executor.conn, history, check_lock=False, security=security)
         pre.report()
         pre.verdict()
         if not pre.plans:

@@ -1,6 +1,6 @@
 """Security: `check` (one named unit per check, CIS-numbered where one applies), `recommend` (URLs,
 server configuration and least-privilege roles, tailored to what failed), `audit` (who may do what, saved
-and compared). `check_database` is what other capabilities call (`migrate prod`'s pre-flight)."""
+and compared), `apply_roles` (the recommended roles, idempotently). `check_database` is what other capabilities call (`migrate prod`'s pre-flight)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from mandala_db.ops.security.checks import CHECKS, run_all
 from mandala_db.ops.security.facts import Facts
 from mandala_db.ops.security.findings import SEVERITIES, Finding, SecurityReport
 from mandala_db.ops.security.recommend import Recommendation, recommend
+from mandala_db.ops.security.roles import RolesApplied, apply_roles
 from mandala_db.ops.security.suppressions import apply as apply_suppressions
 from mandala_db.ops.security.suppressions import load as load_suppressions
 
@@ -27,6 +28,15 @@ def check_database(db: Database, suppressions: Path | None = None) -> SecurityRe
     return SecurityReport(findings, facts.role, facts.superuser, version, problems)
 
 
+def blocking_findings(db: Database, suppressions: Path | None = None, at_least: str = "high") -> list[str]:
+    """For `migrate prod`'s pre-flight: a line for each unsuppressed failing finding at `at_least` or above."""
+    report = check_database(db, suppressions)
+    return [
+        f"security: {f.id}{' on ' + f.object if f.object else ''}: {f.evidence}"
+        for f in report.failing(at_least)
+    ]
+
+
 def recommend_for(db: Database, suppressions: Path | None = None) -> tuple[Recommendation, SecurityReport]:
     report = check_database(db, suppressions)
     return recommend(db.url, report.findings), report
@@ -39,7 +49,10 @@ __all__ = [
     "AuditSnapshot",
     "Finding",
     "Recommendation",
+    "RolesApplied",
     "SecurityReport",
+    "apply_roles",
+    "blocking_findings",
     "check_database",
     "compare",
     "recommend",

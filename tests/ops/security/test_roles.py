@@ -1,0 +1,66 @@
+"""`security apply-roles`: the recommended least-privilege roles, created only after a confirmation, and
+idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import connect_to, run_cli
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.security.recommend import APPLICATION, MIGRATOR, READONLY
+from support import ok
+
+ROLES = (MIGRATOR, APPLICATION, READONLY)
+
+
+def existing(url: DatabaseURL) -> set[str]:
+    with connect_to(url) as conn:
+        return {
+            r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(ROLES),))
+        }
+
+
+@pytest.fixture
+def deployed_db(db_url: DatabaseURL) -> Iterator[DatabaseURL]:
+    ok(run_cli("migrate", "deploy", url=db_url))
+    yield db_url
+    # Roles belong to the whole server: take them away again (their grants live in this database only).
+    with connect_to(db_url) as conn:
+        conn.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
+        for role in existing(db_url):
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_apply_roles_asks_first_creates_least_privilege_and_runs_twice_unchanged(
+    deployed_db: DatabaseURL,
+) -> None:
+    before = existing(deployed_db)
+    dry = run_cli("security", "apply-roles", "--dry-run", url=deployed_db)
+    assert (
+        dry.code == 0
+        and "CREATE ROLE mandala_app NOLOGIN" in dry.stdout
+        and "nothing was changed" in dry.stdout
+    )
+    refused = run_cli("security", "apply-roles", url=deployed_db)
+    assert refused.code == 3, refused.output
+    assert existing(deployed_db) == before
+
+    first = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+    assert first["changes"], first
+    assert existing(deployed_db) == set(ROLES)
+    with connect_to(deployed_db) as conn:
+        can = conn.execute(
+            """SELECT has_table_privilege(%(app)s, 'users', 'INSERT'), has_table_privilege(%(ro)s, 'users', 'SELECT'),
+                      has_table_privilege(%(ro)s, 'users', 'INSERT'), has_schema_privilege(%(app)s, 'public', 'CREATE'),
+                      (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public')""",
+            {"app": APPLICATION, "ro": READONLY},
+        ).fetchone()
+    assert can == (True, True, False, False, MIGRATOR)
+
+    second = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+    assert second["changes"] == []
+    assert "Nothing to change" in ok(run_cli("--yes", "security", "apply-roles", url=deployed_db)).stdout
