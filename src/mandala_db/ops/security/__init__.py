@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mandala_db.core.database import Database, server_version
+from mandala_db.core.events import bus
 from mandala_db.ops.security.audit import AuditDiff, AuditSnapshot, compare, snapshot
 from mandala_db.ops.security.checks import CHECKS, run_all
 from mandala_db.ops.security.facts import Facts
@@ -25,7 +26,17 @@ def check_database(db: Database, suppressions: Path | None = None) -> SecurityRe
         findings = run_all(facts)
         version = server_version(conn)
     apply_suppressions(findings, active)
-    return SecurityReport(findings, facts.role, facts.superuser, version, problems)
+    report = SecurityReport(findings, facts.role, facts.superuser, version, problems)
+    for problem in problems:
+        bus.warning("security_suppression_ignored", problem)
+    counts = report.counts()
+    bus.info(
+        "security_check",
+        f"security check: {counts['pass']} passed, {counts['fail']} failed, {counts['skipped']} skipped, "
+        f"{counts['suppressed']} suppressed",
+        **counts,
+    )
+    return report
 
 
 def blocking_findings(db: Database, suppressions: Path | None = None, at_least: str = "high") -> list[str]:
