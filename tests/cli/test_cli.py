@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import ROOT, SENTINEL_PASSWORD, Result, connect_to, run_cli
+from conftest import ROOT, SENTINEL_PASSWORD, TEST_CACHE, TEST_SUPPRESSIONS, Result, connect_to, run_cli
 from conftest import assert_no_secret as assert_no_secret_in
 from mandala_db.core import catalog
 from mandala_db.core.config import DatabaseURL
@@ -215,6 +215,8 @@ def run_wrapper(script: str, *words: str, url: DatabaseURL, env: dict[str, str] 
         "MANDALA_DB": f"{sys.executable} -m mandala_db",
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         "BACKUP_DIR": os.environ.get("BACKUP_DIR", str(ROOT / ".mandala" / "test-backups")),
+        "MANDALA_CACHE_DIR": TEST_CACHE,
+        "MANDALA_SECURITY_SUPPRESSIONS": str(TEST_SUPPRESSIONS),
         **(env or {}),
     }
     proc = subprocess.run(
@@ -241,6 +243,10 @@ def run_wrapper(script: str, *words: str, url: DatabaseURL, env: dict[str, str] 
         ("backup-database.sh", ["stats"], "full"),
         ("restore-database.sh", ["list"], "ackups"),
         ("migrate-prod.sh", ["--dry-run"], "Nothing pending: the database is at the head"),
+        ("setup-db-security.sh", ["check"], "passed,"),
+        ("setup-db-security.sh", ["recommend"], "sslmode=verify-full"),
+        ("setup-db-security.sh", ["audit"], "Security audit of"),
+        ("setup-db-security.sh", ["all"], "# pg_hba.conf"),
     ],
 )
 def test_guide_wrappers_pass_their_words_through(

@@ -1,14 +1,11 @@
 """`security check`: planted misconfigurations are found with their fixes, and the fixes `recommend` writes
 make them pass; a role without privileges gets `skipped` with the reason, never `pass`; suppressions need
-a reason and an expiry date; the guide's wrapper works word for word; no password is ever shown."""
+a reason and an expiry date; no password is ever shown. (The guide's wrapper: tests/cli/test_cli.py.)"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
+from conftest import SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
 from mandala_db.core.config import DatabaseURL
 
 SUPERUSER_ONLY = (
@@ -160,21 +157,6 @@ def test_migrate_prod_refuses_an_unsuppressed_high_finding(db_url: DatabaseURL, 
         assert conn.execute("SELECT to_regclass('alembic_version')").fetchone() == (None,)
     # The suite's reviewed exception (the servers' superuser) lets it through.
     assert run_cli("--env", "production", "migrate", "prod", "--dry-run", url=db_url).code == 0
-
-
-def test_the_guides_wrapper_works_word_for_word(db_url: DatabaseURL, tmp_path: Path) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "DATABASE_URL": db_url.render(mask=False),
-        "MANDALA_DB": f"{sys.executable} -m mandala_db",
-    }
-    for words in (["check", "--fail-on", "high"], ["recommend"], ["audit"], ["all", "--fail-on", "high"]):
-        proc = subprocess.run(
-            [str(ROOT / "scripts" / "setup-db-security.sh"), *words],
-            capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=120,
-        )  # fmt: skip
-        assert proc.returncode in (0, 5), (words, proc.stderr)
-        assert proc.stdout.strip(), words
 
 
 def test_no_password_in_any_output(password_server: DatabaseURL, tmp_path: Path) -> None:
