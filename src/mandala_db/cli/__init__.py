@@ -17,7 +17,7 @@ import typer
 
 from mandala_db import __version__
 from mandala_db.cli import context
-from mandala_db.core.config import DatabaseURL, Environment, Settings
+from mandala_db.core.config import DatabaseURL, Environment, MonitorSettings, Settings
 from mandala_db.core.errors import BadInput, MandalaError
 from mandala_db.core.events import bus, json_sink, text_sink
 
@@ -70,10 +70,37 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    metrics: Annotated[
+        str | None,
+        typer.Option("--metrics", help="emf, cloudwatch, prometheus (a comma list; $MANDALA_METRICS)."),
+    ] = None,
+    metrics_file: Annotated[
+        str | None,
+        typer.Option("--metrics-file", help="EMF lines, or the Prometheus textfile ($MANDALA_METRICS_FILE)."),
+    ] = None,
+    pushgateway: Annotated[
+        str | None,
+        typer.Option("--pushgateway", help="Push metrics to this Pushgateway ($MANDALA_PUSHGATEWAY_URL)."),
+    ] = None,
+    alert_webhook: Annotated[
+        str | None, typer.Option("--alert-webhook", help="POST alerts here ($MANDALA_ALERT_WEBHOOK).")
+    ] = None,
+    alert_sns: Annotated[
+        str | None,
+        typer.Option("--alert-sns", help="Publish alerts to this SNS topic ($MANDALA_ALERT_SNS_TOPIC)."),
+    ] = None,
+    alert_after: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-after", help="Alert when a revision runs longer (default 30s; $MANDALA_ALERT_AFTER)."
+        ),
+    ] = None,
 ) -> None:
     fmt = (log_format or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
     # Logging first, so that even a bad URL is reported in the requested format.
-    bus.sinks[:] = [json_sink() if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")]
+    bus.sinks[:] = [
+        json_sink(verbose=verbose) if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")
+    ]
     raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
     command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
     settings = Settings(
@@ -113,6 +140,13 @@ def main_options(
             bus.add_secret(secret)
         settings.database_url = DatabaseURL.parse(raw_url)
         bus.add_secret(settings.database_url.password)
+    flags = {
+        "metrics": metrics, "metrics_file": metrics_file, "pushgateway": pushgateway,
+        "alert_webhook": alert_webhook, "alert_sns": alert_sns, "alert_after": alert_after,
+    }  # fmt: skip
+    settings.monitor = MonitorSettings.resolve(flags, os.environ, Path.cwd())
+    if isinstance(invocation, context.Invocation):
+        invocation.start_monitor(settings, command_words(sys.argv[1:], ctx.invoked_subcommand))
 
 
 def _add_migrate() -> None:
@@ -141,6 +175,12 @@ def _add_security() -> None:
     app.add_typer(security.app, name="security")
 
 
+def _add_logs() -> None:
+    from mandala_db.cli import logs
+
+    app.add_typer(logs.app, name="logs")
+
+
 # Each command group is imported and built only when it is the one asked for: Typer builds every command
 # it knows on every start, and `migrate status` should not pay for the backup commands.
 GROUPS = {
@@ -150,6 +190,7 @@ GROUPS = {
     "backup": _add_backup,
     "restore": _add_backup,
     "security": _add_security,
+    "logs": _add_logs,
 }
 OPTIONS_WITH_VALUES = ("--database-url", "--env", "--log-format", "--state-dir")
 
@@ -176,9 +217,9 @@ def _report(exc: MandalaError, _settings: Settings | None) -> None:
     if _settings is not None and _settings.json_output and not Output.document_written:
         doc = {"ok": False, "error": bus.scrub(exc.message), "hint": exc.hint, "exit_code": exc.exit_code}
         sys.stdout.write(bus.scrub(json.dumps(doc)) + "\n")
-    if _settings is not None and _settings.log_format == "json":
-        bus.error("error", bus.scrub(exc.message), hint=exc.hint, exit_code=exc.exit_code)
-    else:
+    # The record goes to every sink (alerts read it); the text log leaves ERROR records to this line.
+    bus.error("error", bus.scrub(exc.message), hint=exc.hint, exit_code=exc.exit_code)
+    if _settings is None or _settings.log_format != "json":
         sys.stderr.write(f"error: {line}\n")
 
 
@@ -200,6 +241,14 @@ def main() -> None:
     args = hoist_confirmation(sys.argv[1:])
     register_commands(args)
     try:
+        _run(args, invocation)
+    finally:
+        if invocation.monitor is not None:
+            invocation.monitor.finish()
+
+
+def _run(args: list[str], invocation: context.Invocation) -> None:
+    try:
         app(args=args, obj=invocation)
     except MandalaError as exc:
         if invocation.settings is not None and invocation.settings.verbose:
@@ -217,3 +266,11 @@ def main() -> None:
             invocation.settings,
         )
         sys.exit(1)
+
+
+def command_words(args: list[str], group: str | None) -> str:
+    """The command group and its subcommand, for metrics and alerts: never an argument (a path, a URL)."""
+    if not group or group not in args:
+        return group or "mandala-db"
+    rest = [a for a in args[args.index(group) + 1 :] if not a.startswith("-")]
+    return f"{group} {rest[0]}" if rest else group

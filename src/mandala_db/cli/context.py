@@ -12,6 +12,7 @@ from mandala_db.core.config import Settings
 
 if TYPE_CHECKING:
     from mandala_db.core.database import Database
+    from mandala_db.ops.monitor import Monitor
 
 
 @dataclass
@@ -20,6 +21,28 @@ class Invocation:
     back to report an error in the format the user asked for."""
 
     settings: Settings | None = None
+    monitor: Monitor | None = None
+
+    def start_monitor(self, settings: Settings, command: str) -> None:
+        """The metrics and alert sinks the settings ask for, on the event stream, for this run."""
+        m = settings.monitor
+        if not (m.metrics or m.pushgateway or m.alerting):
+            return
+        from mandala_db.core.events import bus
+        from mandala_db.ops.monitor import Monitor
+
+        def where() -> str:
+            return settings.database_url.render() if settings.database_url else "the embedded PostgreSQL"
+
+        self.monitor = Monitor(
+            m,
+            environment=settings.environment.value,
+            command=command,
+            database=where,
+            state_dir=settings.state_dir,
+            stdout_taken=settings.json_output,
+        )
+        bus.sinks.extend(self.monitor.sinks)
 
 
 def settings_for(ctx: typer.Context, command: str) -> Settings:
@@ -40,6 +63,17 @@ def database(settings: Settings) -> Database:
 
         url = settings.database_url = ensure_embedded(settings.state_dir, announce=True)
     return Database(url, settings.application_name)
+
+
+def database_at(settings: Settings, raw_url: str) -> Database:
+    """Another database named on the command line (`--timings-from`): its password is a secret too."""
+    from mandala_db.core.config import DatabaseURL
+    from mandala_db.core.database import Database
+    from mandala_db.core.events import bus
+
+    for secret in DatabaseURL.raw_secrets(raw_url):
+        bus.add_secret(secret)
+    return Database(DatabaseURL.parse(raw_url), settings.application_name)
 
 
 def human_size(n: int) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from mandala_db.cli import views
 from mandala_db.cli.confirm import confirm
-from mandala_db.cli.context import database, settings_for
+from mandala_db.cli.context import database, database_at, settings_for
 from mandala_db.cli.options import LockRetries, LockTimeout, LockWait, StatementTimeout, run_options
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
@@ -180,12 +180,21 @@ def validate(ctx: typer.Context) -> None:
 
 
 @app.command()
-def plan(ctx: typer.Context) -> None:
+def plan(
+    ctx: typer.Context,
+    timings_from: Annotated[
+        str | None,
+        typer.Option(
+            "--timings-from", help="Another database's URL (staging): how long each revision took there."
+        ),
+    ] = None,
+) -> None:
     """What deploy would do: each pending revision, its SQL, locks, table sizes and lint. Changes nothing."""
     from mandala_db.ops.migrate.plan import pending_plans
 
     s = settings_for(ctx, "migrate plan")
-    plans = pending_plans(database(s), _history())
+    other = database_at(s, timings_from) if timings_from else None
+    plans = pending_plans(database(s), _history(), other)
     Output(s).result({"ok": True, "plan": [p.to_dict() for p in plans]}, lambda c: views.print_plan(c, plans))
 
 

@@ -50,4 +50,5 @@ def run_options(
         statement_timeout_explicit=statement_timeout is not None,
         lock_retries=lock_retries,
         cache_dir=settings.cache_dir,
+        heartbeat_s=settings.monitor.heartbeat_s,
     )

@@ -109,7 +109,7 @@ def print_history(console: Screen, rows: list[Any]) -> None:
     from rich.table import Table
 
     table = Table(title="Migration attempts (newest first)")
-    for col in ("started", "revision", "direction", "result", "ms", "user", "checksum", "error"):
+    for col in ("started", "revision", "direction", "result", "ms", "tables", "user", "checksum", "error"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -118,6 +118,7 @@ def print_history(console: Screen, rows: list[Any]) -> None:
             r.direction,
             r.status,
             f"{r.duration_ms:.0f}" if r.duration_ms is not None else "",
+            ", ".join(r.tables or []),
             r.db_user,
             (r.file_checksum or "")[:12],
             (r.error or "")[:80],
@@ -131,7 +132,8 @@ def print_plan(console: Screen, plans: list[Any]) -> None:
         return
     for p in plans:
         r = p.revision
-        console.print(f"\n{r.id}  {r.title}", markup=False)
+        took = f"  (took {p.timing_ms / 1000:.1f} s on {p.timing_from})" if p.timing_ms is not None else ""
+        console.print(f"\n{r.id}  {r.title}{took}", markup=False)
         extras = []
         if r.lock_timeout or r.statement_timeout:
             extras.append(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from mandala_db.core.errors import BadInput
@@ -98,14 +99,19 @@ _IPV6 = re.compile(r"^[0-9A-Fa-f:.]+(%[\w.-]+)?$")
 _HOSTNAME = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|/[^\0]*)?$")
 
 
-def duration_ms(what: str, value: str) -> int:
+def duration_ms(what: str, value: str, bare: str = "ms") -> int:
     """The one duration parser. PostgreSQL-style: a bare number is milliseconds, as statement_timeout
-    itself reads it; `what` names the option or URL parameter in the error."""
+    itself reads it (the tool's own settings say `bare="s"`); `what` names the option in the error."""
     m = _DURATION.match(value)
     if not m:
         raise BadInput(f"{what} {value!r} is not a duration", "write e.g. 30000, 500ms, 30s or 5min")
-    number, unit = float(m.group(1)), m.group(2) or "ms"
+    number, unit = float(m.group(1)), m.group(2) or bare
     return int(number * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}[unit])
+
+
+def duration_seconds(what: str, value: str) -> float:
+    """A setting of the tool's own, where a bare number is seconds."""
+    return duration_ms(what, value, bare="s") / 1000
 
 
 def duration(what: str, value: str) -> str:
@@ -341,6 +347,103 @@ def redact(text: str, *secrets: str | None) -> str:
     return re.sub(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*:)[^@\s]+@", rf"\1{MASK}@", text)
 
 
+MONITOR_KEYS = {
+    # setting: (environment variable, flag)
+    "metrics": ("MANDALA_METRICS", "--metrics"),
+    "metrics_file": ("MANDALA_METRICS_FILE", "--metrics-file"),
+    "pushgateway": ("MANDALA_PUSHGATEWAY_URL", "--pushgateway"),
+    "alert_webhook": ("MANDALA_ALERT_WEBHOOK", "--alert-webhook"),
+    "alert_sns": ("MANDALA_ALERT_SNS_TOPIC", "--alert-sns"),
+    "alert_after": ("MANDALA_ALERT_AFTER", "--alert-after"),
+    "alert_backup_age": ("MANDALA_ALERT_BACKUP_AGE", None),
+    "alert_timeout": ("MANDALA_ALERT_TIMEOUT", None),
+    "namespace": ("MANDALA_METRICS_NAMESPACE", None),
+    "log_group": ("MANDALA_LOG_GROUP", None),
+}
+METRIC_SINKS = ("emf", "cloudwatch", "prometheus")
+
+
+@dataclass
+class MonitorSettings:
+    """Metrics, alerts and log shipping. Each setting comes from, weakest first: `[tool.mandala-db]` in
+    ./pyproject.toml or ./mandala-db.toml, its environment variable, its flag."""
+
+    metrics: tuple[str, ...] = ()
+    metrics_file: Path | None = None
+    pushgateway: str | None = None
+    alert_webhook: str | None = None
+    alert_sns: str | None = None
+    alert_after: float = 30.0  # seconds
+    alert_backup_age: float = 26 * 3600.0
+    alert_timeout: float = 5.0  # the longest an alert sink may delay the command
+    namespace: str = "GoalMandala/Migration"
+    log_group: str = "/aws/lambda/goal-mandala-migration"
+
+    @property
+    def alerting(self) -> bool:
+        return bool(self.alert_webhook or self.alert_sns)
+
+    @property
+    def heartbeat_s(self) -> float:
+        """Often enough that the duration alert fires close to --alert-after."""
+        return max(0.2, min(5.0, self.alert_after / 2))
+
+    @staticmethod
+    def file_values(directory: Path) -> dict[str, Any]:
+        import tomllib
+
+        for name, table in (("mandala-db.toml", None), ("pyproject.toml", ("tool", "mandala-db"))):
+            path = directory / name
+            if not path.exists():
+                continue
+            try:
+                doc: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise BadInput(f"{path} is not valid TOML: {exc}") from None
+            for key in table or ():
+                doc = doc.get(key, {}) if isinstance(doc, dict) else {}
+            if doc:
+                return {str(k).replace("-", "_"): v for k, v in doc.items()}
+        return {}
+
+    @classmethod
+    def resolve(
+        cls, flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ, directory: Path = Path(".")
+    ) -> MonitorSettings:
+        raw: dict[str, Any] = {k: v for k, v in cls.file_values(directory).items() if k in MONITOR_KEYS}
+        unknown = sorted(set(cls.file_values(directory)) - set(MONITOR_KEYS))
+        if unknown:
+            raise BadInput(
+                f"unknown mandala-db setting(s): {', '.join(unknown)}", f"use {', '.join(MONITOR_KEYS)}"
+            )
+        for key, (variable, _flag) in MONITOR_KEYS.items():
+            if environ.get(variable):
+                raw[key] = environ[variable]
+            if flags.get(key) is not None:
+                raw[key] = flags[key]
+        out = cls()
+        if "metrics" in raw:
+            value = raw["metrics"]
+            names = value if isinstance(value, list) else str(value).split(",")
+            out.metrics = tuple(n.strip().lower() for n in names if str(n).strip())
+            bad = [n for n in out.metrics if n not in METRIC_SINKS]
+            if bad:
+                raise BadInput(
+                    f"unknown metrics sink {bad[0]!r}", f"use a comma list of {', '.join(METRIC_SINKS)}"
+                )
+        for key in ("pushgateway", "alert_webhook", "alert_sns", "namespace", "log_group"):
+            if raw.get(key):
+                setattr(out, key, str(raw[key]))
+        if raw.get("metrics_file"):
+            out.metrics_file = Path(str(raw["metrics_file"]))
+        for key in ("alert_after", "alert_backup_age", "alert_timeout"):
+            if raw.get(key) is not None:
+                setattr(
+                    out, key, duration_seconds(MONITOR_KEYS[key][1] or MONITOR_KEYS[key][0], str(raw[key]))
+                )
+        return out
+
+
 @dataclass
 class Settings:
     """Everything a command needs to know about how it was invoked: the options and the environment
@@ -361,6 +464,7 @@ class Settings:
     security_suppressions: Path | None = (
         None  # $MANDALA_SECURITY_SUPPRESSIONS, else ./security-suppressions.toml
     )
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
     cache_dir: Path | None = None  # $MANDALA_CACHE_DIR, else $XDG_CACHE_HOME/mandala-db, else ~/.cache/...
 
     @staticmethod

@@ -61,9 +61,13 @@ def connect(
         bus.add_secret(url.password)
         params["password"] = url.password
     try:
-        return psycopg.connect(make_conninfo("", **params), autocommit=autocommit, **kwargs)
+        conn = psycopg.connect(make_conninfo("", **params), autocommit=autocommit, **kwargs)
     except psycopg.Error as exc:
-        raise _explain(url, exc) from None
+        failure = _explain(url, exc)
+        bus.debug("database_connection", failure.message, ok=False, host=url.host_label)
+        raise failure from None
+    bus.debug("database_connection", f"connected to {url.render()}", ok=True, host=url.host_label)
+    return conn
 
 
 def make_engine(url: DatabaseURL, *, application_name: str = "mandala-db") -> Engine:

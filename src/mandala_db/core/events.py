@@ -60,6 +60,10 @@ class EventBus:
             sink(record)
         return record
 
+    def debug(self, action: str, message: str, **kw: Any) -> dict[str, Any]:
+        """For sinks that count (metrics, alerts); the log sinks show it only with -v."""
+        return self.emit(action, message, level="DEBUG", **kw)
+
     def info(self, action: str, message: str, **kw: Any) -> dict[str, Any]:
         return self.emit(action, message, level="INFO", **kw)
 
@@ -70,8 +74,10 @@ class EventBus:
         return self.emit(action, message, level="ERROR", **kw)
 
 
-def json_sink(stream: TextIO | None = None) -> Sink:
+def json_sink(stream: TextIO | None = None, *, verbose: bool = False) -> Sink:
     def write(record: dict[str, Any]) -> None:
+        if record["level"] == "DEBUG" and not verbose:
+            return
         out = stream or sys.stderr
         out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         out.flush()

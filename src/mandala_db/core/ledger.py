@@ -36,13 +36,15 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     sql_checksum text,
     fingerprint text,
     statements_done integer NOT NULL DEFAULT 0,
-    statements_total integer
+    statements_total integer,
+    tables text[]
 )"""
 
 # Columns added after the first release: an older ledger gains them in place.
 UPGRADES = [
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_done integer NOT NULL DEFAULT 0",
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_total integer",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS tables text[]",
 ]
 
 
@@ -66,6 +68,7 @@ class LedgerRow:
     fingerprint: str | None
     statements_done: int = 0
     statements_total: int | None = None
+    tables: list[str] | None = None  # the existing tables the revision touched
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(vars(self))
@@ -74,7 +77,17 @@ class LedgerRow:
         return out
 
 
-_COLUMNS = ", ".join(LedgerRow.__dataclass_fields__)
+def columns(conn: psycopg.Connection[Any]) -> str:
+    """The select list of a LedgerRow for the ledger as it is: one written by an older release lacks the
+    columns added since (they read as NULL) until the next run that writes upgrades it."""
+    present = {
+        r[0]
+        for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (TABLE,),
+        ).fetchall()
+    }
+    return ", ".join(c if c in present else f"NULL AS {c}" for c in LedgerRow.__dataclass_fields__)
 
 
 class RunLedger:
@@ -127,11 +140,12 @@ class RunLedger:
         *,
         statements_total: int | None = None,
         statements_done: int = 0,
+        tables: list[str] | None = None,
     ) -> int:
         row = self.conn.execute(
             f"""INSERT INTO {TABLE} (run_id, revision, direction, status, tool_version, environment,
-                                     file_checksum, sql_checksum, statements_total, statements_done)
-                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                     file_checksum, sql_checksum, statements_total, statements_done, tables)
+                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (
                 self.run_id,
                 revision,
@@ -142,6 +156,7 @@ class RunLedger:
                 sql_checksum,
                 statements_total,
                 statements_done,
+                tables,
             ),
         ).fetchone()
         assert row is not None
@@ -205,7 +220,7 @@ def exists(conn: psycopg.Connection[Any]) -> bool:
 def history(conn: psycopg.Connection[Any], limit: int = 200) -> list[LedgerRow]:
     if not exists(conn):
         return []
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
+    rows = conn.execute(f"SELECT {columns(conn)} FROM {TABLE} ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
     return [LedgerRow(*r) for r in rows]
 
 
@@ -214,7 +229,7 @@ def last_success(conn: psycopg.Connection[Any]) -> dict[str, LedgerRow]:
     if not exists(conn):
         return {}
     rows = conn.execute(
-        f"""SELECT DISTINCT ON (revision) {_COLUMNS} FROM {TABLE}
+        f"""SELECT DISTINCT ON (revision) {columns(conn)} FROM {TABLE}
             WHERE direction = 'upgrade' AND status IN ('succeeded', 'resolved')
             ORDER BY revision, id DESC"""
     ).fetchall()

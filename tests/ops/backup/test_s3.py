@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +16,6 @@ from conftest import (
 from mandala_db.core.config import DatabaseURL
 from revision_data import table_checksums
 from support import ok
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def s3_client(env: dict[str, str]) -> Any:
@@ -44,32 +32,15 @@ def s3_client(env: dict[str, str]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def s3_server() -> Iterator[dict[str, str]]:
+def s3_server(aws_server: dict[str, str]) -> dict[str, str]:
     """moto's S3 protocol server on loopback only, with a bucket."""
-    port = _free_port()
-    moto = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    proc = subprocess.Popen(
-        [moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        **aws_server,
         "S3_BACKUP_BUCKET": "mandala-backups",
         "MANDALA_S3_MULTIPART_THRESHOLD": str(1024 * 1024),
     }
-    try:
-        for _ in range(100):
-            try:
-                s3_client(env).create_bucket(Bucket="mandala-backups")
-                break
-            except Exception:
-                time.sleep(0.1)
-        yield env
-    finally:
-        proc.terminate()
-        proc.wait()
+    s3_client(env).create_bucket(Bucket="mandala-backups")
+    return env
 
 
 def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(

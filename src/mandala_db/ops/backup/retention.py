@@ -29,6 +29,14 @@ def stats(directory: Path) -> dict[str, Any]:
             "oldest": mine[-1][1].started_at if mine else None,
             "last_verified": max(verified) if verified else None,
         }
+        if mine:
+            age = (datetime.now(UTC) - datetime.fromisoformat(mine[0][1].started_at)).total_seconds()
+            bus.debug(
+                "backup_age",
+                f"the newest {kind} backup is {age / 3600:.1f} h old",
+                kind=kind,
+                age_s=round(age),
+            )
     return out
 
 

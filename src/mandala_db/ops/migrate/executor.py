@@ -24,6 +24,7 @@ from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
 from mandala_db.ops.migrate.analysis import Statement
 from mandala_db.ops.migrate.blockers import blockers
+from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 from mandala_db.ops.migrate.rendered import RenderedStep, Renderer
 
@@ -43,6 +44,7 @@ class RunOptions:
     statement_timeout_explicit: bool = False
     lock_retries: int = 5  # tries for a revision that fails only for want of a lock
     cache_dir: Path | None = None  # where rendered revisions are kept between runs (None: not kept)
+    heartbeat_s: float = 5.0  # a migration_progress record this often while a revision runs (0: none)
 
 
 @dataclass
@@ -252,6 +254,7 @@ class Executor:
                 checksum,
                 statements_total=len(statements),
                 statements_done=resume,
+                tables=_tables(statements),
             )
             bus.info(
                 "migration_start",
@@ -262,7 +265,8 @@ class Executor:
             )
             started = time.perf_counter()
             try:
-                self._execute(work, rev, step, row, resume)
+                with Heartbeat(self.conn, work.info.backend_pid, rev.id, self.options.heartbeat_s):
+                    self._execute(work, rev, step, row, resume)
             except Exception as exc:
                 message = database_error(exc)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -313,6 +317,7 @@ class Executor:
                 migration=rev.id,
                 duration_ms=elapsed,
                 direction=direction,
+                tables=_tables(statements),
             )
             return elapsed, row
         raise AssertionError("unreachable")

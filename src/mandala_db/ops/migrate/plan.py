@@ -35,6 +35,8 @@ class RevisionPlan:
     statements: list[Statement]
     tables: list[TableInfo]
     findings: list[LintFinding] = field(default_factory=list)
+    timing_ms: float | None = None  # how long it took on the --timings-from database
+    timing_from: str | None = None
 
     @property
     def outside_transaction(self) -> bool:
@@ -52,6 +54,7 @@ class RevisionPlan:
             "statements": [s.to_dict() for s in self.statements if not s.bookkeeping],
             "tables": [t.to_dict() for t in self.tables],
             "lint": [f.to_dict() for f in self.findings],
+            "timing": {"duration_ms": self.timing_ms, "from": self.timing_from} if self.timing_from else None,
         }
 
 
@@ -116,7 +119,19 @@ def make_plan(
     return plans
 
 
-def pending_plans(db: Database, history: History) -> list[RevisionPlan]:
-    """`migrate plan`: what deploy would do, read from the database as it is now."""
+def pending_plans(db: Database, history: History, timings_from: Database | None = None) -> list[RevisionPlan]:
+    """`migrate plan`: what deploy would do, read from the database as it is now; with `timings_from`
+    (staging, say), how long each pending revision took there, read-only, to estimate the rollout."""
     with db.connect() as conn:
-        return make_plan(conn, history)
+        plans = make_plan(conn, history)
+    if timings_from is not None and plans:
+        from mandala_db.core import ledger
+
+        with timings_from.connect() as other:
+            other.read_only = True
+            done = ledger.last_success(other)
+        for p in plans:
+            row = done.get(p.revision.id)
+            p.timing_from = str(timings_from)
+            p.timing_ms = row.duration_ms if row else None
+    return plans

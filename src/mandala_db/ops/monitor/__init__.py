@@ -1,0 +1,80 @@
+"""Metrics, alerts and log shipping, all sinks of the one event stream (core.events): `Monitor` builds the
+sinks the settings ask for and flushes them when the command ends. A sink that fails never fails the
+command: a bounded timeout and one warning record."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core.config import MonitorSettings
+from mandala_db.core.events import Sink, bus
+
+
+class Monitor:
+    def __init__(
+        self,
+        settings: MonitorSettings,
+        *,
+        environment: str,
+        command: str,
+        database: Callable[[], str],
+        state_dir: Path | None,
+        stdout_taken: bool,
+    ) -> None:
+        self.settings = settings
+        self.sinks: list[Sink] = []
+        self._flushes: list[tuple[str, Callable[[], None]]] = []
+        self._files: list[Any] = []
+        wanted = set(settings.metrics)
+        if settings.pushgateway:
+            wanted.add("prometheus")
+        prometheus_file = settings.metrics_file if "prometheus" in wanted else None
+        if "emf" in wanted:
+            from mandala_db.ops.monitor.emf import EmfSink
+
+            if settings.metrics_file and prometheus_file is None:
+                stream: Any = settings.metrics_file.open("a", encoding="utf-8")
+                self._files.append(stream)
+            else:
+                # The --json document owns stdout; EMF moves to stderr then (Lambda ships both).
+                stream = sys.stderr if stdout_taken else sys.stdout
+            self.sinks.append(EmfSink(stream, settings.namespace, command))
+        if "prometheus" in wanted:
+            from mandala_db.ops.monitor.prometheus import PrometheusSink
+
+            prom = PrometheusSink(environment, command)
+            self.sinks.append(prom)
+            if prometheus_file is not None:
+                path = prometheus_file
+                self._flushes.append(("Prometheus textfile", lambda: prom.write_textfile(path)))
+            if settings.pushgateway:
+                gateway = settings.pushgateway
+                self._flushes.append(("Pushgateway", lambda: prom.push(gateway, settings.alert_timeout)))
+        if "cloudwatch" in wanted:
+            from mandala_db.ops.monitor.cloudwatch import CloudWatchSink
+
+            cw = CloudWatchSink(settings.namespace, settings.log_group, environment, command, bus.run_id)
+            self.sinks.append(cw)
+            self._flushes.append(("CloudWatch", lambda: cw.flush(settings.alert_timeout)))
+        if settings.alerting:
+            from mandala_db.ops.monitor.alerts import AlertSink
+
+            state = state_dir / "alert-state.json" if state_dir else None
+            self.sinks.append(
+                AlertSink(
+                    settings, database=database, environment=environment, command=command, state_file=state
+                )
+            )
+
+    def finish(self) -> None:
+        """Write and push what was collected; each failure is one warning, never an error."""
+        for name, flush in self._flushes:
+            try:
+                flush()
+            except Exception as exc:
+                bus.warning("metrics_failed", bus.scrub(f"{name}: the metrics could not be delivered: {exc}"))
+        for f in self._files:
+            f.close()
