@@ -230,3 +230,24 @@ def test_plan_shows_how_long_each_pending_revision_took_elsewhere(
         assert human.count("(took ") == 7
     finally:
         drop_database(admin_url, staging.dbname or "")
+
+
+def test_logs_tail_follow_prints_runs_as_they_happen(db_url: DatabaseURL) -> None:
+    import os
+    import signal
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DATABASE_URL": db_url.render(mask=False),
+    }
+    follower = subprocess.Popen([sys.executable, "-m", "mandala_db", "logs", "tail", "--follow"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        time.sleep(1.5)
+        ok(run_cli("migrate", "deploy", url=db_url))
+        time.sleep(3)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=20)
+    assert out.count("migration complete:") == 7, (out, err)
