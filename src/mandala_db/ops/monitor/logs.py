@@ -31,6 +31,8 @@ def ledger_records(
         ).fetchall()
     out = []
     for r in (ledger.LedgerRow(*row) for row in rows):
+        if r.status == "running":
+            break  # printed once it ends; what follows waits for it, so records stay in order
         verb = "migration" if r.direction == "upgrade" else "rollback"
         end = {"succeeded": "complete", "failed": "failed", "interrupted": "interrupted"}.get(
             r.status, r.status
