@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mandala_db.cli import views
+from mandala_db.cli import github, plan_views, views
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import database, database_at, settings_for
-from mandala_db.cli.options import LockRetries, LockTimeout, LockWait, StatementTimeout, run_options
-from mandala_db.cli.output import Output, Screen
+from mandala_db.cli.options import (
+    BackupDir,
+    ExpectPlan,
+    LockRetries,
+    LockTimeout,
+    LockWait,
+    PlanOut,
+    StatementTimeout,
+    Suppressions,
+    TimingsFrom,
+    run_options,
+)
+from mandala_db.cli.output import Output
 from mandala_db.core.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.loader import History
 
 app = typer.Typer(help="Schema migrations: generate, apply, inspect, roll back.", no_args_is_help=True)
-
-BackupDir = Annotated[
-    str | None,
-    typer.Option(
-        "--backup-dir", help="Where the backup taken first goes (default $BACKUP_DIR, else ./backups)."
-    ),
-]
 
 
 def _history() -> History:
@@ -57,7 +61,7 @@ def dev(
         empty=empty,
         confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
     )
-    Output(s).result({"ok": True, **result.to_dict()}, lambda c: views.print_dev(c, result))
+    Output(s).result({"ok": True, **result.to_dict()}, lambda c: plan_views.print_dev(c, result))
 
 
 @app.command()
@@ -67,12 +71,13 @@ def deploy(
     lock_timeout: LockTimeout = None,
     statement_timeout: StatementTimeout = None,
     lock_retries: LockRetries = 5,
+    expect_plan: ExpectPlan = None,
 ) -> None:
     """Apply every pending revision, in order, under the migration lock."""
     from mandala_db.ops.migrate.executor import Executor
 
     s = settings_for(ctx, "migrate deploy")
-    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
+    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
     with Executor(database(s), _history(), options) as executor:
         result = executor.upgrade()
     Output(s).result(views.run_dict(result), lambda c: views.print_run(c, result, "apply"))
@@ -165,16 +170,11 @@ def validate(ctx: typer.Context) -> None:
     history = _history()
     findings = run_validate(database(s), history)
     errors = [f for f in findings if f.severity == "error"]
-
-    def human(console: Screen) -> None:
-        for f in findings:
-            console.print(f"  {f.severity}: {f.message}")
-        if not errors:
-            console.print(
-                f"Valid: {len(history.revisions)} revision(s), models, checksums and the live schema agree."
-            )
-
-    Output(s).result({"ok": not errors, "findings": [f.to_dict() for f in findings]}, human)
+    github.emit(github.for_findings(findings))
+    Output(s).result(
+        {"ok": not errors, "findings": [f.to_dict() for f in findings]},
+        lambda c: plan_views.print_validation(c, findings, len(history.revisions)),
+    )
     if errors:
         raise CheckFailed(f"validation found {len(errors)} problem(s)", "see the list above")
 
@@ -182,20 +182,23 @@ def validate(ctx: typer.Context) -> None:
 @app.command()
 def plan(
     ctx: typer.Context,
-    timings_from: Annotated[
-        str | None,
-        typer.Option(
-            "--timings-from", help="Another database's URL (staging): how long each revision took there."
-        ),
-    ] = None,
+    timings_from: TimingsFrom = None,
+    out: PlanOut = None,
 ) -> None:
-    """What deploy would do: each pending revision, its SQL, locks, table sizes and lint. Changes nothing."""
-    from mandala_db.ops.migrate.plan import pending_plans
+    """What deploy would do: each pending revision, its SQL, locks, table sizes and lint, and the plan's
+    sha256 for `--expect-plan`. Changes nothing."""
+    from mandala_db.ops.migrate.plan import digest, pending_plans
 
     s = settings_for(ctx, "migrate plan")
     other = database_at(s, timings_from) if timings_from else None
     plans = pending_plans(database(s), _history(), other)
-    Output(s).result({"ok": True, "plan": [p.to_dict() for p in plans]}, lambda c: views.print_plan(c, plans))
+    sha = digest(plans)
+    doc = {"ok": True, "plan_sha256": sha, "plan": [p.to_dict() for p in plans]}
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    github.summarize(plan_views.plan_markdown(plans, sha))
+    Output(s).result(doc, lambda c: plan_views.print_plan(c, plans, sha))
 
 
 @app.command()
@@ -209,9 +212,8 @@ def prod(
     lock_timeout: LockTimeout = None,
     statement_timeout: StatementTimeout = None,
     lock_retries: LockRetries = 5,
-    suppressions: Annotated[
-        Path | None, typer.Option("--suppressions", help="Security suppressions (see `security check`).")
-    ] = None,
+    expect_plan: ExpectPlan = None,
+    suppressions: Suppressions = None,
 ) -> None:
     """The guarded production run: pre-flight (security check included), typed confirmation, backup, deploy,
     post-checks."""
@@ -232,17 +234,17 @@ def prod(
         pre.report()
         out.result(
             {"ok": True, "dry_run": True, **pre.to_dict()},
-            lambda c: views.print_preflight(c, pre, dry_run=True),
+            lambda c: plan_views.print_preflight(c, pre, dry_run=True),
         )
         pre.verdict()
         return
 
     def confirm_deploy(pre: Any) -> None:
-        views.print_preflight(out.console, pre, dry_run=False)
+        plan_views.print_preflight(out.console, pre, dry_run=False)
         what = f"Deploy {len(pre.plans)} revision(s) to {db} ({s.environment.value})"
         confirm(s, what, typed=db.url.dbname or "the database")
 
-    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
+    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
     done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate)
     if done.result is None:
         out.result(
@@ -252,7 +254,7 @@ def prod(
         return
     assert done.backup is not None and done.post is not None
     doc = {**views.run_dict(done.result), "backup": done.backup.to_dict(), "postchecks": done.post.to_dict()}
-    out.result(doc, lambda c: views.print_prod(c, done))
+    out.result(doc, lambda c: plan_views.print_prod(c, done))
     failure = ops.post_check_failure(done)
     if failure is not None:
         raise failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,6 +27,33 @@ StatementTimeout = Annotated[
         help="statement_timeout for each revision (default none, or the revision's own `statement_timeout`).",
     ),
 ]
+BackupDir = Annotated[
+    str | None,
+    typer.Option(
+        "--backup-dir", help="Where the backup taken first goes (default $BACKUP_DIR, else ./backups)."
+    ),
+]
+TimingsFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--timings-from", help="Another database's URL (staging): how long each revision took there."
+    ),
+]
+PlanOut = Annotated[
+    Path | None, typer.Option("--out", help="Also write the plan (SQL, locks, lint, sha256) as JSON here.")
+]
+Suppressions = Annotated[
+    Path | None,
+    typer.Option(
+        "--suppressions", help="Security suppressions (default ./security-suppressions.toml if present)."
+    ),
+]
+ExpectPlan = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-plan", help="Refuse (exit 3) unless the SQL to apply is the plan with this sha256."
+    ),
+]
 LockRetries = Annotated[
     int,
     typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock."),
@@ -38,6 +66,7 @@ def run_options(
     lock_timeout: str | None,
     statement_timeout: str | None,
     lock_retries: int = 5,
+    expect_plan: str | None = None,
 ) -> RunOptions:
     from mandala_db.ops.migrate.executor import RunOptions
 
@@ -51,4 +80,5 @@ def run_options(
         lock_retries=lock_retries,
         cache_dir=settings.cache_dir,
         heartbeat_s=settings.monitor.heartbeat_s,
+        expect_plan=expect_plan,
     )

@@ -9,17 +9,12 @@ import typer
 
 from mandala_db.cli import security_views as views
 from mandala_db.cli.context import database, settings_for
+from mandala_db.cli.options import Suppressions
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
 app = typer.Typer(help="Security: check, recommend, audit, all; apply-roles.", no_args_is_help=True)
 
-Suppressions = Annotated[
-    Path | None,
-    typer.Option(
-        "--suppressions", help="Reviewed suppressions (default ./security-suppressions.toml if present)."
-    ),
-]
 FailOn = Annotated[
     str,
     typer.Option("--fail-on", help="Exit 5 when a finding this severe or worse fails: high, medium, low."),

@@ -17,7 +17,7 @@ import psycopg
 
 from mandala_db.core import catalog
 from mandala_db.core.database import Database, quote_ident
-from mandala_db.core.errors import OperationFailed
+from mandala_db.core.errors import OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
@@ -26,7 +26,7 @@ from mandala_db.ops.migrate.analysis import Statement
 from mandala_db.ops.migrate.blockers import blockers
 from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
-from mandala_db.ops.migrate.rendered import RenderedStep, Renderer
+from mandala_db.ops.migrate.rendered import RenderedStep, Renderer, plan_digest
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.runner import AlembicRunner
@@ -45,6 +45,7 @@ class RunOptions:
     lock_retries: int = 5  # tries for a revision that fails only for want of a lock
     cache_dir: Path | None = None  # where rendered revisions are kept between runs (None: not kept)
     heartbeat_s: float = 5.0  # a migration_progress record this often while a revision runs (0: none)
+    expect_plan: str | None = None  # the sha256 of the reviewed plan: anything else is refused
 
 
 @dataclass
@@ -199,6 +200,8 @@ class Executor:
     def _run(self, before: str | None, todo: list[Revision], direction: str) -> RunResult:
         assert self.conn is not None and self.ledger is not None
         result = RunResult(before, before, interrupted=self.interrupted)
+        if direction == "upgrade":
+            self.check_expected_plan(todo)
         if not todo:
             return result
         last_done: int | None = None
@@ -213,6 +216,21 @@ class Executor:
             if last_done is not None:
                 self._record_fingerprint(last_done)
         return result
+
+    def check_expected_plan(self, todo: list[Revision] | None = None) -> None:
+        """With --expect-plan, the SQL about to run must be the SQL that was reviewed: the same revisions,
+        the same rendered text. `migrate prod` asks before its backup; every upgrade asks again."""
+        if self.options.expect_plan is None:
+            return
+        todo = todo if todo is not None else self.history.after(self.current())
+        found = plan_digest([(r.id, self.renderer.step(r, "upgrade").checksum) for r in todo])
+        expected = (self.options.expect_plan or "").strip().lower()
+        if found != expected:
+            raise Refused(
+                f"the plan to apply (sha256 {found[:16]}..., {len(todo)} revision(s)) is not the plan reviewed "
+                f"(sha256 {expected[:16]}...); nothing was changed",
+                "run `mandala-db migrate plan` against this database and review it again",
+            )
 
     def _record_fingerprint(self, row: int) -> None:
         """The schema's fingerprint, read once a run, after its last successful step (also when a later one

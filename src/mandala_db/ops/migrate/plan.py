@@ -15,7 +15,8 @@ from mandala_db.core.revision import VERSION_TABLE, current_revision, current_sc
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
 from mandala_db.ops.migrate.loader import History, Revision
-from mandala_db.ops.migrate.runner import AlembicRunner
+from mandala_db.ops.migrate.rendered import plan_digest
+from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
 
 
 @dataclass
@@ -35,6 +36,7 @@ class RevisionPlan:
     statements: list[Statement]
     tables: list[TableInfo]
     findings: list[LintFinding] = field(default_factory=list)
+    sql_checksum: str = ""
     timing_ms: float | None = None  # how long it took on the --timings-from database
     timing_from: str | None = None
 
@@ -54,6 +56,8 @@ class RevisionPlan:
             "statements": [s.to_dict() for s in self.statements if not s.bookkeeping],
             "tables": [t.to_dict() for t in self.tables],
             "lint": [f.to_dict() for f in self.findings],
+            "sql_checksum": self.sql_checksum,
+            "sql": "\n\n".join(s.sql for s in self.statements if not s.bookkeeping),
             "timing": {"duration_ms": self.timing_ms, "from": self.timing_from} if self.timing_from else None,
         }
 
@@ -106,7 +110,8 @@ def make_plan(
     live = catalog.take(conn, schema)
     plans = []
     for rev in history.after(current_revision(conn)):
-        statements = analyze(runner.revision_sql(rev))
+        sql = runner.revision_sql(rev)
+        statements = analyze(sql)
         touched = sorted({t for s in statements for t in s.locks} - {VERSION_TABLE})
         plans.append(
             RevisionPlan(
@@ -114,9 +119,14 @@ def make_plan(
                 statements,
                 [stats.info(t) for t in touched],
                 lint(rev, statements, stats.facts(live)),
+                sql_checksum(sql),
             )
         )
     return plans
+
+
+def digest(plans: list[RevisionPlan]) -> str:
+    return plan_digest([(p.revision.id, p.sql_checksum) for p in plans])
 
 
 def pending_plans(db: Database, history: History, timings_from: Database | None = None) -> list[RevisionPlan]:

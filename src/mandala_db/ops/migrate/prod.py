@@ -191,6 +191,7 @@ def run(
         pre = _preflight(db, executor.conn, history, check_lock=False, security=security)
         pre.report()
         pre.verdict()
+        executor.check_expected_plan()
         if not pre.plans:
             return ProdRun(pre)
         confirm(pre)

@@ -89,6 +89,12 @@ class RenderedStep:
             return None
 
 
+def plan_digest(steps: list[tuple[str, str]]) -> str:
+    """The sha256 of a plan: each pending revision's id and the checksum of its SQL, in order. What `plan`
+    prints for review and what `--expect-plan` holds a deploy to."""
+    return hashlib.sha256("".join(f"{rev} {checksum}\n" for rev, checksum in steps).encode()).hexdigest()
+
+
 @cache
 def _environment_digest() -> str:
     """What every rendering goes through besides the revision file: env.py and the helpers the revisions

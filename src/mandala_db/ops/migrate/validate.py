@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -44,12 +45,21 @@ def history_snapshot(
 
 @dataclass
 class Finding:
-    check: str  # history, pending, checksum, drift, models
+    check: str  # history, pending, checksum, drift, models, lint
     severity: str  # error or warning
     message: str
+    path: Path | None = None  # the revision file, for a finding about one
+    names: tuple[str, ...] = ()  # the objects it is about, most specific first: where to point in the file
+    rule: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return {"check": self.check, "severity": self.severity, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "message": self.message,
+            "file": str(self.path) if self.path else None,
+            "rule": self.rule or None,
+        }
 
 
 def checksum_findings(
@@ -85,6 +95,17 @@ def checksum_findings(
     return findings
 
 
+def _names(sql: str) -> tuple[str, ...]:
+    """The column, then the table a statement names (`ALTER TABLE users DROP COLUMN position`)."""
+    import re
+
+    columns = re.findall(r"\bCOLUMN\s+(?:IF\s+EXISTS\s+)?\"?(\w+)", sql, re.IGNORECASE)
+    tables = re.findall(
+        r"\b(?:TABLE|ON|INTO)\s+(?:ONLY\s+)?(?:IF\s+(?:NOT\s+)?EXISTS\s+)?\"?(\w+)", sql, re.IGNORECASE
+    )
+    return tuple(dict.fromkeys([*columns, *tables]))
+
+
 def validate(db: Database, history: History) -> list[Finding]:
     """Pending revisions, edited revisions, lint, drift from what the history builds, and model changes
     that have no revision yet."""
@@ -113,7 +134,16 @@ def _findings(db: Database, conn: psycopg.Connection[Any], history: History) -> 
     for plan in make_plan(conn, history, runner):
         for lint_finding in plan.findings:
             severity = "error" if lint_finding.blocking else "warning"
-            findings.append(Finding("lint", severity, lint_finding.line()))
+            findings.append(
+                Finding(
+                    "lint",
+                    severity,
+                    lint_finding.line(),
+                    plan.revision.path,
+                    _names(lint_finding.statement),
+                    lint_finding.rule,
+                )
+            )
     # The database against what its own revision should have built: drift made by hand.
     expected = history_snapshot(db, current, runner)
     live = catalog.take(conn, current_schema(conn))
