@@ -7,7 +7,7 @@ PYTEST_WORKERS ?= 2
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
               --no-emit-find-links --upgrade
 
-.PHONY: demo test lint bench clean install lock
+.PHONY: demo test lint bench clean install lock ci-base ci-roundtrip ci-prod ci-manual
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,34 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## CI steps of .github/workflows/database-migration.yml (the suite runs them too)
+MDB := $(BIN)/mandala-db
+# The newest revision on the base branch: the schema production has before this change.
+BASE_HEAD = $(shell git ls-tree --name-only $(BASE_REF) src/mandala_db/migrations/versions/ 2>/dev/null \
+              | sed -n 's|.*/\([0-9]*_[a-z0-9_]*\)\.py$$|\1|p' | sort | tail -1)
+
+ci-base: $(VENV)/.installed
+	$(MDB) migrate deploy
+	$(MDB) seed test
+	$(if $(BASE_HEAD),$(MDB) --yes migrate rollback to $(BASE_HEAD),@echo "no base revisions: the history starts here")
+
+ci-roundtrip: $(VENV)/.installed
+	$(MDB) migrate deploy
+	$(if $(BASE_HEAD),$(MDB) --yes migrate rollback to $(BASE_HEAD),$(MDB) --yes migrate rollback to base)
+	$(MDB) migrate deploy
+	$(MDB) migrate validate
+
+ci-prod: $(VENV)/.installed
+	$(MDB) --yes migrate prod --expect-plan "$$($(BIN)/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan_sha256"])' $(PLAN))"
+
+ci-manual: $(VENV)/.installed
+	$(MDB) security check --fail-on high
+	@case "$(ACTION)" in \
+	  status) $(MDB) migrate status all ;; \
+	  backup) $(MDB) backup full ;; \
+	  rollback) name=$$($(MDB) --json migrate status test | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["connection"]["database"])'); \
+	    [ "$$name" = "$(CONFIRM)" ] || { echo "refused: the confirmation must be the database's name ($$name)" >&2; exit 3; }; \
+	    $(MDB) --yes migrate rollback to "$(REVISION)" ;; \
+	  *) echo "unknown action $(ACTION): use status, backup or rollback" >&2; exit 2 ;; \
+	esac

@@ -94,3 +94,20 @@ def relative(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def for_lint(plans: list[Any]) -> list[Annotation]:
+    """`migrate plan`'s lint findings, on the line of the revision file that names the object."""
+    from mandala_db.ops.migrate.validate import statement_names
+
+    return [
+        Annotation(
+            "error" if f.blocking else ("notice" if f.waived else "warning"),
+            relative(p.revision.path),
+            line_of(p.revision.path, list(statement_names(f.statement))),
+            f.rule,
+            f.line(),
+        )
+        for p in plans
+        for f in p.findings
+    ]

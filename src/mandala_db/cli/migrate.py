@@ -184,10 +184,13 @@ def plan(
     ctx: typer.Context,
     timings_from: TimingsFrom = None,
     out: PlanOut = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 5 on a lint error that is not waived.")
+    ] = False,
 ) -> None:
     """What deploy would do: each pending revision, its SQL, locks, table sizes and lint, and the plan's
     sha256 for `--expect-plan`. Changes nothing."""
-    from mandala_db.ops.migrate.plan import digest, pending_plans
+    from mandala_db.ops.migrate.plan import digest, lint_failure, pending_plans
 
     s = settings_for(ctx, "migrate plan")
     other = database_at(s, timings_from) if timings_from else None
@@ -198,7 +201,11 @@ def plan(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     github.summarize(plan_views.plan_markdown(plans, sha))
+    github.emit(github.for_lint(plans))
     Output(s).result(doc, lambda c: plan_views.print_plan(c, plans, sha))
+    failure = lint_failure(plans) if check else None
+    if failure is not None:
+        raise failure
 
 
 @app.command()

@@ -11,6 +11,7 @@ import psycopg
 
 from mandala_db.core import catalog
 from mandala_db.core.database import Database
+from mandala_db.core.errors import CheckFailed
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
 from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
@@ -123,6 +124,17 @@ def make_plan(
             )
         )
     return plans
+
+
+def lint_failure(plans: list[RevisionPlan]) -> CheckFailed | None:
+    """For `plan --check`: the lint errors no revision waived."""
+    blocking = [f for p in plans for f in p.findings if f.blocking]
+    if not blocking:
+        return None
+    return CheckFailed(
+        f"{len(blocking)} lint error(s) not waived: " + "; ".join(f.line() for f in blocking[:2]),
+        "make the change safe, or waive the rule in the revision with a reason",
+    )
 
 
 def digest(plans: list[RevisionPlan]) -> str:

@@ -95,7 +95,7 @@ def checksum_findings(
     return findings
 
 
-def _names(sql: str) -> tuple[str, ...]:
+def statement_names(sql: str) -> tuple[str, ...]:
     """The column, then the table a statement names (`ALTER TABLE users DROP COLUMN position`)."""
     import re
 
@@ -140,7 +140,7 @@ def _findings(db: Database, conn: psycopg.Connection[Any], history: History) -> 
                     severity,
                     lint_finding.line(),
                     plan.revision.path,
-                    _names(lint_finding.statement),
+                    statement_names(lint_finding.statement),
                     lint_finding.rule,
                 )
             )

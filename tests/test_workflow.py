@@ -1,0 +1,73 @@
+"""The GitHub Actions workflow and docker-compose.yml pass their linters and schemas, and the workflow's
+pull-request steps (make targets calling the tool) run here on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEST_CACHE, TEST_SUPPRESSIONS, connect_to
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.loader import History
+
+WORKFLOW = ROOT / ".github" / "workflows" / "database-migration.yml"
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.skip(f"{name} is installed by `make test` (requirements-dev.lock)")
+    return str(path)
+
+
+def test_the_workflow_passes_actionlint_and_the_github_schema() -> None:
+    lint = subprocess.run([tool("actionlint"), str(WORKFLOW)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    schema = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_the_workflow_never_cancels_a_migration_and_bounds_every_job() -> None:
+    import yaml  # PyYAML, in requirements-dev.lock (moto needs it)
+
+    doc = yaml.safe_load(WORKFLOW.read_text())
+    assert doc["concurrency"]["cancel-in-progress"] is False
+    assert doc["permissions"] == {"contents": "read"}
+    assert all("timeout-minutes" in job for job in doc["jobs"].values())
+
+
+def test_compose_passes_the_compose_spec() -> None:
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_pull_request_steps_run_here(db_url: DatabaseURL) -> None:
+    """ci-base loads the test data set and goes back to the base branch's head; ci-roundtrip takes the
+    new revisions up, down and up again and validates. Here the last two revisions play the new ones."""
+    base = History.load().revisions[-3].id
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS")},
+        "DATABASE_URL": db_url.render(mask=False),
+        "MANDALA_CACHE_DIR": TEST_CACHE,
+        "MANDALA_SECURITY_SUPPRESSIONS": str(TEST_SUPPRESSIONS),
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+    for target in ("ci-base", "ci-roundtrip"):
+        result = subprocess.run(["make", "-s", target, f"BASE_HEAD={base}", f"VENV={BIN.parent}"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, (target, result.stdout[-2000:], result.stderr[-2000:])
+    assert "Valid: 7 revision(s)" in result.stdout
+    with connect_to(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0  # the test data set survived it
