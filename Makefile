@@ -7,7 +7,7 @@ PYTEST_WORKERS ?= 2
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
               --no-emit-find-links --upgrade
 
-.PHONY: demo test lint bench clean install lock ci-base ci-roundtrip ci-prod ci-manual
+.PHONY: demo test lint bench clean install lock ci-base ci-roundtrip ci-plan ci-prod ci-manual
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,8 +77,14 @@ ci-roundtrip: $(VENV)/.installed
 	$(MDB) migrate deploy
 	$(MDB) migrate validate
 
+# The plan against the target, with its sha256 and whether it needs a reviewer, as step outputs.
+PLAN_FILE ?= plan.json
+# In GitHub Actions the tool also writes the step outputs sha256 and needs_review.
+ci-plan: $(VENV)/.installed
+	$(MDB) migrate plan --check --out $(PLAN_FILE)
+
 ci-prod: $(VENV)/.installed
-	$(MDB) --yes migrate prod --expect-plan "$$($(BIN)/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan_sha256"])' $(PLAN))"
+	$(MDB) --yes migrate prod --expect-plan "$(PLAN_SHA256)"
 
 ci-manual: $(VENV)/.installed
 	$(MDB) security check --fail-on high

@@ -3,6 +3,7 @@ pull-request steps (make targets calling the tool) run here on a real PostgreSQL
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,26 @@ def test_the_pull_request_steps_run_here(db_url: DatabaseURL) -> None:
     assert "Valid: 7 revision(s)" in result.stdout
     with connect_to(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0  # the test data set survived it
+
+
+def test_the_plan_step_gives_the_sha256_and_whether_a_reviewer_is_needed(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "github_output"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS")},
+        "DATABASE_URL": db_url.render(mask=False),
+        "MANDALA_CACHE_DIR": TEST_CACHE,
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    plan = tmp_path / "plan.json"
+    result = subprocess.run(["make", "-s", "ci-plan", f"PLAN_FILE={plan}", f"VENV={BIN.parent}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    doc = json.loads(plan.read_text())
+    assert values["sha256"] == doc["plan_sha256"] and len(values["sha256"]) == 64
+    assert values["needs_review"] == ("true" if doc["needs_review"] else "false")
+    assert values["needs_review"] == "false"  # the shipped history on an empty database is additive

@@ -3,8 +3,9 @@ and human-sized numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -74,6 +75,20 @@ def database_at(settings: Settings, raw_url: str) -> Database:
     for secret in DatabaseURL.raw_secrets(raw_url):
         bus.add_secret(secret)
     return Database(DatabaseURL.parse(raw_url), settings.application_name)
+
+
+def ship_backup(settings: Settings) -> Callable[[Any], None] | None:
+    """With $S3_BACKUP_BUCKET, the backup a command takes first is uploaded (and checked) there too."""
+    bucket = settings.s3_bucket
+    if not bucket:
+        return None
+
+    def upload(backup: Any) -> None:
+        from mandala_db.ops.backup.s3 import S3Store
+
+        S3Store(bucket).upload(backup.path, backup.manifest)
+
+    return upload
 
 
 def human_size(n: int) -> str:

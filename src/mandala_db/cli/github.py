@@ -27,15 +27,18 @@ def _escape(text: str, *, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
-def emit(annotations: list[Annotation]) -> None:
+def emit(annotations: list[Annotation], *, json_output: bool = False) -> None:
+    """On stdout, where the runner reads workflow commands; beside a --json document, on stderr (which it
+    reads too), so the document stays valid JSON."""
     if os.environ.get("GITHUB_ACTIONS") != "true" or not annotations:
         return
+    out = sys.stderr if json_output else sys.stdout
     shown: dict[str, int] = {}
     for a in annotations:
         shown[a.level] = shown.get(a.level, 0) + 1
         if shown[a.level] <= PER_LEVEL:
             where = f"file={_escape(a.file, prop=True)},line={a.line}," if a.file is not None else ""
-            sys.stdout.write(
+            out.write(
                 f"::{a.level} {where}title={_escape(a.title, prop=True)}::{_escape(a.message)}\n"
             )
     rows = "".join(
@@ -111,3 +114,11 @@ def for_lint(plans: list[Any]) -> list[Annotation]:
         for p in plans
         for f in p.findings
     ]
+
+
+def outputs(values: dict[str, str]) -> None:
+    """Step outputs (`$GITHUB_OUTPUT`) for later jobs: the plan's sha256, whether it needs a reviewer."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and target:
+        with Path(target).open("a", encoding="utf-8") as f:
+            f.writelines(f"{k}={v}\n" for k, v in values.items())

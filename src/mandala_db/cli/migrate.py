@@ -9,7 +9,7 @@ import typer
 
 from mandala_db.cli import github, plan_views, views
 from mandala_db.cli.confirm import confirm
-from mandala_db.cli.context import database, database_at, settings_for
+from mandala_db.cli.context import database, database_at, settings_for, ship_backup
 from mandala_db.cli.options import (
     BackupDir,
     ExpectPlan,
@@ -170,7 +170,7 @@ def validate(ctx: typer.Context) -> None:
     history = _history()
     findings = run_validate(database(s), history)
     errors = [f for f in findings if f.severity == "error"]
-    github.emit(github.for_findings(findings))
+    github.emit(github.for_findings(findings), json_output=s.json_output)
     Output(s).result(
         {"ok": not errors, "findings": [f.to_dict() for f in findings]},
         lambda c: plan_views.print_validation(c, findings, len(history.revisions)),
@@ -196,12 +196,14 @@ def plan(
     other = database_at(s, timings_from) if timings_from else None
     plans = pending_plans(database(s), _history(), other)
     sha = digest(plans)
-    doc = {"ok": True, "plan_sha256": sha, "plan": [p.to_dict() for p in plans]}
+    reasons = [f"{p.revision.id}: {r}" for p in plans for r in p.review_reasons()]
+    doc = {"ok": True, "plan_sha256": sha, "needs_review": reasons, "plan": [p.to_dict() for p in plans]}
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     github.summarize(plan_views.plan_markdown(plans, sha))
-    github.emit(github.for_lint(plans))
+    github.outputs({"sha256": sha, "needs_review": "true" if reasons else "false"})
+    github.emit(github.for_lint(plans), json_output=s.json_output)
     Output(s).result(doc, lambda c: plan_views.print_plan(c, plans, sha))
     failure = lint_failure(plans) if check else None
     if failure is not None:
@@ -252,7 +254,7 @@ def prod(
         confirm(s, what, typed=db.url.dbname or "the database")
 
     options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
-    done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate)
+    done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate, ship_backup(s))
     if done.result is None:
         out.result(
             {"ok": True, **done.preflight.to_dict(), "steps": []},

@@ -153,3 +153,30 @@ def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set
         assert c.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (other_db,)).fetchone() == (
             0,
         )
+
+
+def test_migrate_prod_ships_its_backup_to_s3_before_it_deploys(
+    s3_server: dict[str, str], db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    env = {**s3_server, "S3_BACKUP_PREFIX": f"prod-{db_url.dbname}"}
+    ok(
+        run_cli(
+            "--env",
+            "production",
+            "--yes",
+            "migrate",
+            "prod",
+            "--backup-dir",
+            str(tmp_path),
+            url=db_url,
+            env=env,
+        )
+    )
+    keys = [
+        o["Key"]
+        for o in s3_client(env).list_objects_v2(Bucket="mandala-backups", Prefix=f"prod-{db_url.dbname}")[
+            "Contents"
+        ]
+    ]
+    dumps = [k for k in keys if k.endswith(".dump")]
+    assert len(dumps) == 1 and "pre_migration" in dumps[0] and f"{dumps[0]}.manifest.json" in keys

@@ -67,6 +67,8 @@ def test_github_annotations_name_the_file_and_line(
     assert annotation.startswith(f"::error file={path},line=")
     assert "position" in source[line - 1]
     assert rev in summary.read_text() and "| error |" in summary.read_text()
+    plan = json.loads(in_project(project, db_url, "--json", "migrate", "plan").stdout)
+    assert any("drops data" in r and rev in r for r in plan["needs_review"]), plan["needs_review"]
     # Off GitHub, the same run prints no workflow commands.
     assert "::error" not in in_project(project, db_url, "migrate", "validate").stdout
 

@@ -45,6 +45,17 @@ class RevisionPlan:
     def outside_transaction(self) -> bool:
         return needs_autocommit(self.statements)
 
+    def review_reasons(self) -> list[str]:
+        """Why a human should approve this revision before it runs: a lint rule waived, data dropped, a table
+        rewritten. An additive revision has none and may apply without waiting."""
+        existing = {t.name for t in self.tables if t.exists}
+        reasons = [f"lint rule {f.rule} waived: {f.waived}" for f in self.findings if f.waived]
+        for s in self.statements:
+            if s.kind in ("DROP TABLE", "TRUNCATE", "DELETE") or " DROP COLUMN " in f" {s.sql.upper()} ":
+                reasons.append(f"drops data: {s.sql[:80]}")
+            reasons += [f"rewrites table {t}" for t in sorted(s.rewrites & existing)]
+        return reasons
+
     def to_dict(self) -> dict[str, Any]:
         r = self.revision
         return {
@@ -58,6 +69,7 @@ class RevisionPlan:
             "tables": [t.to_dict() for t in self.tables],
             "lint": [f.to_dict() for f in self.findings],
             "sql_checksum": self.sql_checksum,
+            "needs_review": self.review_reasons(),
             "sql": "\n\n".join(s.sql for s in self.statements if not s.bookkeeping),
             "timing": {"duration_ms": self.timing_ms, "from": self.timing_from} if self.timing_from else None,
         }

@@ -179,6 +179,7 @@ def run(
     backup_dir: Path,
     confirm: Callable[[Preflight], None],
     security: SecurityGate | None = None,
+    ship: Callable[[Backup], None] | None = None,
 ) -> ProdRun:
     """Under the lock: pre-flight and its verdict, `confirm` (which raises to stop), the pre-migration
     backup, the deploy, the post-checks. A failed post-check is returned, not raised, so the caller can
@@ -196,6 +197,8 @@ def run(
             return ProdRun(pre)
         confirm(pre)
         backup = create_backup(db, backup_dir, label="pre_migration")
+        if ship is not None:  # off this machine (S3) before anything changes
+            ship(backup)
         result = executor.upgrade()
         post = _postchecks(db, executor.conn, history)
     for f in post.data_findings:
