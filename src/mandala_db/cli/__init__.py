@@ -181,6 +181,12 @@ def _add_logs() -> None:
     app.add_typer(logs.app, name="logs")
 
 
+def _add_drill() -> None:
+    from mandala_db.cli import drill
+
+    app.add_typer(drill.app, name="drill")
+
+
 # Each command group is imported and built only when it is the one asked for: Typer builds every command
 # it knows on every start, and `migrate status` should not pay for the backup commands.
 GROUPS = {
@@ -191,6 +197,7 @@ GROUPS = {
     "restore": _add_backup,
     "security": _add_security,
     "logs": _add_logs,
+    "drill": _add_drill,
 }
 OPTIONS_WITH_VALUES = ("--database-url", "--env", "--log-format", "--state-dir")
 

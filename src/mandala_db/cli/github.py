@@ -38,9 +38,7 @@ def emit(annotations: list[Annotation], *, json_output: bool = False) -> None:
         shown[a.level] = shown.get(a.level, 0) + 1
         if shown[a.level] <= PER_LEVEL:
             where = f"file={_escape(a.file, prop=True)},line={a.line}," if a.file is not None else ""
-            out.write(
-                f"::{a.level} {where}title={_escape(a.title, prop=True)}::{_escape(a.message)}\n"
-            )
+            out.write(f"::{a.level} {where}title={_escape(a.title, prop=True)}::{_escape(a.message)}\n")
     rows = "".join(
         f"| {a.level} | {f'`{a.file}:{a.line}`' if a.file else ''} | {a.title} | {a.message.replace('|', '/')} |\n"
         for a in annotations

@@ -36,3 +36,21 @@ def build_schema(db: Database, revision: str | None) -> None:
     with Executor(db, history, RunOptions()) as executor:
         if revision is not None:
             executor.upgrade(history.resolve(revision))
+
+
+def rehearse_deploy(db: Database) -> list[dict[str, Any]]:
+    """On a copy (a drill's scratch database): the pending revisions applied, then rolled back to where the
+    copy started, each step timed. The copy ends where it began."""
+    from mandala_db.ops.migrate.executor import Executor, RunOptions
+    from mandala_db.ops.migrate.loader import BASE, History
+
+    history = History.load()
+    with Executor(db, history, RunOptions(environment="drill")) as executor:
+        start = executor.current()
+        up = executor.upgrade()
+        down = executor.downgrade(start or BASE) if up.steps else None
+        if executor.current() != start:
+            raise OperationFailed(
+                f"the rehearsal ended at {executor.current()}, not where it began ({start})"
+            )
+    return [s.to_dict() for s in up.steps] + ([s.to_dict() for s in down.steps] if down else [])

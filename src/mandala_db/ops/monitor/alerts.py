@@ -19,7 +19,7 @@ from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import bus
 
 ALERTING_COMMANDS = ("migrate deploy", "migrate prod", "migrate rollback", "migrate dev", "migrate resolve",
-                     "backup", "restore")  # fmt: skip
+                     "backup", "restore", "drill")  # fmt: skip
 FAILURE_EXIT_CODES = (1, 4, 5)  # not 2 (bad input) nor 3 (a guard refused on purpose)
 CONNECTION_FAILURES = 3
 

@@ -54,6 +54,12 @@ def measures(record: dict[str, Any]) -> list[Measure]:
         ]
     elif action == "backup_age":
         out.append(Measure("BackupAge", float(meta.get("age_s") or 0), "Seconds"))
+    elif action in ("drill_complete", "drill_failed"):
+        out += [
+            Measure("DrillRTO", float(meta.get("rto_s") or 0), "Seconds"),
+            Measure("DrillRPO", float(meta.get("rpo_s") or 0), "Seconds"),
+            Measure("DrillFailed" if action == "drill_failed" else "DrillPassed", 1, "Count"),
+        ]
     elif action == "restore_complete":
         out.append(Measure("RestoreDuration", duration, "Milliseconds"))
     return out

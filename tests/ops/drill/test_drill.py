@@ -1,0 +1,113 @@
+"""`mandala-db drill`: the newest good backup restored into a scratch database, checked, measured and
+recorded; the scratch database never outlives the drill, even a killed one; a damaged backup fails the
+drill and the live database is untouched; targets that are missed exit 5; a rehearsal ends where it began."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import connect_to, database_state, run_cli
+from mandala_db.core.config import DatabaseURL
+from mandala_db.ops.migrate.loader import History
+from support import damage, ok, take_backup
+
+
+def scratch_databases(url: DatabaseURL) -> list[str]:
+    with connect_to(url) as conn:
+        return [
+            r[0]
+            for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'mandala\\_drill\\_%'")
+        ]
+
+
+def test_a_drill_restores_checks_measures_and_records(loaded: DatabaseURL, tmp_path: Path) -> None:
+    backup = take_backup(loaded, tmp_path)
+    before = database_state(loaded)
+    report = tmp_path / "drill.md"
+    doc = json.loads(
+        ok(run_cli("--json", "drill", "--dir", str(tmp_path), "--report", str(report), url=loaded)).stdout
+    )
+    assert doc["ok"] and doc["backup"] == str(backup)
+    assert set(doc["phases_s"]) == {"verify", "restore", "checks"} and doc["rto_s"] > 0 and doc["rpo_s"] >= 0
+    assert scratch_databases(loaded) == []
+    assert database_state(loaded) == before  # the live database was never touched
+    history = json.loads(
+        ok(run_cli("--json", "drill", "history", "--dir", str(tmp_path), url=loaded)).stdout
+    )["drills"]
+    assert len(history) == 1 and history[0]["ok"] and history[0]["rto_s"] == doc["rto_s"]
+    text = report.read_text()
+    assert "Result: **passed**" in text and "| restore |" in text and str(backup) in text
+
+
+def test_a_killed_drill_leaves_a_scratch_database_that_the_next_drill_drops(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    take_backup(loaded, tmp_path)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DATABASE_URL": loaded.render(mask=False),
+    }
+    for _ in range(100):  # kill it while the scratch database exists
+        proc = subprocess.Popen([sys.executable, "-m", "mandala_db", "drill", "--dir", str(tmp_path)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not scratch_databases(loaded) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        time.sleep(0.5)  # its sessions end with it
+        if scratch_databases(loaded):
+            break
+    assert scratch_databases(loaded), "the drill was never caught with its scratch database"
+    again = ok(run_cli("drill", "--dir", str(tmp_path), url=loaded))
+    assert "left by a drill that did not finish" in again.stderr
+    assert scratch_databases(loaded) == []
+
+
+def test_a_damaged_backup_fails_the_drill_and_the_live_database_is_untouched(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    backup = take_backup(loaded, tmp_path)
+    damage(backup, "truncated by 5 bytes")  # behind a matching checksum
+    before = database_state(loaded)
+    result = run_cli("drill", "--from", str(backup), "--dir", str(tmp_path), url=loaded)
+    assert result.code == 5, result.output
+    assert "drill failed" in result.stderr
+    assert database_state(loaded) == before and scratch_databases(loaded) == []
+    (recorded,) = json.loads(
+        ok(run_cli("--json", "drill", "history", "--dir", str(tmp_path), url=loaded)).stdout
+    )["drills"]
+    assert recorded["ok"] is False and recorded["problems"]
+
+
+def test_missed_targets_exit_5_and_say_why(loaded: DatabaseURL, tmp_path: Path) -> None:
+    take_backup(loaded, tmp_path)
+    slow = run_cli("drill", "--dir", str(tmp_path), "--rto-target", "0.001s", url=loaded)
+    assert slow.code == 5 and "over the target" in slow.stderr and "slowest: restore" in slow.stderr
+    time.sleep(1.2)
+    old = run_cli("drill", "--dir", str(tmp_path), "--max-backup-age", "1s", url=loaded)
+    assert old.code == 5 and "over the limit of 1 s" in old.stderr
+    assert scratch_databases(loaded) == []
+
+
+def test_a_rehearsal_applies_the_pending_revision_and_ends_where_it_began(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    history = History.load()
+    ok(run_cli("--yes", "migrate", "rollback", "to", history.revisions[-2].id, url=loaded))
+    take_backup(loaded, tmp_path)
+    doc = json.loads(ok(run_cli("--json", "drill", "--rehearse", "--dir", str(tmp_path), url=loaded)).stdout)
+    steps = [(s["direction"], s["revision"]) for s in doc["rehearsal"]]
+    assert steps == [("upgrade", history.revisions[-1].id), ("downgrade", history.revisions[-1].id)]
+    assert all(s["duration_ms"] >= 0 for s in doc["rehearsal"]) and "rehearse" in doc["phases_s"]
+    assert "rehearse" not in json.dumps(doc["rto_s"])  # the rehearsal is not part of the recovery time
+    with connect_to(loaded) as conn:  # the live database stayed where it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            history.revisions[-2].id,
+        )
