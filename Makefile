@@ -7,7 +7,7 @@ PYTEST_WORKERS ?= 2
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
               --no-emit-find-links --upgrade
 
-.PHONY: demo test lint bench clean install lock ci-base ci-roundtrip ci-plan ci-prod ci-manual
+.PHONY: demo test lint bench clean install lock ci-base ci-roundtrip ci-plan ci-prod ci-manual ci-scheduled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,8 +91,16 @@ ci-manual: $(VENV)/.installed
 	@case "$(ACTION)" in \
 	  status) $(MDB) migrate status all ;; \
 	  backup) $(MDB) backup full ;; \
+	  drill) $(MDB) drill --report drill-report.md ;; \
 	  rollback) name=$$($(MDB) --json migrate status test | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["connection"]["database"])'); \
 	    [ "$$name" = "$(CONFIRM)" ] || { echo "refused: the confirmation must be the database's name ($$name)" >&2; exit 3; }; \
 	    $(MDB) --yes migrate rollback to "$(REVISION)" ;; \
-	  *) echo "unknown action $(ACTION): use status, backup or rollback" >&2; exit 2 ;; \
+	  *) echo "unknown action $(ACTION): use status, backup, rollback or drill" >&2; exit 2 ;; \
+	esac
+
+# The workflow's schedule: the weekly cron runs the drill, the nightly one the backup.
+ci-scheduled: $(VENV)/.installed
+	@case "$(SCHEDULE)" in \
+	  "0 4 * * 0") $(MDB) drill --max-backup-age 26h --report drill-report.md ;; \
+	  *) $(MDB) backup full ;; \
 	esac

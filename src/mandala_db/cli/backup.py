@@ -110,20 +110,50 @@ def verify_command(
     )
 
 
+@backup_app.command("schedule")
+def schedule_command(
+    ctx: typer.Context,
+    print_as: Annotated[str, typer.Option("--print", help="cron or systemd.")] = "cron",
+    directory: Annotated[
+        Path | None, typer.Option("--workdir", help="Where the jobs run (default: here).")
+    ] = None,
+) -> None:
+    """A nightly backup and a weekly drill, as a crontab or systemd service and timer units (printed)."""
+    import shutil
+    import sys
+
+    from mandala_db.ops.backup import schedule
+
+    s = settings_for(ctx, "backup schedule")
+    workdir = (directory or Path.cwd()).resolve()
+    program = Path(shutil.which("mandala-db") or Path(sys.executable).with_name("mandala-db")).resolve()
+    if print_as == "cron":
+        text = schedule.cron(workdir, program)
+        Output(s).result({"ok": True, "cron": text}, lambda c: c.print(text.rstrip("\n"), markup=False))
+    elif print_as == "systemd":
+        units = schedule.systemd(workdir, program)
+        listing = "\n".join(f"# {name}\n{body}" for name, body in units.items())
+        Output(s).result({"ok": True, "units": units}, lambda c: c.print(listing.rstrip("\n"), markup=False))
+    else:
+        raise BadInput(f"--print {print_as!r} is not a format", "use cron or systemd")
+
+
 @backup_app.command("stats")
 def stats_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
     """Count, total size, newest, oldest and last verified backup of each kind, locally and on S3."""
     from mandala_db.ops.backup import stats
     from mandala_db.ops.backup.s3 import S3Store
+    from mandala_db.ops.drill import freshness
 
     s = settings_for(ctx, "backup stats")
     folder, bucket = s.backups_in(directory), s.bucket(s3_bucket)
     local = stats(folder)
+    fresh = freshness(folder)
     remote = S3Store(bucket).totals() if bucket else None
     where = f"{folder}" + (f" and s3://{bucket}" if bucket else "")
     Output(s).result(
-        {"ok": True, "local": local, "s3": remote},
-        lambda c: views.print_backup_stats(c, where, local, remote),
+        {"ok": True, "local": local, "s3": remote, "freshness": fresh},
+        lambda c: views.print_backup_stats(c, where, local, remote, fresh),
     )
 
 

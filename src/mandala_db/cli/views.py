@@ -137,7 +137,7 @@ def print_applied(console: Screen, entries: list[Any]) -> None:
 
 
 def print_backup_stats(
-    console: Screen, where: str, local: dict[str, Any], remote: dict[str, Any] | None
+    console: Screen, where: str, local: dict[str, Any], remote: dict[str, Any] | None, fresh: dict[str, Any]
 ) -> None:
     from rich.table import Table
 
@@ -165,6 +165,14 @@ def print_backup_stats(
             row.append(f"{remote[kind]['count']} ({human_size(remote[kind]['total_size'])})")
         table.add_row(*row)
     console.print(table)
+
+    def age(seconds: int | None) -> str:
+        return "none yet" if seconds is None else f"{seconds / 3600:.1f} h ago"
+
+    console.print(
+        f"Newest good full backup: {age(fresh['newest_good_backup_age_s'])}; "
+        f"last passed drill: {age(fresh['last_passed_drill_age_s'])}"
+    )
 
 
 def print_backup_list(console: Screen, local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> None:

@@ -240,6 +240,32 @@ def history(backup_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
+def freshness(backup_dir: Path) -> dict[str, Any]:
+    """How stale recovery is: the age of the newest full backup no verification found bad, and of the last
+    drill that passed (None when there is none)."""
+    from mandala_db.ops.backup import find_backups
+
+    now = datetime.now(UTC)
+    good = [
+        m
+        for _, m in find_backups(backup_dir)
+        if m.kind == "full" and (m.last_verified or {}).get("ok", True) is not False
+    ]
+    passed = [d for d in history(backup_dir) if d.get("ok")]
+    backup_at = good[0].finished_at if good else None
+    drill_at = passed[-1]["started_at"] if passed else None
+    return {
+        "newest_good_backup_at": backup_at,
+        "newest_good_backup_age_s": round((now - datetime.fromisoformat(backup_at)).total_seconds())
+        if backup_at
+        else None,
+        "last_passed_drill_at": drill_at,
+        "last_passed_drill_age_s": round((now - datetime.fromisoformat(drill_at)).total_seconds())
+        if drill_at
+        else None,
+    }
+
+
 def report_markdown(result: DrillResult) -> str:
     """Fit to attach as audit evidence of a restore test."""
     rows = "".join(f"| {k} | {v:.2f} s |\n" for k, v in result.phases.items())
@@ -258,4 +284,4 @@ def report_markdown(result: DrillResult) -> str:
     )
 
 
-__all__ = ["DrillResult", "drill", "drop_leftovers", "history", "report_markdown"]
+__all__ = ["DrillResult", "drill", "drop_leftovers", "freshness", "history", "report_markdown"]

@@ -18,11 +18,14 @@ from mandala_db.ops.security.suppressions import apply as apply_suppressions
 from mandala_db.ops.security.suppressions import load as load_suppressions
 
 
-def check_database(db: Database, suppressions: Path | None = None) -> SecurityReport:
+def check_database(
+    db: Database, suppressions: Path | None = None, backup_dir: Path | None = None
+) -> SecurityReport:
     """Every check against the database, with the repository's suppressions applied."""
     active, problems = load_suppressions(suppressions)
     with db.connect() as conn:
         facts = Facts.gather(db, conn)
+        facts.backup_dir = backup_dir
         findings = run_all(facts)
         version = server_version(conn)
     apply_suppressions(findings, active)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -64,6 +65,7 @@ class Facts:
     settings: dict[str, str] = field(default_factory=dict)
     session_ssl: tuple[bool, str | None] = (False, None)
     schema: str = "public"
+    backup_dir: Path | None = None  # where this installation keeps its backups and drill history
 
     @classmethod
     def gather(cls, db: Database, conn: psycopg.Connection[Any]) -> Facts:
