@@ -19,11 +19,13 @@ from support import damage, ok, take_backup
 
 
 def scratch_databases(url: DatabaseURL) -> list[str]:
+    """This test's database's scratch copies (tests beside it have their own)."""
+    prefix = f"mandala_drill_{(url.dbname or '')[:24]}_"
     with connect_to(url) as conn:
-        return [
-            r[0]
-            for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'mandala\\_drill\\_%'")
-        ]
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def test_a_drill_restores_checks_measures_and_records(loaded: DatabaseURL, tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ def test_an_archive_damaged_behind_a_matching_checksum_is_refused_and_the_target
         assert database_state(source) == before, f"{args} changed the target"
     with connect_to(source) as c:
         scratch = c.execute(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'mandala_verify_%'"
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)",
+            (f"mandala_verify_{source.dbname}_",),
         ).fetchone()
         assert scratch == (0,)
     # Both verifications are on record as failed: nothing may count this backup as proven.

@@ -70,16 +70,38 @@ class DrillResult:
         }
 
 
+def scratch_prefix(db: Database) -> str:
+    """Scratch databases are named after the database they serve: a drill only ever cleans up its own."""
+    return f"{SCRATCH_PREFIX}{(db.url.dbname or 'db')[:24]}_"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def drop_leftovers(db: Database) -> list[str]:
-    """Scratch databases of drills that died (nobody is connected to them): dropped."""
+    """Scratch databases of this database's drills that died: nobody connected, and the drill process that
+    made them gone (a drill running beside this one keeps its own)."""
+    prefix = scratch_prefix(db)
     with db.on("postgres").connect() as admin:
-        names = [
+        candidates = [
             str(r[0])
             for r in admin.execute(
-                """SELECT datname FROM pg_database d WHERE datname LIKE %s AND NOT EXISTS
+                """SELECT datname FROM pg_database d WHERE starts_with(datname, %s) AND NOT EXISTS
                    (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)""",
-                (SCRATCH_PREFIX.replace("_", "\\_") + "%",),
+                (prefix,),
             ).fetchall()
+        ]
+        names = [
+            n
+            for n in candidates
+            if not (n.rsplit("_", 1)[-1].isdigit() and _alive(int(n.rsplit("_", 1)[-1])))
         ]
         for name in names:
             admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
@@ -144,7 +166,7 @@ def drill(
 
     drop_leftovers(db)
     workdir = Path(tempfile.mkdtemp(prefix="mandala-drill-"))
-    scratch = f"{SCRATCH_PREFIX}{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
+    scratch = f"{scratch_prefix(db)}{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
     result = DrillResult("", "", datetime.now(UTC).isoformat(), scratch=scratch)
     bus.info("drill_start", f"drill started: into scratch database {scratch}")
 

@@ -70,7 +70,9 @@ def verify(db: Database | None, path: Path, *, restore: bool = False, bars: Bars
 def _restore_into_scratch(
     db: Database, path: Path, manifest: BackupManifest, progress: Progress | None
 ) -> str:
-    scratch = f"mandala_verify_{datetime.now(UTC):%Y%m%d%H%M%S}_{time.monotonic_ns() % 100000}"
+    # Named after the database it serves, so whoever looks can tell whose it is (63 bytes at most).
+    stamp = f"{datetime.now(UTC):%Y%m%d%H%M%S}_{time.monotonic_ns() % 100000}"
+    scratch = f"mandala_verify_{(db.url.dbname or 'db')[: 63 - 16 - len(stamp)]}_{stamp}"
     try:
         restore_into_new_database(db, scratch, path, manifest, progress)
     except CheckFailed as exc:
