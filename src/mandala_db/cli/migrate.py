@@ -176,7 +176,10 @@ def validate(ctx: typer.Context) -> None:
         lambda c: plan_views.print_validation(c, findings, len(history.revisions)),
     )
     if errors:
-        raise CheckFailed(f"validation found {len(errors)} problem(s)", "see the list above")
+        raise CheckFailed(
+            f"validation found {len(errors)} problem(s)",
+            "see the list above; work done by hand is recorded with `migrate resolve --applied|--rolled-back REV`",
+        )
 
 
 @app.command()

@@ -46,7 +46,8 @@ def _explain(url: DatabaseURL, exc: Exception) -> OperationFailed | BadInput:
     ):
         return OperationFailed(
             f"cannot connect to {where}: {reason}",
-            "check that the server is running and the host and port are right",
+            "check that the server is running and the host and port are right "
+            "(`mandala-db migrate status test` shows what a connection sees)",
         )
     return OperationFailed(f"cannot connect to {where}: {reason}")
 

@@ -151,3 +151,34 @@ def test_the_schedule_prints_cron_and_systemd_units_that_verify(tmp_path: Path, 
     )
     assert check.returncode == 0, check.stderr
     assert run_cli("backup", "schedule", "--print", "launchd", url=db_url).code == 2
+
+
+def test_a_drill_from_s3_downloads_checks_and_ships_its_history(
+    loaded: DatabaseURL, aws_server: dict[str, str], tmp_path: Path
+) -> None:
+    import boto3
+
+    bucket = f"drills-{(loaded.dbname or '').replace('_', '-')}"
+    kw = {"endpoint_url": aws_server["AWS_ENDPOINT_URL"], "region_name": "us-east-1",
+          "aws_access_key_id": "test", "aws_secret_access_key": "test"}  # fmt: skip
+    s3 = boto3.client("s3", **kw)
+    s3.create_bucket(Bucket=bucket)
+    env = {**aws_server, "S3_BACKUP_BUCKET": bucket}
+    made = json.loads(
+        ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path / "made"), url=loaded, env=env)).stdout
+    )
+    s3_url = f"s3://{bucket}/{made['backups'][0]['s3']['key']}"
+    doc = json.loads(
+        ok(
+            run_cli("--json", "drill", "--from", s3_url, "--dir", str(tmp_path / "d1"), url=loaded, env=env)
+        ).stdout
+    )
+    assert doc["ok"] and "download" in doc["phases_s"]
+    # latest: with nothing here, the newest full backup on S3.
+    latest = json.loads(
+        ok(run_cli("--json", "drill", "--dir", str(tmp_path / "empty"), url=loaded, env=env)).stdout
+    )
+    assert latest["ok"] and "download" in latest["phases_s"]
+    history = s3.get_object(Bucket=bucket, Key="mandala-db/drills.jsonl")["Body"].read().decode().splitlines()
+    assert json.loads(history[-1])["ok"] is True
+    assert scratch_databases(loaded) == []

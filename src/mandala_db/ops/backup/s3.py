@@ -65,6 +65,15 @@ class S3Store:
             multipart_threshold=threshold, multipart_chunksize=max(threshold, 8 << 20)
         )
 
+    def put_text(self, name: str, text: str) -> str:
+        """A small file of the tool's own beside the backups (the drill history)."""
+        key = "/".join(p for p in (self.prefix, name) if p)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=text.encode())
+        except Exception as exc:
+            raise OperationFailed(f"writing s3://{self.bucket}/{key} failed: {exc}") from exc
+        return f"s3://{self.bucket}/{key}"
+
     def key_for(self, backup: Path, manifest: BackupManifest) -> str:
         return "/".join(p for p in (self.prefix, manifest.kind, backup.name) if p)
 

@@ -231,7 +231,7 @@ def drill(
             f"the backup is {result.rpo_s:.0f} s old, over the limit of {max_backup_age:g} s"
         )
     result.ok = not result.problems
-    record(backup_dir, result)
+    record(backup_dir, result, bucket)
     level = bus.info if result.ok else bus.error
     level("drill_complete" if result.ok else "drill_failed",
           f"drill {'passed' if result.ok else 'failed'}: RTO {result.rto_s:.1f} s, RPO {result.rpo_s:.0f} s",
@@ -243,10 +243,18 @@ def drill(
     return result
 
 
-def record(backup_dir: Path, result: DrillResult) -> None:
+def record(backup_dir: Path, result: DrillResult, bucket: str | None = None) -> None:
+    """Beside the backups, and with S3 configured a copy there too (the evidence outlives the machine)."""
     backup_dir.mkdir(parents=True, exist_ok=True)
     with (backup_dir / HISTORY_FILE).open("a", encoding="utf-8") as f:
         f.write(json.dumps(result.to_dict(), default=str) + "\n")
+    if bucket:
+        from mandala_db.ops.backup.s3 import S3Store
+
+        try:
+            S3Store(bucket).put_text(HISTORY_FILE, (backup_dir / HISTORY_FILE).read_text(encoding="utf-8"))
+        except MandalaError as exc:
+            bus.warning("drill_history_not_shipped", exc.message)
 
 
 def history(backup_dir: Path) -> list[dict[str, Any]]:
