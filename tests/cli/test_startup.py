@@ -51,3 +51,14 @@ def test_a_deploy_with_a_warm_cache_leaves_alembic_unloaded(db_url: DatabaseURL,
     assert second.code == 0, second.output
     assert "7 revision(s) done" in second.stdout
     assert heavy(imported(second.stderr)) == []
+
+
+def test_a_global_option_with_a_value_is_not_taken_for_a_command_group(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    """`--metrics emf migrate status` builds the migrate group alone, as `migrate status` does."""
+    env = {"PYTHONPROFILEIMPORTTIME": "1", "MANDALA_METRICS_FILE": str(tmp_path / "m.emf")}
+    result = run_cli("--metrics", "emf", "--log-format", "text", "migrate", "status", url=db_url, env=env)
+    assert result.code == 0, result.output
+    modules = imported(result.stderr)
+    assert "mandala_db.cli.migrate" in modules and "mandala_db.cli.backup" not in modules

@@ -199,14 +199,29 @@ GROUPS = {
     "logs": _add_logs,
     "drill": _add_drill,
 }
-OPTIONS_WITH_VALUES = ("--database-url", "--env", "--log-format", "--state-dir")
+
+
+def options_with_values() -> frozenset[str]:
+    """The global options that take a value, read from the callback's own declarations (so an option added
+    there is never mistaken for a command group)."""
+    import typing
+
+    names: set[str] = set()
+    for hint in typing.get_type_hints(main_options, include_extras=True).values():
+        info = next(iter(getattr(hint, "__metadata__", ())), None)
+        if info is not None and typing.get_args(hint)[0] is not bool:
+            # In Annotated form Typer reads the first declaration from `default`.
+            decls = (getattr(info, "default", None), *getattr(info, "param_decls", ()))
+            names.update(d for d in decls if isinstance(d, str) and d.startswith("--"))
+    return frozenset(names)
 
 
 def register_commands(argv: list[str]) -> None:
     """The group the arguments name, or every group (for --help, a typo, or no command at all)."""
+    takes_value = options_with_values()
     words = iter(argv)
     for word in words:
-        if word in OPTIONS_WITH_VALUES:
+        if word in takes_value:
             next(words, None)
         elif not word.startswith("-"):
             if word in GROUPS:

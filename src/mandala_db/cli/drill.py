@@ -41,30 +41,19 @@ def drill_command(
     is dropped whatever happens."""
     if ctx.invoked_subcommand is not None:
         return
-    from mandala_db.ops.drill import DrillResult, drill, report_markdown
+    from mandala_db.ops.drill import drill, report_markdown
 
     s = settings_for(ctx, "drill")
     target = duration_seconds("--rto-target", rto_target) if rto_target else None
     age = duration_seconds("--max-backup-age", max_backup_age) if max_backup_age else None
-    result: DrillResult | None = None
-    try:
-        result = drill(database(s), source=source, backup_dir=s.backups_in(directory), bucket=s.s3_bucket,
-                       rto_target=target, max_backup_age=age, rehearse=rehearse)  # fmt: skip
-    finally:
-        from mandala_db.ops.drill import history
-
-        last = history(s.backups_in(directory))[-1:] if result is None else [result.to_dict()]
-        if report and last:
-            report.write_text(_report(last[0], report_markdown, result), encoding="utf-8")
+    result = drill(database(s), source=source, backup_dir=s.backups_in(directory), bucket=s.s3_bucket,
+                   rto_target=target, max_backup_age=age, rehearse=rehearse)  # fmt: skip
+    if report:
+        report.write_text(report_markdown(result), encoding="utf-8")
     Output(s).result(result.to_dict(), lambda c: _print(c, result.to_dict()))
-
-
-def _report(doc: dict[str, Any], render: Any, result: Any) -> str:
-    if result is not None:
-        return str(render(result))
-    lines = [f"# Recovery drill, {doc['started_at'][:19]} UTC", "", "Result: **FAILED**", ""]
-    lines += [f"- {k}: {v}" for k, v in doc.items() if k not in ("started_at",)]
-    return "\n".join(lines) + "\n"
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
 def _print(console: Screen, doc: dict[str, Any]) -> None:

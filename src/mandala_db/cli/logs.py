@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -37,8 +36,7 @@ def tail_command(
 
     s = settings_for(ctx, "logs tail")
     window = timedelta(seconds=duration_seconds("--since", since))
-    shipped = "cloudwatch" in s.monitor.metrics or bool(os.environ.get("MANDALA_LOG_GROUP"))
-    if shipped:
+    if s.monitor.ships_logs:
         group = s.monitor.log_group
 
         def fetch(last: int | None) -> list[tuple[int, dict[str, object]]]:

@@ -234,7 +234,7 @@ def prod(
 
     s = settings_for(ctx, "migrate prod")
     db = database(s)
-    path = suppressions or s.security_suppressions
+    path = s.suppressions_file(suppressions)
 
     def gate() -> list[str]:
         return blocking_findings(db, path)

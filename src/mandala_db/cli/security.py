@@ -47,7 +47,7 @@ def check_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Su
 
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security check")
-    report = check_database(database(s), suppressions or s.security_suppressions, s.backup_dir)
+    report = check_database(database(s), s.suppressions_file(suppressions), s.backup_dir)
     Output(s).result({"ok": not report.failing(fail_on), "fail_on": fail_on, **report.to_dict()},
                      lambda c: views.print_security_report(c, report))  # fmt: skip
     failure = _verdict(report, fail_on)
@@ -61,7 +61,7 @@ def recommend_command(ctx: typer.Context, suppressions: Suppressions = None) -> 
     from mandala_db.ops.security import recommend_for
 
     s = settings_for(ctx, "security recommend")
-    advice, report = recommend_for(database(s), suppressions or s.security_suppressions)
+    advice, report = recommend_for(database(s), s.suppressions_file(suppressions))
     Output(s).result({"ok": True, **advice.to_dict(), "failing": [f.to_dict() for f in report.failing()]},
                      lambda c: views.print_recommendation(c, advice))  # fmt: skip
 
@@ -147,7 +147,7 @@ def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Supp
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security all")
     db = database(s)
-    report = check_database(db, suppressions or s.security_suppressions, s.backup_dir)
+    report = check_database(db, s.suppressions_file(suppressions), s.backup_dir)
     advice = recommend(db.url, report.findings)
     live = snapshot(db)
 

@@ -378,6 +378,12 @@ class MonitorSettings:
     alert_timeout: float = 5.0  # the longest an alert sink may delay the command
     namespace: str = "GoalMandala/Migration"
     log_group: str = "/aws/lambda/goal-mandala-migration"
+    log_group_configured: bool = False  # named by a setting, not the default
+
+    @property
+    def ships_logs(self) -> bool:
+        """The log records go to CloudWatch Logs: `logs tail` reads them there."""
+        return "cloudwatch" in self.metrics or self.log_group_configured
 
     @property
     def alerting(self) -> bool:
@@ -410,8 +416,8 @@ class MonitorSettings:
     def resolve(
         cls, flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ, directory: Path = Path(".")
     ) -> MonitorSettings:
-        raw: dict[str, Any] = {k: v for k, v in cls.file_values(directory).items() if k in MONITOR_KEYS}
-        unknown = sorted(set(cls.file_values(directory)) - set(MONITOR_KEYS))
+        raw: dict[str, Any] = cls.file_values(directory)
+        unknown = sorted(set(raw) - set(MONITOR_KEYS))
         if unknown:
             raise BadInput(
                 f"unknown mandala-db setting(s): {', '.join(unknown)}", f"use {', '.join(MONITOR_KEYS)}"
@@ -434,6 +440,7 @@ class MonitorSettings:
         for key in ("pushgateway", "alert_webhook", "alert_sns", "namespace", "log_group"):
             if raw.get(key):
                 setattr(out, key, str(raw[key]))
+        out.log_group_configured = bool(raw.get("log_group"))
         if raw.get("metrics_file"):
             out.metrics_file = Path(str(raw["metrics_file"]))
         for key in ("alert_after", "alert_backup_age", "alert_timeout"):
@@ -494,6 +501,10 @@ class Settings:
                 "set it to a number such as 30, or pass --retention-days",
             )
         return int(raw)
+
+    def suppressions_file(self, explicit: Path | None) -> Path | None:
+        """The command's --suppressions, else $MANDALA_SECURITY_SUPPRESSIONS, else (None) the default file."""
+        return explicit or self.security_suppressions
 
     def bucket(self, explicit: str | None) -> str | None:
         """The S3 bucket: the command's --s3-bucket, else $S3_BACKUP_BUCKET, else none."""

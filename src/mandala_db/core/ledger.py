@@ -77,9 +77,9 @@ class LedgerRow:
         return out
 
 
-def columns(conn: psycopg.Connection[Any]) -> str:
-    """The select list of a LedgerRow for the ledger as it is: one written by an older release lacks the
-    columns added since (they read as NULL) until the next run that writes upgrades it."""
+def columns(conn: psycopg.Connection[Any]) -> str | None:
+    """The select list of a LedgerRow for the ledger as it is (None: there is no ledger yet). One written by
+    an older release lacks the columns added since: they read as NULL until a run that writes upgrades it."""
     present = {
         r[0]
         for r in conn.execute(
@@ -87,6 +87,8 @@ def columns(conn: psycopg.Connection[Any]) -> str:
             (TABLE,),
         ).fetchall()
     }
+    if not present:
+        return None
     return ", ".join(c if c in present else f"NULL AS {c}" for c in LedgerRow.__dataclass_fields__)
 
 
@@ -218,18 +220,20 @@ def exists(conn: psycopg.Connection[Any]) -> bool:
 
 
 def history(conn: psycopg.Connection[Any], limit: int = 200) -> list[LedgerRow]:
-    if not exists(conn):
+    select = columns(conn)
+    if select is None:
         return []
-    rows = conn.execute(f"SELECT {columns(conn)} FROM {TABLE} ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
+    rows = conn.execute(f"SELECT {select} FROM {TABLE} ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
     return [LedgerRow(*r) for r in rows]
 
 
 def last_success(conn: psycopg.Connection[Any]) -> dict[str, LedgerRow]:
     """The latest successful upgrade of each revision: its checksums are what the files are held to."""
-    if not exists(conn):
+    select = columns(conn)
+    if select is None:
         return {}
     rows = conn.execute(
-        f"""SELECT DISTINCT ON (revision) {columns(conn)} FROM {TABLE}
+        f"""SELECT DISTINCT ON (revision) {select} FROM {TABLE}
             WHERE direction = 'upgrade' AND status IN ('succeeded', 'resolved')
             ORDER BY revision, id DESC"""
     ).fetchall()

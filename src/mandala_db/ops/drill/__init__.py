@@ -22,7 +22,6 @@ from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.events import bus
 
-SCRATCH_PREFIX = "mandala_drill_"
 HISTORY_FILE = "drills.jsonl"
 
 # Reads the application depends on: a user's mandala with its sub-goals, actions and tasks, and reminders.
@@ -50,6 +49,12 @@ class DrillResult:
     rehearsal: list[dict[str, Any]] = field(default_factory=list)
     scratch: str = ""
 
+    def failure(self) -> CheckFailed | None:
+        """The error (exit 5) for a missed target or a failed check, raised once the result is shown."""
+        if self.ok:
+            return None
+        return CheckFailed("drill failed: " + "; ".join(self.problems[:3]), "see `mandala-db drill history`")
+
     @property
     def rto_s(self) -> float:
         """What a real recovery would take: everything but the rehearsal."""
@@ -70,11 +75,6 @@ class DrillResult:
         }
 
 
-def scratch_prefix(db: Database) -> str:
-    """Scratch databases are named after the database they serve: a drill only ever cleans up its own."""
-    return f"{SCRATCH_PREFIX}{(db.url.dbname or 'db')[:24]}_"
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -88,7 +88,9 @@ def _alive(pid: int) -> bool:
 def drop_leftovers(db: Database) -> list[str]:
     """Scratch databases of this database's drills that died: nobody connected, and the drill process that
     made them gone (a drill running beside this one keeps its own)."""
-    prefix = scratch_prefix(db)
+    from mandala_db.ops.restore import scratch_prefix
+
+    prefix = scratch_prefix(db, "drill")
     with db.on("postgres").connect() as admin:
         candidates = [
             str(r[0])
@@ -109,41 +111,41 @@ def drop_leftovers(db: Database) -> list[str]:
     return names
 
 
-def _choose(
-    source: str, backup_dir: Path, bucket: str | None, workdir: Path
-) -> tuple[Path, Callable[[], None] | None]:
-    """The backup file, and for S3 the download to time as its own phase."""
+def newest_good_full(backup_dir: Path) -> tuple[Path, Any] | None:
+    """The newest full backup here that no verification has found bad, with its manifest."""
     from mandala_db.ops.backup import find_backups
 
+    for path, manifest in find_backups(backup_dir):
+        if manifest.kind == "full" and (manifest.last_verified or {}).get("ok", True) is not False:
+            return path, manifest
+    return None
+
+
+def _fetcher(
+    source: str, backup_dir: Path, bucket: str | None, workdir: Path
+) -> tuple[Callable[[], Path], bool]:
+    """How to get the backup file, and whether that is a download (timed as its own phase)."""
+    from mandala_db.ops.backup.s3 import S3Location, S3Store
+
+    def download(url: str) -> Callable[[], Path]:
+        location = S3Location.parse(url)
+        return lambda: S3Store(location.bucket).download(location, workdir)
+
     if source.startswith("s3://"):
-        return workdir, _downloader(source, workdir)
+        return download(source), True
     if source != "latest":
         path = Path(source)
         if not path.exists():
             raise BadInput(f"{path} does not exist", "give a backup file, s3://bucket/key or latest")
-        return path, None
-    # The newest full backup that no verification has found bad.
-    for path, manifest in find_backups(backup_dir):
-        if manifest.kind == "full" and (manifest.last_verified or {}).get("ok", True) is not False:
-            return path, None
-    if bucket:
-        from mandala_db.ops.backup.s3 import S3Store
-
-        remote = [o for o in S3Store(bucket).list() if o["kind"] == "full"]
-        if remote:
-            return workdir, _downloader(remote[0]["url"], workdir)
+        return (lambda: path), False
+    local = newest_good_full(backup_dir)
+    if local is not None:
+        return (lambda: local[0]), False
+    remote = [o for o in S3Store(bucket).list() if o["kind"] == "full"] if bucket else []
+    if remote:
+        return download(remote[0]["url"]), True
     raise BadInput(f"there is no full backup in {backup_dir}" + (f" nor in s3://{bucket}" if bucket else ""),
                    "take one with `mandala-db backup full`")  # fmt: skip
-
-
-def _downloader(url: str, workdir: Path) -> Callable[[], None]:
-    def download() -> None:
-        from mandala_db.ops.backup.s3 import S3Location, S3Store
-
-        location = S3Location.parse(url)
-        S3Store(location.bucket).download(location, workdir)
-
-    return download
 
 
 def drill(
@@ -156,17 +158,17 @@ def drill(
     max_backup_age: float | None = None,
     rehearse: bool = False,
 ) -> DrillResult:
-    """Run one drill; record it whatever happens; raise CheckFailed (exit 5) on a missed target or a failed
-    check, after the record is written."""
+    """Run one drill and record it whatever happens; `result.failure()` says whether it missed a target or a
+    check failed (the caller shows the result first, then raises it)."""
     from mandala_db.ops.backup import BackupManifest
     from mandala_db.ops.data.check import check_database
-    from mandala_db.ops.restore import restore_into_new_database
+    from mandala_db.ops.restore import restore_into_new_database, scratch_name
     from mandala_db.ops.restore.apply import prove_file
     from mandala_db.ops.restore.verify import read_all
 
     drop_leftovers(db)
     workdir = Path(tempfile.mkdtemp(prefix="mandala-drill-"))
-    scratch = f"{scratch_prefix(db)}{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
+    scratch = scratch_name(db, "drill")
     result = DrillResult("", "", datetime.now(UTC).isoformat(), scratch=scratch)
     bus.info("drill_start", f"drill started: into scratch database {scratch}")
 
@@ -178,10 +180,8 @@ def drill(
             result.phases[name] = time.perf_counter() - started
 
     try:
-        path, download = _choose(source, backup_dir, bucket, workdir)
-        if download is not None:
-            phase("download", download)
-            path = next(p for p in workdir.iterdir() if not p.name.endswith(".manifest.json"))
+        fetch, is_download = _fetcher(source, backup_dir, bucket, workdir)
+        path: Path = phase("download", fetch) if is_download else fetch()
         result.backup = str(path)
         manifest = BackupManifest.load(path, authenticate=True)
         result.backup_finished_at = manifest.finished_at
@@ -236,10 +236,6 @@ def drill(
     level("drill_complete" if result.ok else "drill_failed",
           f"drill {'passed' if result.ok else 'failed'}: RTO {result.rto_s:.1f} s, RPO {result.rpo_s:.0f} s",
           duration_ms=result.rto_s * 1000, rto_s=round(result.rto_s, 3), rpo_s=round(result.rpo_s, 1))  # fmt: skip
-    if not result.ok:
-        raise CheckFailed(
-            "drill failed: " + "; ".join(result.problems[:3]), "see the drill history for the phases"
-        )
     return result
 
 
@@ -273,16 +269,10 @@ def history(backup_dir: Path) -> list[dict[str, Any]]:
 def freshness(backup_dir: Path) -> dict[str, Any]:
     """How stale recovery is: the age of the newest full backup no verification found bad, and of the last
     drill that passed (None when there is none)."""
-    from mandala_db.ops.backup import find_backups
-
     now = datetime.now(UTC)
-    good = [
-        m
-        for _, m in find_backups(backup_dir)
-        if m.kind == "full" and (m.last_verified or {}).get("ok", True) is not False
-    ]
+    good = newest_good_full(backup_dir)
     passed = [d for d in history(backup_dir) if d.get("ok")]
-    backup_at = good[0].finished_at if good else None
+    backup_at = good[1].finished_at if good else None
     drill_at = passed[-1]["started_at"] if passed else None
     return {
         "newest_good_backup_at": backup_at,

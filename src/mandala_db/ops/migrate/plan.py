@@ -161,8 +161,8 @@ def pending_plans(db: Database, history: History, timings_from: Database | None 
     if timings_from is not None and plans:
         from mandala_db.core import ledger
 
-        with timings_from.connect() as other:
-            other.read_only = True
+        with timings_from.connect(autocommit=False) as other:
+            other.read_only = True  # a READ ONLY transaction: the other database cannot be changed from here
             done = ledger.last_success(other)
         for p in plans:
             row = done.get(p.revision.id)

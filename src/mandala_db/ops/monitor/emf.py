@@ -6,6 +6,7 @@ revision, run id and message are plain properties."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, TextIO
 
 from mandala_db.ops.monitor.measures import measures
@@ -20,7 +21,7 @@ def emf_document(record: dict[str, Any], namespace: str, command: str) -> dict[s
     meta = record.get("metadata", {})
     doc: dict[str, Any] = {
         "_aws": {
-            "Timestamp": int(record.get("_epoch_ms") or 0) or _now_ms(),
+            "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,
@@ -40,12 +41,6 @@ def emf_document(record: dict[str, Any], namespace: str, command: str) -> dict[s
     for m in found:
         doc[m.name] = m.value
     return doc
-
-
-def _now_ms() -> int:
-    import time
-
-    return int(time.time() * 1000)
 
 
 class EmfSink:

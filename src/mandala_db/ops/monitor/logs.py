@@ -23,10 +23,11 @@ def ledger_records(
 ) -> list[tuple[int, dict[str, Any]]]:
     """Each ledger row as the start and end records the run logged."""
     with db.connect() as conn:
-        if not ledger.exists(conn):
+        select = ledger.columns(conn)
+        if select is None:
             return []
         rows = conn.execute(
-            f"SELECT {ledger.columns(conn)} FROM {ledger.TABLE} WHERE started_at >= now() - %s AND id > %s ORDER BY id",
+            f"SELECT {select} FROM {ledger.TABLE} WHERE started_at >= now() - %s AND id > %s ORDER BY id",
             (since, after_id),
         ).fetchall()
     out = []

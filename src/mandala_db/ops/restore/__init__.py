@@ -9,6 +9,8 @@ from mandala_db.ops.restore.apply import (
     prove,
     restore,
     restore_into_new_database,
+    scratch_name,
+    scratch_prefix,
     user_tables,
 )
 from mandala_db.ops.restore.guard import ScriptGuard, ScriptRefused, scan_file
@@ -28,6 +30,8 @@ __all__ = [
     "restore_from_s3",
     "restore_into_new_database",
     "scan_file",
+    "scratch_name",
+    "scratch_prefix",
     "user_tables",
     "verify",
 ]

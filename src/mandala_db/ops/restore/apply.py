@@ -4,11 +4,13 @@ pg_restore finished cleanly and the result matches the manifest (rows, revision,
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +147,17 @@ def _apply(db: Database, path: Path, manifest: BackupManifest, progress: Progres
         if producer is not None:
             producer.kill()
         tx.abort()
+
+
+def scratch_prefix(db: Database, purpose: str) -> str:
+    """Scratch copies are named after what made them and the database they serve, so whoever finds one can
+    tell whose it is, and a clean-up only ever looks at its own."""
+    return f"mandala_{purpose}_{(db.url.dbname or 'db')[:24]}_"
+
+
+def scratch_name(db: Database, purpose: str) -> str:
+    """...and end with the pid of the process that made it (gone: the copy is a leftover)."""
+    return f"{scratch_prefix(db, purpose)}{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
 
 
 def restore_into_new_database(

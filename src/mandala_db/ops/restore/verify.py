@@ -16,7 +16,7 @@ from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.process import Progress, capture
 from mandala_db.core.progress import Bars, no_bars
 from mandala_db.ops.backup import BackupManifest, restore_tool
-from mandala_db.ops.restore.apply import prove_file, restore_into_new_database
+from mandala_db.ops.restore.apply import prove_file, restore_into_new_database, scratch_name
 from mandala_db.ops.restore.guard import scan_file
 from mandala_db.ops.restore.session import CHECK_MARKER
 
@@ -70,9 +70,7 @@ def verify(db: Database | None, path: Path, *, restore: bool = False, bars: Bars
 def _restore_into_scratch(
     db: Database, path: Path, manifest: BackupManifest, progress: Progress | None
 ) -> str:
-    # Named after the database it serves, so whoever looks can tell whose it is (63 bytes at most).
-    stamp = f"{datetime.now(UTC):%Y%m%d%H%M%S}_{time.monotonic_ns() % 100000}"
-    scratch = f"mandala_verify_{(db.url.dbname or 'db')[: 63 - 16 - len(stamp)]}_{stamp}"
+    scratch = scratch_name(db, "verify")
     try:
         restore_into_new_database(db, scratch, path, manifest, progress)
     except CheckFailed as exc:

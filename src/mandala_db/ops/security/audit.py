@@ -15,6 +15,7 @@ import psycopg
 from mandala_db.core.database import Database
 from mandala_db.core.errors import BadInput
 from mandala_db.core.revision import current_revision
+from mandala_db.ops.security.facts import PASSWORD_KINDS
 
 FORMAT = 1
 _GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END"
@@ -147,15 +148,10 @@ def snapshot(db: Database) -> AuditSnapshot:
 def _password_kinds(conn: psycopg.Connection[Any]) -> list[str] | None:
     try:
         with conn.transaction():
-            rows = conn.execute(
-                """SELECT rolname || ': ' || CASE WHEN rolpassword LIKE 'md5%' THEN 'md5'
-                                              WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram-sha-256'
-                                              ELSE 'other' END
-                   FROM pg_authid WHERE rolpassword IS NOT NULL"""
-            ).fetchall()
+            rows = conn.execute(PASSWORD_KINDS).fetchall()
     except psycopg.errors.InsufficientPrivilege:
         return None  # visible to superusers only; the snapshot says nothing rather than something wrong
-    return sorted(str(r[0]) for r in rows)
+    return sorted(f"{r[0]}: {r[1]}" for r in rows)
 
 
 def compare(saved: AuditSnapshot, live: AuditSnapshot) -> AuditDiff:

@@ -56,6 +56,12 @@ def uses_socket(url: DatabaseURL) -> bool:
     return not hosts and (not socket or socket.startswith("/"))
 
 
+# (role, kind of its password hash); pg_authid is readable by superusers only.
+PASSWORD_KINDS = """SELECT rolname, CASE WHEN rolpassword LIKE 'md5%' THEN 'md5'
+                               WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram-sha-256' ELSE 'other' END
+                    FROM pg_authid WHERE rolpassword IS NOT NULL ORDER BY rolname"""
+
+
 @dataclass
 class Facts:
     db: Database
@@ -124,12 +130,7 @@ class Facts:
         """(role, hash kind) of every role with a password, or None with the reason."""
         if not self.superuser:
             return None, "not enough privilege: password hashes (pg_authid) are visible to superusers only"
-        rows = self.conn.execute(
-            """SELECT rolname, CASE WHEN rolpassword LIKE 'md5%' THEN 'md5'
-                                    WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram-sha-256'
-                                    ELSE 'other' END
-               FROM pg_authid WHERE rolpassword IS NOT NULL ORDER BY rolname"""
-        ).fetchall()
+        rows = self.conn.execute(PASSWORD_KINDS).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows], ""
 
     @cached_property

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mandala_db.core.database import Database
-from mandala_db.ops.security.audit import QUERIES, compare
-from mandala_db.ops.security.audit import AuditSnapshot as _Snapshot
+from mandala_db.ops.security.audit import QUERIES, AuditSnapshot, compare
 from mandala_db.ops.security.recommend import role_sql
 
 WATCHED = ("roles", "schema grants", "table grants", "default privileges")
@@ -26,8 +25,8 @@ class RolesApplied:
         return {"statements": self.statements, "changes": self.changes, "dry_run": self.dry_run}
 
 
-def _privileges(conn: Any) -> _Snapshot:
-    return _Snapshot(
+def _privileges(conn: Any) -> AuditSnapshot:
+    return AuditSnapshot(
         "", {name: sorted(str(r[0]) for r in conn.execute(QUERIES[name]).fetchall()) for name in WATCHED}
     )
 
