@@ -226,3 +226,85 @@ def aws_server() -> Iterator[dict[str, str]]:
     finally:
         proc.terminate()
         proc.wait()
+
+
+class BadServer:
+    """An HTTP endpoint on loopback that misbehaves the way a sink's server does on a bad day:
+    - hang: accepts, reads the request, never answers;
+    - drip: answers 200 one byte a second, with a body that would take minutes;
+    - error: answers 500 at once;
+    - huge: answers 200 with a 30 MB body;
+    - closed: nothing listens on the port at all.
+    It records how many requests reached it. Stopped by `close()`; its threads are daemons."""
+
+    MODES = ("hang", "drip", "error", "huge", "closed")
+
+    def __init__(self, mode: str) -> None:
+        import threading
+
+        assert mode in self.MODES
+        self.mode = mode
+        self.requests = 0
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+        if mode == "closed":
+            self.port = free_port()
+        else:
+            self._sock = socket.socket()
+            self._sock.bind(("127.0.0.1", 0))
+            self._sock.listen(16)
+            self.port = self._sock.getsockname()[1]
+            threading.Thread(target=self._serve, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        import threading
+
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)  # the request (its head and, for small bodies, all of it)
+            except OSError:
+                return
+            self.requests += 1
+            try:
+                if self.mode == "hang":
+                    self._stop.wait(600)
+                elif self.mode == "drip":
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000:
+                        if self._stop.wait(1):
+                            return
+                        conn.sendall(bytes([byte]))
+                elif self.mode == "error":
+                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom")
+                elif self.mode == "huge":
+                    size = 30 * 1024 * 1024
+                    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+                    block = b"y" * 65536
+                    for _ in range(size // len(block)):
+                        if self._stop.is_set():
+                            return
+                        conn.sendall(block)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._sock is not None:
+            self._sock.close()
+
+
+@pytest.fixture
+def bad_server(request: pytest.FixtureRequest) -> Iterator[BadServer]:
+    server = BadServer(request.param)
+    yield server
+    server.close()

@@ -283,11 +283,47 @@ def _run(args: list[str], invocation: context.Invocation) -> None:
     except Exception as exc:  # the last line of defence: one line, no secrets, a traceback only with -v
         if invocation.settings is not None and invocation.settings.verbose:
             sys.stderr.write(bus.scrub(traceback.format_exc()))
+        failure = named_fault(exc, invocation.settings.command if invocation.settings else "")
         _report(
-            MandalaError(f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"),
+            failure
+            or MandalaError(
+                f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"
+            ),
             invocation.settings,
         )
-        sys.exit(1)
+        sys.exit(failure.exit_code if failure else 1)
+
+
+def named_fault(exc: BaseException, command: str) -> MandalaError | None:
+    """Faults of the machine, not of the tool, said as what they are: the server went away, the disk is
+    full, a file cannot be written."""
+    import errno
+
+    from mandala_db.core.errors import OperationFailed
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return OperationFailed(
+            f"no space left on device{where}", "free some space (or point BACKUP_DIR elsewhere) and run again"
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) and exc.filename:
+        return OperationFailed(
+            f"cannot write {exc.filename}: {exc.strerror}", "check the folder's permissions"
+        )
+    if type(exc).__module__.split(".")[0] not in ("psycopg", "sqlalchemy"):
+        return None
+    from mandala_db.core.database import server_gone
+
+    reason = server_gone(exc)
+    if not reason:
+        return None
+    settle = (
+        "once it is back, `mandala-db migrate deploy` settles the state: what committed is recorded, a "
+        "revision cut short is marked interrupted and run again"
+        if command.startswith("migrate")
+        else "once it is back, run the command again: nothing was committed half-way"
+    )
+    return OperationFailed(f"the database server went away: {reason}", settle)
 
 
 def command_words(args: list[str], group: str | None) -> str:

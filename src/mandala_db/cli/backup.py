@@ -12,6 +12,7 @@ import typer
 from mandala_db.cli import views
 from mandala_db.cli.confirm import confirm
 from mandala_db.cli.context import database, settings_for
+from mandala_db.cli.options import LockRetries, LockTimeout, lock_policy
 from mandala_db.cli.output import Output, ProgressBar, Screen
 from mandala_db.core.config import Settings
 from mandala_db.core.errors import BadInput
@@ -169,6 +170,7 @@ def cleanup_command(
 ) -> None:
     """Delete backups older than the retention, keeping the newest few of each kind and the newest verified."""
     from mandala_db.ops.backup import apply_cleanup, cleanup_plan
+    from mandala_db.ops.backup.s3 import UPLOADS
 
     s = settings_for(ctx, "backup cleanup")
     days, folder = s.retention_days(retention_days), s.backups_in(directory)
@@ -180,8 +182,13 @@ def cleanup_command(
             f"dump(s) left without a manifest from {folder}",
         )
         apply_cleanup(plan)
+    settled: list[str] = []
+    if not dry_run and s.bucket(None) and (folder / UPLOADS).is_dir():
+        from mandala_db.ops.backup.s3 import S3Store
+
+        settled = S3Store(str(s.bucket(None))).sweep(folder / UPLOADS)
     Output(s).result(
-        {"ok": True, "retention_days": days, "keep": keep, **plan.to_dict(dry_run)},
+        {"ok": True, "retention_days": days, "keep": keep, **plan.to_dict(dry_run), "s3_settled": settled},
         lambda c: views.print_cleanup(c, plan, dry_run),
     )
 
@@ -219,6 +226,8 @@ def restore_command(
     file: Annotated[str, typer.Argument(help="The backup file (its manifest must be beside it).")],
     target_db: TargetDb = None,
     directory: Dir = None,
+    lock_timeout: LockTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """Verify the file, confirm, back up the target, restore in one transaction, check against the manifest."""
     from mandala_db.ops.restore import check_target_name, restore
@@ -233,6 +242,7 @@ def restore_command(
         backup_dir=s.backups_in(directory),
         confirm=lambda what: confirm(s, what, typed=target_db or db.url.dbname),
         bars=partial(ProgressBar, s.json_output),
+        locks=lock_policy(lock_timeout, lock_retries),
     )
     _show_restore(s, result)
 
@@ -243,6 +253,8 @@ def s3_restore_command(
     url: Annotated[str, typer.Argument(help="s3://bucket/key of a backup uploaded by mandala-db.")],
     target_db: TargetDb = None,
     directory: Dir = None,
+    lock_timeout: LockTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """Download a backup and its manifest, verify them, then restore as `restore restore` does."""
     from mandala_db.ops.restore import check_target_name, restore_from_s3
@@ -257,5 +269,6 @@ def s3_restore_command(
         backup_dir=s.backups_in(directory),
         confirm=lambda what: confirm(s, what, typed=target_db or db.url.dbname),
         bars=partial(ProgressBar, s.json_output),
+        locks=lock_policy(lock_timeout, lock_retries),
     )
     _show_restore(s, result)

@@ -10,6 +10,7 @@ import typer
 from mandala_db.core.config import Settings, duration
 
 if TYPE_CHECKING:
+    from mandala_db.core.blockers import LockPolicy
     from mandala_db.ops.migrate.executor import RunOptions
 
 LockWait = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for the migration lock.")]
@@ -82,3 +83,10 @@ def run_options(
         heartbeat_s=settings.monitor.heartbeat_s,
         expect_plan=expect_plan,
     )
+
+
+def lock_policy(lock_timeout: str | None, lock_retries: int) -> LockPolicy:
+    """--lock-timeout and --lock-retries of a restore or `security apply-roles`, as migrations read them."""
+    from mandala_db.core.blockers import LockPolicy
+
+    return LockPolicy(duration("--lock-timeout", lock_timeout) if lock_timeout else "5s", lock_retries)

@@ -9,7 +9,7 @@ import typer
 
 from mandala_db.cli import security_views as views
 from mandala_db.cli.context import database, settings_for
-from mandala_db.cli.options import Suppressions
+from mandala_db.cli.options import LockRetries, LockTimeout, Suppressions
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
@@ -114,13 +114,21 @@ def audit_command(
 def apply_roles_command(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")] = False,
+    lock_timeout: LockTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """Create the least-privilege roles and grants `recommend` writes (idempotent: a second run changes nothing)."""
     from mandala_db.cli.confirm import confirm
+    from mandala_db.cli.options import lock_policy
     from mandala_db.ops.security import apply_roles
 
     s = settings_for(ctx, "security apply-roles")
-    done = apply_roles(database(s), dry_run=dry_run, confirm=lambda what: confirm(s, what, typed="apply"))
+    done = apply_roles(
+        database(s),
+        dry_run=dry_run,
+        confirm=lambda what: confirm(s, what, typed="apply"),
+        locks=lock_policy(lock_timeout, lock_retries),
+    )
 
     def human(console: Screen) -> None:
         if done.dry_run:

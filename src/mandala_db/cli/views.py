@@ -216,6 +216,8 @@ def print_cleanup(console: Screen, plan: Any, dry_run: bool) -> None:
     verb = "would delete" if dry_run else "deleted"
     for path, manifest in plan.delete:
         console.print(f"{verb} {path} ({manifest.started_at[:10]})")
+    from mandala_db.ops.backup.retention import leftover_reason
+
     for path in plan.leftovers:
-        console.print(f"{verb} {path} (a dump cut short: no manifest, untouched for over an hour)")
+        console.print(f"{verb} {path} ({leftover_reason(path)}, its run gone)")
     console.print(f"{len(plan.delete) + len(plan.leftovers)} {verb}, {len(plan.keep)} kept")

@@ -99,14 +99,26 @@ _IPV6 = re.compile(r"^[0-9A-Fa-f:.]+(%[\w.-]+)?$")
 _HOSTNAME = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|/[^\0]*)?$")
 
 
-def duration_ms(what: str, value: str, bare: str = "ms") -> int:
+_UNIT_NAMES = {"ms": "milliseconds", "s": "seconds"}
+_LONGEST_MS = 10 * 365 * 86_400_000  # ten years: anything longer is a typo, and overflows a date
+_PG_LONGEST_MS = 2_147_483_647  # what PostgreSQL's timeout settings hold (INT_MAX milliseconds)
+
+
+def duration_ms(what: str, value: str, bare: str = "ms", longest_ms: int = _LONGEST_MS) -> int:
     """The one duration parser. PostgreSQL-style: a bare number is milliseconds, as statement_timeout
-    itself reads it (the tool's own settings say `bare="s"`); `what` names the option in the error."""
+    itself reads it (the tool's own settings say `bare="s"`); `what` names the option in the error, and
+    the hint says which unit a bare number means for it."""
+    example = "30" if bare == "s" else "30000"
+    hint = f"write e.g. {example} ({_UNIT_NAMES[bare]}), 500ms, 30s, 5min or 2h"
     m = _DURATION.match(value)
     if not m:
-        raise BadInput(f"{what} {value!r} is not a duration", "write e.g. 30000, 500ms, 30s or 5min")
+        raise BadInput(f"{what} {value!r} is not a duration", hint)
     number, unit = float(m.group(1)), m.group(2) or bare
-    return int(number * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}[unit])
+    ms = int(number * {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}[unit])
+    if ms > longest_ms:
+        most = f"{longest_ms // 3_600_000:,} h" if longest_ms >= 3_600_000 else f"{longest_ms} ms"
+        raise BadInput(f"{what} {value!r} is too long (at most {most})", hint)
+    return ms
 
 
 def duration_seconds(what: str, value: str) -> float:
@@ -116,7 +128,7 @@ def duration_seconds(what: str, value: str) -> float:
 
 def duration(what: str, value: str) -> str:
     """A duration checked by `duration_ms` and kept as written, for PostgreSQL to read (SET ... = '5s')."""
-    duration_ms(what, value)
+    duration_ms(what, value, longest_ms=_PG_LONGEST_MS)
     return value.strip()
 
 
@@ -422,6 +434,28 @@ class MonitorSettings:
             raise BadInput(
                 f"unknown mandala-db setting(s): {', '.join(unknown)}", f"use {', '.join(MONITOR_KEYS)}"
             )
+        for key, value in raw.items():
+            # A config file's value has a TOML type: text, or for a duration a number too; metrics a list.
+            ok_types: tuple[type, ...] = (str,)
+            if key in ("alert_after", "alert_backup_age", "alert_timeout"):
+                ok_types = (str, int, float)
+            elif key == "metrics":
+                ok_types = (str, list)
+            if not isinstance(value, ok_types) or isinstance(value, bool):
+                want = (
+                    "a string"
+                    if ok_types == (str,)
+                    else "a string or a list of strings"
+                    if key == "metrics"
+                    else 'a duration (a number of seconds or a string such as "30s")'
+                )
+                raise BadInput(
+                    f"[tool.mandala-db] {key.replace('_', '-')} = {value!r} must be {want}, "
+                    f"not {type(value).__name__}",
+                    "fix the value in pyproject.toml or mandala-db.toml",
+                )
+            if key == "metrics" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                raise BadInput(f"[tool.mandala-db] metrics = {value!r} must list strings")
         for key, (variable, _flag) in MONITOR_KEYS.items():
             if environ.get(variable):
                 raw[key] = environ[variable]

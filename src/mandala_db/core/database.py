@@ -52,6 +52,36 @@ def _explain(url: DatabaseURL, exc: Exception) -> OperationFailed | BadInput:
     return OperationFailed(f"cannot connect to {where}: {reason}")
 
 
+# What libpq and the server say when a session ends under us: a shutdown, a crash, a terminated backend.
+_GONE = (
+    "server closed the connection",
+    "terminating connection",
+    "connection is lost",
+    "connection is closed",
+    "consuming input failed",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "connection to server",
+    "ssl syscall error",
+    "could not receive data from server",
+    "no connection to the server",
+)
+
+
+def server_gone(exc: BaseException) -> str:
+    """Why the server went away, in one line, if that is what this error means (else ""): a psycopg
+    error, or SQLAlchemy's wrapping of one, whose connection ended (AdminShutdown, a crash, a kill)."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return ""
+    text = bus.scrub(str(orig)).strip()
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate.startswith("57P") or sqlstate.startswith("08") or any(g in text.lower() for g in _GONE):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        return (lines[0] if lines else type(orig).__name__)[:300]
+    return ""
+
+
 def connect(
     url: DatabaseURL, *, application_name: str = "mandala-db", autocommit: bool = True, **kwargs: Any
 ) -> psycopg.Connection[Any]:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,6 +62,39 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
             os._exit(1)
 
     return setup
+
+
+# Watches one child's process group from outside: it reads a pipe whose only writer is this process, and
+# when the pipe ends without a word (we died, however: SIGKILL included) it kills the whole group. The
+# parent-death signal reaches only the direct child; pg_dump --jobs forks workers that would outlive us,
+# keep writing and keep their snapshot open.
+_WATCHDOG = 'read _ || kill -9 -"$1" 2>/dev/null'
+
+
+class GroupWatchdog:
+    def __init__(self, pgid: int) -> None:
+        read_end, self._write_end = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                ["/bin/sh", "-c", _WATCHDOG, "mandala-db-watchdog", str(pgid)],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={"PATH": "/usr/bin:/bin"},
+                start_new_session=True,  # not in the group it watches, nor in ours: it outlives us
+            )
+        finally:
+            os.close(read_end)
+
+    def release(self) -> None:
+        """The group has ended as it should: the watchdog leaves without killing anything."""
+        if self._write_end < 0:
+            return
+        with suppress(OSError):
+            os.write(self._write_end, b"done\n")
+        os.close(self._write_end)
+        self._write_end = -1
+        self.proc.wait()
 
 
 @contextmanager
@@ -135,6 +168,8 @@ class ToolProcess:
                 start_new_session=True,  # its own process group: a terminal's ^C reaches the tool alone
                 preexec_fn=_die_with_parent(os.getpid()),
             )
+        self._watchdog = GroupWatchdog(self.proc.pid)
+        self._done = False
         assert self.proc.stderr is not None
         self._reader = threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
@@ -165,15 +200,19 @@ class ToolProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)
-        self._reader.join()
+        self._reader.join()  # stderr closed: every process of the group that held it has ended
+        self._watchdog.release()
+        self._done = True
         return code
 
     def kill(self) -> None:
         """The whole group: a tool may have started helpers of its own (pg_dump --jobs)."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+        if self._done:  # the group has ended (its pid may belong to someone else by now)
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the leader may have exited, its workers not
+        except (ProcessLookupError, PermissionError):
+            if self.proc.poll() is None:
                 self.proc.kill()
         self.wait()
 
@@ -221,6 +260,10 @@ def capture(cmd: Sequence[str]) -> tuple[int, bytes, str]:
         start_new_session=True,
         preexec_fn=_die_with_parent(os.getpid()),
     ) as proc:
-        out, err = proc.communicate()
+        watchdog = GroupWatchdog(proc.pid)
+        try:
+            out, err = proc.communicate()
+        finally:
+            watchdog.release()
     lines = [ln.strip() for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
     return proc.returncode, out, lines[-1] if lines else ""

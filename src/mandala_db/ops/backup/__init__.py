@@ -5,8 +5,8 @@ restore)."""
 
 from mandala_db.ops.backup.archive import archive_digests, check_files, check_toc, restore_tool
 from mandala_db.ops.backup.dump import Backup, backup, create_backup, create_backups
-from mandala_db.ops.backup.manifest import BackupManifest, file_entries, find_backups, listing
-from mandala_db.ops.backup.retention import CleanupPlan, apply_cleanup, cleanup_plan, leftovers, stats
+from mandala_db.ops.backup.manifest import BackupManifest, file_entries, find_backups, listing, newest_trusted
+from mandala_db.ops.backup.retention import CleanupPlan, apply_cleanup, cleanup_plan, leftovers, stats, sweep
 
 __all__ = [
     "Backup",
@@ -24,6 +24,8 @@ __all__ = [
     "find_backups",
     "leftovers",
     "listing",
+    "newest_trusted",
     "restore_tool",
     "stats",
+    "sweep",
 ]

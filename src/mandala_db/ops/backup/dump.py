@@ -4,6 +4,7 @@ backup's only when it succeeded; the manifest is written last, so a dump cut sho
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -124,6 +125,9 @@ def create_backups(
     for kind in kinds:
         if kind not in KINDS:
             raise BadInput(f"unknown backup kind {kind!r}", "use full, schema, data or all")
+    from mandala_db.ops.backup.retention import sweep
+
+    sweep(directory)  # what a killed backup left goes before this one writes
     with db.connect() as conn:
         (major,) = _one(conn, "SELECT current_setting('server_version_num')::int / 10000")
         (dbname,) = _one(conn, "SELECT current_database()")
@@ -176,10 +180,12 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     stem = f"{label}_backup_{started_at:%Y%m%d_%H%M%S}"
     path = target / f"{stem}{EXTENSIONS[run.fmt]}"
     n = 0
-    while any(p.exists() for p in (path, BackupManifest.path_for(path), path.with_name(path.name + PARTIAL))):
+    while any(p.exists() for p in (path, BackupManifest.path_for(path))) or list(
+        target.glob(f"{path.name}.*")
+    ):
         n += 1  # two backups in one second
         path = target / f"{stem}_{n}{EXTENSIONS[run.fmt]}"
-    partial = path.with_name(path.name + PARTIAL)
+    partial = path.with_name(f"{path.name}.{os.getpid()}{PARTIAL}")
     cmd = [
         str(run.pg_dump.path),
         f"--format={run.fmt}",
@@ -211,38 +217,47 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
             total=0 if kind == "schema" else run.tables,
             progress=run.progress,
         )
+        # Everything is read from the finished dump while it still has its partial name, and the manifest
+        # written before the rename: a kill at any moment leaves either a complete backup with its
+        # manifest, or a partial (and perhaps a manifest without its backup) that the next run removes.
+        files = {
+            name.replace(partial.name, path.name, 1): entry for name, entry in file_entries(partial).items()
+        }
+        toc, ddl = archive_digests(partial, run.fmt, run.pg_restore)
+        finished_at = datetime.now(UTC)
+        manifest = BackupManifest(
+            tool=f"mandala-db {__version__}",
+            pg_dump_version=run.pg_dump.version,
+            server_version=run.server_version,
+            database=run.dbname,
+            host=run.db.url.host_label,
+            kind=kind,
+            label=label,
+            format=run.fmt,
+            compression=run.compression,
+            started_at=started_at.isoformat(),
+            finished_at=finished_at.isoformat(),
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            size=sum(f["size"] for f in files.values()),
+            files=files,
+            head_revision=run.head,
+            schema_fingerprint=run.fingerprint,
+            row_counts=run.counts() if kind != "schema" else {},
+            snapshot=run.snapshot,
+            schema=run.schema,
+            toc_sha256=toc,
+            ddl_sha256=ddl,
+            toc_tool=None if run.fmt == "plain" else f"pg_restore {run.pg_restore.version}",
+        )
+        manifest.save(path)
         partial.rename(path)
-    except (OperationFailed, OSError):
+    except BaseException as exc:
         remove_files(partial)
+        if not path.exists():
+            BackupManifest.path_for(path).unlink(missing_ok=True)
+        if isinstance(exc, OperationFailed):
+            raise _named_disk_fault(exc, run.directory) from None
         raise
-    files = file_entries(path)
-    toc, ddl = archive_digests(path, run.fmt, run.pg_restore)
-    finished_at = datetime.now(UTC)
-    manifest = BackupManifest(
-        tool=f"mandala-db {__version__}",
-        pg_dump_version=run.pg_dump.version,
-        server_version=run.server_version,
-        database=run.dbname,
-        host=run.db.url.host_label,
-        kind=kind,
-        label=label,
-        format=run.fmt,
-        compression=run.compression,
-        started_at=started_at.isoformat(),
-        finished_at=finished_at.isoformat(),
-        duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        size=sum(f["size"] for f in files.values()),
-        files=files,
-        head_revision=run.head,
-        schema_fingerprint=run.fingerprint,
-        row_counts=run.counts() if kind != "schema" else {},
-        snapshot=run.snapshot,
-        schema=run.schema,
-        toc_sha256=toc,
-        ddl_sha256=ddl,
-        toc_tool=None if run.fmt == "plain" else f"pg_restore {run.pg_restore.version}",
-    )
-    manifest.save(path)
     bus.info(
         "backup_complete",
         f"backup complete: {path} ({manifest.size:,} bytes)",
@@ -251,6 +266,23 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         size=manifest.size,
     )
     return Backup(path, manifest)
+
+
+def _named_disk_fault(exc: OperationFailed, directory: Path) -> OperationFailed:
+    """pg_dump's words for a full disk vary (a parallel dump only says a worker died): when the folder has
+    no room left, say that, and where."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return exc
+    if "no space left" in exc.message.lower() or free < 1 << 20:
+        return OperationFailed(
+            f"no space left on device in {directory} ({free:,} bytes free): {exc.message}",
+            "free some space or point BACKUP_DIR (--dir) at a larger disk, then run the backup again",
+        )
+    return exc
 
 
 def create_backup(db: Database, directory: Path, *, label: str = "full", kind: str = "full") -> Backup:

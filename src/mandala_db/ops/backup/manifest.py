@@ -22,8 +22,14 @@ TOOL_PREFIX = "mandala-db"
 KINDS = ("full", "schema", "data")
 EXTENSIONS = {"custom": ".dump", "directory": ".dir", "plain": ".sql"}
 PARTIAL = ".partial"  # pg_dump writes here; the name becomes the backup's only once the dump succeeded
+DELETING = ".deleting"  # a backup being deleted is renamed first, so that a kill never leaves half of one
 # The names this tool gives backups: a file of this shape without a manifest is a dump a kill cut short.
-BACKUP_NAME = re.compile(r"^[\w.-]+_backup_\d{8}_\d{6}(_\d+)?(\.dump|\.dir|\.sql)(\.partial)?$")
+# Work in progress carries its owner's pid (`<name>.<pid>.partial`, `<name>.<pid>.deleting`), so the next
+# run removes what a killed one left as soon as that process is gone, and never what a live one is writing.
+BACKUP_NAME = re.compile(
+    r"^[\w.-]+_backup_\d{8}_\d{6}(_\d+)?(\.dump|\.dir|\.sql)((\.(?P<pid>\d+))?(\.partial|\.deleting))?$"
+)
+MANIFEST_TMP = re.compile(r"^(?P<name>.+\.manifest\.json)(\.(?P<pid>\d+))?\.tmp$")
 KEY_ENV, KEY_FILE_ENV = "MANDALA_BACKUP_KEY", "MANDALA_BACKUP_KEY_FILE"
 
 
@@ -146,9 +152,13 @@ class BackupManifest:
         if key is not None:
             self.sign(key)
         path = self.path_for(backup)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
-        tmp.replace(path)  # never a half-written manifest
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n")
+            tmp.replace(path)  # never a half-written manifest
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)  # a full disk leaves nothing behind
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         return path
 
     @property
@@ -159,6 +169,34 @@ class BackupManifest:
     def last_verified(self) -> dict[str, Any] | None:
         good = [v for v in self.verifications if v.get("ok")]
         return good[-1] if good else None
+
+    @property
+    def latest_verification(self) -> dict[str, Any] | None:
+        """The newest verification of any outcome (read, restore or drill)."""
+        return self.verifications[-1] if self.verifications else None
+
+    @property
+    def trusted(self) -> bool:
+        """Good to restore: never verified yet, or its latest verification passed. A backup that its latest
+        verification found bad is never "good", whatever passed before (the file may have been damaged
+        since)."""
+        latest = self.latest_verification
+        return latest is None or latest.get("ok") is True
+
+
+def intact(backup: Path, manifest: BackupManifest) -> bool:
+    """The files on disk are the ones the manifest lists, with their sizes (a stat, not a hash: the hash
+    is `backup verify`'s). A directory backup that lost a file, or a file cut short, is never "good"."""
+    try:
+        if backup.is_dir():
+            present = {
+                str(p.relative_to(backup.parent)): p.stat().st_size for p in backup.rglob("*") if p.is_file()
+            }
+        else:
+            present = {backup.name: backup.stat().st_size}
+    except OSError:
+        return False
+    return present == {name: int(entry.get("size", -1)) for name, entry in manifest.files.items()}
 
 
 def remove_files(backup: Path) -> None:
@@ -208,9 +246,19 @@ def listing(directory: Path) -> list[dict[str, Any]]:
             "head_revision": m.head_revision,
             "verified": (m.last_verified or {}).get("at"),
             "verified_by": (m.last_verified or {}).get("kind"),
+            # Good to restore: its latest verification did not fail and its files are all there.
+            "good": m.trusted and intact(p, m),
         }
         for p, m in find_backups(directory)
     ]
+
+
+def newest_trusted(directory: Path, kind: str = "full") -> tuple[Path, BackupManifest] | None:
+    """The newest backup of a kind whose latest verification is not a failure: what a drill restores, what
+    `backup stats`, the `backup.freshness` check and the backup-age alert measure."""
+    return next(
+        ((p, m) for p, m in find_backups(directory) if m.kind == kind and m.trusted and intact(p, m)), None
+    )
 
 
 def find_backups(directory: Path) -> list[tuple[Path, BackupManifest]]:

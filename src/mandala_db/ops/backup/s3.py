@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from mandala_db.core.events import bus
 from mandala_db.ops.backup.manifest import KINDS, BackupManifest
 
 BytesProgress = Callable[[int], None]
+# Beside the backups: one record per upload in progress, named after its pid.
+UPLOADS = ".s3-uploads"
 
 
 @dataclass
@@ -86,34 +89,112 @@ class S3Store:
             )
         key = self.key_for(backup, manifest)
         sha = manifest.files[backup.name]["sha256"]
+        records = backup.parent.parent / UPLOADS
+        self.sweep(records)
+        # Who is uploading what, until the manifest is beside the dump: a killed upload is found by it.
+        records.mkdir(parents=True, exist_ok=True)
+        record = records / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        record.write_text(json.dumps({"bucket": self.bucket, "key": key, "backup": str(backup)}))
         bus.info("upload_start", f"uploading {backup.name} to s3://{self.bucket}/{key}", size=manifest.size)
         try:
-            self.client.upload_file(
-                str(backup),
-                self.bucket,
-                key,
-                Config=self.transfer,
-                Callback=progress,
-                # The store checks every part against the SHA-256 we send, and keeps one for the object.
-                ExtraArgs={"Metadata": {"sha256": sha}, "ChecksumAlgorithm": "SHA256"},
-            )
-            head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-        except Exception as exc:
-            raise OperationFailed(
-                f"uploading {backup.name} to s3://{self.bucket}/{key} failed: {exc}"
-            ) from exc
-        checked_by = self.check_uploaded(key, sha, manifest.size, head)
-        manifest.s3 = {
-            "bucket": self.bucket,
-            "key": key,
-            "etag": head.get("ETag", "").strip('"'),
-            "multipart": "-" in head.get("ETag", ""),
-            "checked_by": checked_by,
-        }
-        manifest.save(backup)
-        self.client.upload_file(str(BackupManifest.path_for(backup)), self.bucket, key + ".manifest.json")
+            try:
+                self.client.upload_file(
+                    str(backup),
+                    self.bucket,
+                    key,
+                    Config=self.transfer,
+                    Callback=progress,
+                    # The store checks every part against the SHA-256 we send, and keeps one for the object.
+                    ExtraArgs={"Metadata": {"sha256": sha}, "ChecksumAlgorithm": "SHA256"},
+                )
+                head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            except Exception as exc:
+                raise OperationFailed(
+                    f"uploading {backup.name} to s3://{self.bucket}/{key} failed: {exc}"
+                ) from exc
+            checked_by = self.check_uploaded(key, sha, manifest.size, head)
+            manifest.s3 = {
+                "bucket": self.bucket,
+                "key": key,
+                "etag": head.get("ETag", "").strip('"'),
+                "multipart": "-" in head.get("ETag", ""),
+                "checked_by": checked_by,
+            }
+            manifest.save(backup)
+            self.client.upload_file(str(BackupManifest.path_for(backup)), self.bucket, key + ".manifest.json")
+        except BaseException:
+            self._settle(key, backup, quiet=True)  # no dump without its manifest, no unfinished upload
+            raise
+        finally:
+            record.unlink(missing_ok=True)
         bus.info("upload_complete", f"uploaded s3://{self.bucket}/{key}", size=manifest.size)
         return manifest.s3
+
+    def sweep(self, records: Path) -> list[str]:
+        """Uploads a killed run left: for each record whose process is gone, its unfinished multipart uploads
+        aborted and a dump without its manifest deleted, each said in one line. Run before every upload
+        and by `backup cleanup`."""
+        from mandala_db.core.owner import alive
+
+        settled = []
+        for record in sorted(records.glob("*.json")) if records.is_dir() else []:
+            pid = record.name.split("-", 1)[0]
+            if pid.isdigit() and alive(int(pid)):
+                continue
+            try:
+                entry = json.loads(record.read_text())
+            except (OSError, ValueError):
+                record.unlink(missing_ok=True)
+                continue
+            if entry.get("bucket") == self.bucket:
+                settled += self._settle(str(entry["key"]), Path(str(entry.get("backup", ""))), quiet=False)
+                record.unlink(missing_ok=True)
+        return settled
+
+    def _settle(self, key: str, backup: Path, *, quiet: bool) -> list[str]:
+        """Abort what is unfinished under `key`; delete the dump if its manifest is not beside it."""
+        done = []
+        try:
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=key
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    if upload["Key"] in (key, key + ".manifest.json"):
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        done.append(f"aborted the unfinished upload of s3://{self.bucket}/{upload['Key']}")
+            if self._exists(key) and not self._exists(key + ".manifest.json"):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+                done.append(f"deleted s3://{self.bucket}/{key} (a dump uploaded without its manifest)")
+                if backup.name and BackupManifest.path_for(backup).exists():
+                    local = BackupManifest.load(backup)
+                    if local.s3 and local.s3.get("key") == key:
+                        local.s3 = None
+                        local.save(backup)
+        except Exception as exc:
+            if not quiet:
+                bus.warning(
+                    "upload_leftover",
+                    f"a killed upload to s3://{self.bucket}/{key} could not be settled: {exc}",
+                )
+            return done
+        for line in done:
+            bus.warning(
+                "upload_leftover", line + (", left by a run that did not finish" if not quiet else "")
+            )
+        return done
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def check_uploaded(self, key: str, sha: str, size: int, head: dict[str, Any] | None = None) -> str:
         """The object the store kept is the one we wrote, by what the store computed, never by the metadata
@@ -170,6 +251,8 @@ class S3Store:
                     "started_at": manifest.get("started_at"),
                     "head_revision": manifest.get("head_revision"),
                     "verified": bool([v for v in manifest.get("verifications", []) if v.get("ok")]),
+                    # As a local backup's `trusted`: the latest verification, if any, passed.
+                    "trusted": (manifest.get("verifications") or [{"ok": True}])[-1].get("ok") is True,
                 }
             )
         return sorted(found, key=lambda f: f["started_at"] or "", reverse=True)

@@ -8,9 +8,7 @@ a killed drill is found and dropped by the next."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,77 +73,54 @@ class DrillResult:
         }
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def drop_leftovers(db: Database) -> list[str]:
-    """Scratch databases of this database's drills that died: nobody connected, and the drill process that
-    made them gone (a drill running beside this one keeps its own)."""
-    from mandala_db.ops.restore import scratch_prefix
+    """Scratch databases of this database's drills that died (a drill running beside this one keeps its
+    own)."""
+    from mandala_db.ops.restore.apply import drop_leftover_scratch
 
-    prefix = scratch_prefix(db, "drill")
-    with db.on("postgres").connect() as admin:
-        candidates = [
-            str(r[0])
-            for r in admin.execute(
-                """SELECT datname FROM pg_database d WHERE starts_with(datname, %s) AND NOT EXISTS
-                   (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)""",
-                (prefix,),
-            ).fetchall()
-        ]
-        names = [
-            n
-            for n in candidates
-            if not (n.rsplit("_", 1)[-1].isdigit() and _alive(int(n.rsplit("_", 1)[-1])))
-        ]
-        for name in names:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
-            bus.warning("drill_leftover", f"dropped {name}, left by a drill that did not finish")
-    return names
+    return drop_leftover_scratch(db, "drill")
 
 
 def newest_good_full(backup_dir: Path) -> tuple[Path, Any] | None:
-    """The newest full backup here that no verification has found bad, with its manifest."""
-    from mandala_db.ops.backup import find_backups
+    """The newest full backup here whose latest verification is not a failure, with its manifest."""
+    from mandala_db.ops.backup import newest_trusted
 
-    for path, manifest in find_backups(backup_dir):
-        if manifest.kind == "full" and (manifest.last_verified or {}).get("ok", True) is not False:
-            return path, manifest
-    return None
+    return newest_trusted(backup_dir, "full")
 
 
-def _fetcher(
-    source: str, backup_dir: Path, bucket: str | None, workdir: Path
-) -> tuple[Callable[[], Path], bool]:
-    """How to get the backup file, and whether that is a download (timed as its own phase)."""
+def _fetcher(source: str, backup_dir: Path, bucket: str | None) -> tuple[Callable[[Path], Path], bool]:
+    """How to get the backup file (given the drill's private folder), and whether that is a download (timed
+    as its own phase). Everything a user could have mistyped is refused here (exit 2), before the drill
+    starts: such a run is not a failed recovery and is not recorded."""
+    from mandala_db.ops.backup import BackupManifest
     from mandala_db.ops.backup.s3 import S3Location, S3Store
 
-    def download(url: str) -> Callable[[], Path]:
-        location = S3Location.parse(url)
-        return lambda: S3Store(location.bucket).download(location, workdir)
+    def download(location: S3Location) -> Callable[[Path], Path]:
+        return lambda workdir: S3Store(location.bucket).download(location, workdir)
 
-    if source.startswith("s3://"):
-        return download(source), True
+    if source.startswith("s3:"):
+        return download(S3Location.parse(source)), True
     if source != "latest":
         path = Path(source)
         if not path.exists():
-            raise BadInput(f"{path} does not exist", "give a backup file, s3://bucket/key or latest")
-        return (lambda: path), False
+            raise BadInput(f"--from {path} does not exist", "give a backup file, s3://bucket/key or latest")
+        manifest = BackupManifest.load(path)  # a file without a manifest is not a backup of ours
+        if manifest.kind != "full":
+            raise BadInput(f"--from {path} is a {manifest.kind} backup", "a drill restores a full backup")
+        return (lambda _workdir: path), False
     local = newest_good_full(backup_dir)
     if local is not None:
-        return (lambda: local[0]), False
-    remote = [o for o in S3Store(bucket).list() if o["kind"] == "full"] if bucket else []
+        found = local[0]
+        return (lambda _workdir: found), False
+    remote = [o for o in S3Store(bucket).list() if o["kind"] == "full" and o["trusted"]] if bucket else []
     if remote:
-        return download(remote[0]["url"]), True
-    raise BadInput(f"there is no full backup in {backup_dir}" + (f" nor in s3://{bucket}" if bucket else ""),
+        return download(S3Location.parse(remote[0]["url"])), True
+    raise BadInput(f"there is no good full backup in {backup_dir}" + (f" nor in s3://{bucket}" if bucket else ""),
                    "take one with `mandala-db backup full`")  # fmt: skip
+
+
+class _BackupBad(Exception):
+    """A phase found the backup itself bad: recorded in its manifest as a failed verification."""
 
 
 def drill(
@@ -160,30 +135,40 @@ def drill(
 ) -> DrillResult:
     """Run one drill and record it whatever happens; `result.failure()` says whether it missed a target or a
     check failed (the caller shows the result first, then raises it)."""
+    from mandala_db.core.database import server_gone
+    from mandala_db.core.owner import sweep_temp_dirs, temp_dir
     from mandala_db.ops.backup import BackupManifest
     from mandala_db.ops.data.check import check_database
     from mandala_db.ops.restore import restore_into_new_database, scratch_name
     from mandala_db.ops.restore.apply import prove_file
     from mandala_db.ops.restore.verify import read_all
 
+    fetch, is_download = _fetcher(source, backup_dir, bucket)
     drop_leftovers(db)
-    workdir = Path(tempfile.mkdtemp(prefix="mandala-drill-"))
+    sweep_temp_dirs("drill")
     scratch = scratch_name(db, "drill")
     result = DrillResult("", "", datetime.now(UTC).isoformat(), scratch=scratch)
     bus.info("drill_start", f"drill started: into scratch database {scratch}")
+    workdir = temp_dir("drill")
+    local_manifest: BackupManifest | None = None
+    backup_verdict: dict[str, Any] | None = None  # what this drill proved of the backup itself
 
     def phase(name: str, work: Callable[[], Any]) -> Any:
         started = time.perf_counter()
         try:
             return work()
+        except (BadInput, CheckFailed) as exc:
+            if name in ("verify", "restore"):
+                raise _BackupBad(exc.message) from exc
+            raise
         finally:
             result.phases[name] = time.perf_counter() - started
 
     try:
-        fetch, is_download = _fetcher(source, backup_dir, bucket, workdir)
-        path: Path = phase("download", fetch) if is_download else fetch()
+        path: Path = phase("download", lambda: fetch(workdir)) if is_download else fetch(workdir)
         result.backup = str(path)
         manifest = BackupManifest.load(path, authenticate=True)
+        local_manifest = None if is_download else manifest
         result.backup_finished_at = manifest.finished_at
         result.rpo_s = (datetime.now(UTC) - datetime.fromisoformat(manifest.finished_at)).total_seconds()
         if manifest.kind != "full":
@@ -205,19 +190,28 @@ def drill(
                     try:
                         conn.execute(sql).fetchall()
                     except Exception as exc:
+                        if server_gone(exc):
+                            raise
                         result.problems.append(f"read failed ({label}): {exc}")
 
         phase("checks", checks)
+        backup_verdict = {"ok": not result.problems, "problems": list(result.problems)}
         if rehearse:
             from mandala_db.ops.migrate import rehearse_deploy
 
             result.rehearsal = phase("rehearse", lambda: rehearse_deploy(target))
+    except _BackupBad as exc:
+        result.problems.append(str(exc))
+        backup_verdict = {"ok": False, "problems": [str(exc)]}
     except MandalaError as exc:
         result.problems.append(exc.message)
+    except Exception as exc:
+        if not server_gone(exc):
+            raise
+        result.problems.append(f"the database server went away during the drill: {server_gone(exc)}")
     finally:
-        with db.on("postgres").connect() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(scratch)} WITH (FORCE)")
         shutil.rmtree(workdir, ignore_errors=True)
+        _drop_scratch(db, scratch)
     if rto_target is not None and result.rto_s > rto_target and result.phases:
         slowest = max(
             (k for k in result.phases if k != "rehearse"), key=lambda k: result.phases[k], default=""
@@ -231,12 +225,39 @@ def drill(
             f"the backup is {result.rpo_s:.0f} s old, over the limit of {max_backup_age:g} s"
         )
     result.ok = not result.problems
+    if local_manifest is not None and backup_verdict is not None:
+        _record_in_manifest(Path(result.backup), local_manifest, result, backup_verdict)
     record(backup_dir, result, bucket)
     level = bus.info if result.ok else bus.error
     level("drill_complete" if result.ok else "drill_failed",
           f"drill {'passed' if result.ok else 'failed'}: RTO {result.rto_s:.1f} s, RPO {result.rpo_s:.0f} s",
           duration_ms=result.rto_s * 1000, rto_s=round(result.rto_s, 3), rpo_s=round(result.rpo_s, 1))  # fmt: skip
     return result
+
+
+def _drop_scratch(db: Database, scratch: str) -> None:
+    """The scratch copy goes whatever happened; when the server cannot be reached the failure is the
+    drill's, not this clean-up's (the next drill drops the copy once the server is back)."""
+    try:
+        with db.on("postgres").connect() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(scratch)} WITH (FORCE)")
+    except Exception as exc:
+        bus.warning("drill_cleanup", f"the scratch database {scratch} could not be dropped now: {exc}; "
+                    "the next drill drops it")  # fmt: skip
+
+
+def _record_in_manifest(path: Path, manifest: Any, result: DrillResult, verdict: dict[str, Any]) -> None:
+    """What the drill proved of the backup, in its manifest: a drill that found it bad makes it untrusted
+    (the next drill, `backup stats` and the freshness check then look past it)."""
+    entry = {"at": result.started_at, "kind": "drill", "ok": verdict["ok"], "drill_ok": result.ok,
+             "duration_ms": round(result.rto_s * 1000, 1)}  # fmt: skip
+    if verdict["problems"]:
+        entry["problems"] = verdict["problems"][:5]
+    try:
+        manifest.verifications.append(entry)
+        manifest.save(path)
+    except (OSError, MandalaError) as exc:
+        bus.warning("drill_not_recorded", f"the drill could not be recorded in {path}'s manifest: {exc}")
 
 
 def record(backup_dir: Path, result: DrillResult, bucket: str | None = None) -> None:

@@ -7,7 +7,6 @@ in a transaction group by group, resumable after the last group done."""
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import catalog
+from mandala_db.core.blockers import backoff, blockers, describe, is_lock_timeout
 from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import OperationFailed, Refused
 from mandala_db.core.events import bus
@@ -23,7 +23,6 @@ from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
 from mandala_db.ops.migrate.analysis import Statement
-from mandala_db.ops.migrate.blockers import blockers
 from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 from mandala_db.ops.migrate.rendered import RenderedStep, Renderer, plan_digest
@@ -83,11 +82,6 @@ def database_error(exc: BaseException) -> str:
         return bus.scrub(" - ".join(parts))
     text = str(orig).strip().splitlines()
     return bus.scrub(text[0] if text else type(orig).__name__)
-
-
-def _is_lock_timeout(exc: BaseException) -> bool:
-    orig = getattr(exc, "orig", None) or exc
-    return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
 
 
 def _tables(statements: list[Statement]) -> list[str]:
@@ -289,8 +283,8 @@ class Executor:
                 message = database_error(exc)
                 elapsed = (time.perf_counter() - started) * 1000
                 self.ledger.finish(row, "failed", error=message)
-                if _is_lock_timeout(exc) and attempt < tries:
-                    pause = min(10.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+                if is_lock_timeout(exc) and attempt < tries:
+                    pause = backoff(attempt)
                     bus.warning(
                         "lock_timeout",
                         f"{rev.id}: {message}; try {attempt} of {tries}, again in {pause:.1f} s",
@@ -306,9 +300,9 @@ class Executor:
                     duration_ms=elapsed,
                     direction=direction,
                 )
-                if _is_lock_timeout(exc):
+                if is_lock_timeout(exc):
                     holders = blockers(self.conn, _tables(statements))
-                    who = "; ".join(b.describe() for b in holders) or "a session that has since finished"
+                    who = describe(holders)
                     raise OperationFailed(
                         f"revision {rev.id} could not get its locks in {tries} tries "
                         f"(lock_timeout {self.timeouts(rev)[0]} each): blocked by {who}",

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import catalog
+from mandala_db.core.blockers import Blocker, blockers
 from mandala_db.core.database import Database, server_version
 from mandala_db.core.errors import CheckFailed, LockNotObtained, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import current_revision, current_schema
-from mandala_db.ops.migrate.blockers import Blocker, blockers
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.plan import RevisionPlan, make_plan
 from mandala_db.ops.migrate.runner import AlembicRunner

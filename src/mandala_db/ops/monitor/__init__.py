@@ -1,9 +1,12 @@
 """Metrics, alerts and log shipping, all sinks of the one event stream (core.events): `Monitor` builds the
 sinks the settings ask for and flushes them when the command ends. A sink that fails never fails the
-command: a bounded timeout and one warning record."""
+command: each delivery runs under one overall deadline (`bounded`), whatever the sink does (a server
+that accepts and never answers, one that drips a byte a second, retries of a client library), and costs
+at most that deadline and one warning record; a sink that failed once is not tried again in the run."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Any
 
 from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import Sink, bus
+from mandala_db.ops.monitor.deadline import bounded
 
 
 class Monitor:
@@ -35,13 +39,19 @@ class Monitor:
         if "emf" in wanted:
             from mandala_db.ops.monitor.emf import EmfSink
 
+            stream: Any = None
             if settings.metrics_file and prometheus_file is None:
-                stream: Any = settings.metrics_file.open("a", encoding="utf-8")
-                self._files.append(stream)
+                try:
+                    stream = settings.metrics_file.open("a", encoding="utf-8")
+                    self._files.append(stream)
+                except OSError as exc:  # a metrics file that cannot be written never fails the command
+                    bus.warning("metrics_failed", f"EMF: {settings.metrics_file} cannot be written: "
+                                f"{exc.strerror}; no EMF records this run")  # fmt: skip
             else:
                 # The --json document owns stdout; EMF moves to stderr then (Lambda ships both).
                 stream = sys.stderr if stdout_taken else sys.stdout
-            self.sinks.append(EmfSink(stream, settings.namespace, command))
+            if stream is not None:
+                self.sinks.append(EmfSink(stream, settings.namespace, command))
         if "prometheus" in wanted:
             from mandala_db.ops.monitor.prometheus import PrometheusSink
 
@@ -70,11 +80,9 @@ class Monitor:
             )
 
     def finish(self) -> None:
-        """Write and push what was collected; each failure is one warning, never an error."""
+        """Write and push what was collected, each sink within its deadline; a failure is one warning."""
         for name, flush in self._flushes:
-            try:
-                flush()
-            except Exception as exc:
-                bus.warning("metrics_failed", bus.scrub(f"{name}: the metrics could not be delivered: {exc}"))
+            bounded(name, self.settings.alert_timeout, flush)
         for f in self._files:
-            f.close()
+            with contextlib.suppress(OSError):  # its failure was said when a write failed
+                f.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import bus
+from mandala_db.ops.monitor.deadline import bounded
 
 ALERTING_COMMANDS = ("migrate deploy", "migrate prod", "migrate rollback", "migrate dev", "migrate resolve",
                      "backup", "restore", "drill")  # fmt: skip
@@ -42,6 +43,7 @@ class AlertSink:
         )
         self.state_file = state_file
         self.fired: set[str] = set()
+        self.dead: set[str] = set()  # sinks that failed this run
         self.failed_revision: tuple[str, str] | None = None
 
     def __call__(self, record: dict[str, Any]) -> None:
@@ -154,7 +156,7 @@ class AlertSink:
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=self.settings.alert_timeout) as response:
-            response.read()
+            response.read(4096)  # the status is the answer; a body of megabytes is not read
 
     def _publish(self, title: str, text: str) -> None:
         from mandala_db.ops.monitor.cloudwatch import client
@@ -164,7 +166,10 @@ class AlertSink:
         )
 
     def _guarded(self, sink: str, send: Callable[[], None]) -> None:
-        try:
-            send()
-        except Exception as exc:  # an alert that cannot be sent must not fail the operation it reports
-            bus.warning("alert_failed", bus.scrub(f"the {sink} alert could not be sent: {exc}"))
+        """Within the sink's deadline, or not at all; a sink that failed once is not tried again this run,
+        so a dead webhook costs the command one timeout and one warning."""
+        if sink in self.dead:
+            return
+        failed = "the {name} alert could not be sent: {reason}"
+        if not bounded(sink, self.settings.alert_timeout, send, action="alert_failed", failed=failed):
+            self.dead.add(sink)

@@ -46,9 +46,19 @@ def emf_document(record: dict[str, Any], namespace: str, command: str) -> dict[s
 class EmfSink:
     def __init__(self, stream: TextIO, namespace: str, command: str) -> None:
         self.stream, self.namespace, self.command = stream, namespace, command
+        self.broken = False
 
     def __call__(self, record: dict[str, Any]) -> None:
+        if self.broken:
+            return
         doc = emf_document(record, self.namespace, self.command)
         if doc is not None:
-            self.stream.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError) as exc:  # a full disk, a closed pipe: the command goes on
+                self.broken = True
+                from mandala_db.core.events import bus
+
+                bus.warning("metrics_failed", f"EMF: the metrics could not be written ({exc}); "
+                            "no more EMF records this run")  # fmt: skip

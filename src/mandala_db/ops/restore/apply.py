@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mandala_db.core.blockers import LockPolicy, backoff, blockers_anywhere, describe, is_lock_timeout
 from mandala_db.core.database import Database, ensure_database, quote_ident
 from mandala_db.core.errors import BadInput, CheckFailed, OperationFailed
 from mandala_db.core.events import bus
@@ -28,6 +29,7 @@ from mandala_db.ops.restore.session import (
     RestoreTransaction,
     check_sql,
     clear_schema_sql,
+    lock_tables_sql,
 )
 
 _TABLE_DATA = re.compile(r"TABLE DATA (\S+) (\S+) ")
@@ -79,7 +81,39 @@ def _data_only_listing(db: Database, path: Path, pg_restore: Any) -> tuple[bytes
     return ("\n".join(keep) + "\n").encode(), sorted(names)
 
 
-def _apply(db: Database, path: Path, manifest: BackupManifest, progress: Progress | None) -> None:
+def _apply_retrying(
+    db: Database, path: Path, manifest: BackupManifest, progress: Progress | None, locks: LockPolicy
+) -> None:
+    """`_apply`, again after a backoff when it gave up for want of a lock (it changed nothing then)."""
+    for attempt in range(1, max(1, locks.tries) + 1):
+        try:
+            _apply(db, path, manifest, progress, locks.timeout)
+            return
+        except OperationFailed as exc:
+            if not is_lock_timeout(exc.message):
+                raise
+            if attempt < locks.tries:
+                pause = backoff(attempt)
+                bus.warning(
+                    "lock_timeout",
+                    f"restore into {db.url.dbname}: a table is locked by another session; try {attempt} of "
+                    f"{locks.tries}, again in {pause:.1f} s",
+                    attempt=attempt,
+                )
+                time.sleep(pause)
+                continue
+            with db.connect(suffix=":blockers") as conn:
+                holders = blockers_anywhere(conn)
+            raise OperationFailed(
+                f"could not lock the tables of {db.url.dbname} in {locks.tries} tries (lock_timeout "
+                f"{locks.timeout} each): blocked by {describe(holders)}",
+                "end or wait for that session, then run again",
+            ) from None
+
+
+def _apply(
+    db: Database, path: Path, manifest: BackupManifest, progress: Progress | None, lock_timeout: str = "5s"
+) -> None:
     """The backup's SQL in one transaction of ours, then the manifest check, then COMMIT; any failure on
     the way (a damaged archive, an SQL error, a check, a refused meta-command, a kill) commits nothing."""
     bus.info("restore_start", f"restore started: {path} into {db.url.dbname}", kind=manifest.kind)
@@ -92,6 +126,7 @@ def _apply(db: Database, path: Path, manifest: BackupManifest, progress: Progres
     try:
         try:
             tx.begin()
+            tx.write(lock_tables_sql(lock_timeout).encode())
             if manifest.kind in ("full", "schema"):
                 tx.write(clear_schema_sql(manifest.schema).encode())
             if manifest.format == "plain":
@@ -160,6 +195,28 @@ def scratch_name(db: Database, purpose: str) -> str:
     return f"{scratch_prefix(db, purpose)}{datetime.now(UTC):%Y%m%d%H%M%S}_{os.getpid()}"
 
 
+def drop_leftover_scratch(db: Database, purpose: str) -> list[str]:
+    """Scratch databases of this database's `purpose` (drill, verify) whose run died: nobody connected, and
+    the process that made them gone (a run going on beside this one keeps its own). Each said in one line."""
+    from mandala_db.core.owner import alive, pid_suffix
+
+    prefix = scratch_prefix(db, purpose)
+    with db.on("postgres").connect() as admin:
+        candidates = [
+            str(r[0])
+            for r in admin.execute(
+                """SELECT datname FROM pg_database d WHERE starts_with(datname, %s) AND NOT EXISTS
+                   (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)""",
+                (prefix,),
+            ).fetchall()
+        ]
+        names = [n for n in candidates if not alive(pid_suffix(n) or 0)]
+        for name in names:
+            admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+            bus.warning(f"{purpose}_leftover", f"dropped {name}, left by a {purpose} that did not finish")
+    return names
+
+
 def restore_into_new_database(
     db: Database, name: str, path: Path, manifest: BackupManifest, progress: Progress | None = None
 ) -> None:
@@ -170,7 +227,7 @@ def restore_into_new_database(
         from mandala_db.ops.migrate import build_schema
 
         build_schema(db.on(name), manifest.head_revision)
-    _apply(db.on(name), path, manifest, progress)
+    _apply_retrying(db.on(name), path, manifest, progress, LockPolicy())
 
 
 def check_target_name(name: str | None) -> None:
@@ -211,6 +268,7 @@ def restore(
     backup_dir: Path,
     confirm: Callable[[str], None],
     bars: Bars = no_bars,
+    locks: LockPolicy = LockPolicy(),
 ) -> RestoreResult:
     """Prove the file, confirm, back up the target, restore in one transaction checked before COMMIT."""
     check_target_name(target_db)
@@ -231,7 +289,7 @@ def restore(
                 )
                 pre = create_backup(target, backup_dir, label="pre_restore")
             with bars(0, f"restore {path.name}") as bar:
-                _apply(target, path, manifest, bar.tables if bar else None)
+                _apply_retrying(target, path, manifest, bar.tables if bar else None, locks)
         except (CheckFailed, OperationFailed) as exc:
             if not isinstance(exc, CheckFailed):
                 raise OperationFailed(

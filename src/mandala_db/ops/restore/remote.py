@@ -4,11 +4,12 @@ as a local file is (proved first, confirmed, the target backed up, one checked t
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from mandala_db.core.blockers import LockPolicy
 from mandala_db.core.database import Database
+from mandala_db.core.owner import sweep_temp_dirs, temp_dir
 from mandala_db.core.progress import Bars, no_bars
 from mandala_db.ops.backup.s3 import S3Location, S3Store
 from mandala_db.ops.restore.apply import RestoreResult, check_target_name, restore
@@ -22,13 +23,17 @@ def restore_from_s3(
     backup_dir: Path,
     confirm: Callable[[str], None],
     bars: Bars = no_bars,
+    locks: LockPolicy = LockPolicy(),
 ) -> RestoreResult:
     check_target_name(target_db)
     location = S3Location.parse(url)
-    workdir = Path(tempfile.mkdtemp(prefix="mandala-s3-restore-"))
+    sweep_temp_dirs("s3-restore")  # the download a killed restore left behind
+    workdir = temp_dir("s3-restore")
     try:
         with bars(0, f"download {Path(location.key).name}") as bar:
             path = S3Store(location.bucket).download(location, workdir, bar.bytes if bar else None)
-        return restore(db, path, target_db=target_db, backup_dir=backup_dir, confirm=confirm, bars=bars)
+        return restore(
+            db, path, target_db=target_db, backup_dir=backup_dir, confirm=confirm, bars=bars, locks=locks
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

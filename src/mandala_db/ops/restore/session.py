@@ -154,6 +154,30 @@ END $mandala_snapshot$;
             bus.warning("restore_abort", f"could not confirm the end of the restore session: {exc}")
 
 
+def lock_tables_sql(lock_timeout: str) -> str:
+    """Every table the restore may replace, locked first and in one go, each wait bounded by lock_timeout:
+    behind an application's open transaction the restore gives up (and retries later) instead of waiting
+    without limit while it holds ACCESS EXCLUSIVE on the tables it already dropped. Once they are all held,
+    nothing later waits (pg_restore's own `SET lock_timeout = 0` comes too late to matter)."""
+    return f"""SET LOCAL lock_timeout = '{lock_timeout}';
+DO $mandala_lock$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT format('%I.%I', n.nspname, c.relname) AS name
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_%'
+        ORDER BY c.oid
+    LOOP
+        EXECUTE 'LOCK TABLE ' || item.name || ' IN ACCESS EXCLUSIVE MODE';
+    END LOOP;
+END
+$mandala_lock$;
+"""
+
+
 def clear_schema_sql(schema: str) -> str:
     """A DO block that drops every table, view, sequence, function and type of the schema (not the schema
     itself, whose owner and grants stay): a full restore replaces what is there whatever history built it,

@@ -16,7 +16,12 @@ from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.process import Progress, capture
 from mandala_db.core.progress import Bars, no_bars
 from mandala_db.ops.backup import BackupManifest, restore_tool
-from mandala_db.ops.restore.apply import prove_file, restore_into_new_database, scratch_name
+from mandala_db.ops.restore.apply import (
+    drop_leftover_scratch,
+    prove_file,
+    restore_into_new_database,
+    scratch_name,
+)
 from mandala_db.ops.restore.guard import scan_file
 from mandala_db.ops.restore.session import CHECK_MARKER
 
@@ -70,6 +75,7 @@ def verify(db: Database | None, path: Path, *, restore: bool = False, bars: Bars
 def _restore_into_scratch(
     db: Database, path: Path, manifest: BackupManifest, progress: Progress | None
 ) -> str:
+    drop_leftover_scratch(db, "verify")  # a copy a killed verification left goes first
     scratch = scratch_name(db, "verify")
     try:
         restore_into_new_database(db, scratch, path, manifest, progress)

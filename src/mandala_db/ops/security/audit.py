@@ -92,17 +92,30 @@ class AuditSnapshot:
     def load(cls, path: Path) -> AuditSnapshot:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("format") != FORMAT:
-                raise ValueError(f"format {doc.get('format')!r}")
-            return cls(str(doc["database"]), {k: list(v) for k, v in doc["sections"].items()})
+            if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+                raise ValueError(f"format {doc.get('format') if isinstance(doc, dict) else None!r}")
+            sections = doc["sections"]
+            if not isinstance(sections, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in sections.values()
+            ):
+                raise ValueError("its sections are not lists of strings")
+            return cls(str(doc["database"]), {str(k): list(v) for k, v in sections.items()})
         except FileNotFoundError:
             raise BadInput(
                 f"{path} does not exist", "save one first with `security audit --save FILE`"
             ) from None
+        except RecursionError:
+            raise BadInput(
+                f"{path} is not a saved security audit (nested too deep to read)",
+                "save one with `security audit --save FILE`",
+            ) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BadInput(
-                f"{path} is not a saved security audit ({exc})", "save one with `security audit --save FILE`"
+                f"{path} is not a saved security audit ({str(exc)[:200]})",
+                "save one with `security audit --save FILE`",
             ) from None
+        except OSError as exc:
+            raise BadInput(f"{path} cannot be read: {exc.strerror}") from None
 
 
 @dataclass
