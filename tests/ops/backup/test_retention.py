@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,3 +72,98 @@ def test_retention_keeps_exactly_what_the_rules_say(loaded: DatabaseURL, tmp_pat
         )
     )
     assert not list(tmp_path.rglob("*.dump"))
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited: what a SIGKILLed run leaves behind is owned by such a pid."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def test_what_a_killed_backup_or_cleanup_leaves_is_removed_by_the_next_run_once_its_owner_is_gone(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    """The states a kill can leave, given the order things are written in: a dump still partial (with or
+    without the manifest written just before its rename), a manifest cut short, a directory backup renamed
+    for deletion beside its orphan manifest. The next backup removes each, one line apiece; the work of a
+    run still alive is left alone."""
+    ok(run_cli("migrate", "deploy", url=db_url))
+    (good,) = backup(db_url, tmp_path, "full")
+    full = tmp_path / "full"
+    gone, mine = dead_pid(), os.getpid()
+    partial = full / f"full_backup_20260101_000000.dump.{gone}.partial"
+    partial_with_manifest = full / f"full_backup_20260101_000001.dump.{gone}.partial"
+    orphan_of_it = full / "full_backup_20260101_000001.dump.manifest.json"
+    tmp_manifest = full / f"full_backup_20260101_000002.dump.manifest.json.{gone}.tmp"
+    deleting = full / f"full_backup_20260101_000003.dir.{gone}.deleting"
+    orphan = full / "full_backup_20260101_000003.dir.manifest.json"
+    live = full / f"full_backup_20260101_000004.dump.{mine}.partial"
+    live_manifest = full / "full_backup_20260101_000004.dump.manifest.json"
+    for path in (partial, partial_with_manifest, tmp_manifest, live):
+        path.write_bytes(b"x" * 100)
+    (deleting / "sub").mkdir(parents=True)
+    (deleting / "sub" / "1234.dat.gz").write_bytes(b"x")
+    for path in (orphan_of_it, orphan, live_manifest):
+        shutil.copy(Path(good["manifest"]), path)
+    listed = json.loads(ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=db_url)).stdout)
+    assert [Path(b["path"]).name for b in listed["local"]] == [Path(good["path"]).name]  # nothing half-made
+    result = ok(run_cli("backup", "full", "--dir", str(tmp_path), url=db_url))
+    for path in (partial, partial_with_manifest, orphan_of_it, tmp_manifest, deleting, orphan):
+        assert not path.exists(), path
+        assert result.stderr.count(f"deleted {path} (") == 1, result.stderr
+    assert live.exists() and live_manifest.exists()  # its owner (this process) still runs
+
+
+def test_a_directory_backup_missing_a_file_is_never_listed_as_good(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    ok(run_cli("migrate", "deploy", url=db_url))
+    ok(run_cli("seed", "test", url=db_url))
+    (made,) = backup(db_url, tmp_path, "full", "--format", "directory")
+    data_files = sorted(p for p in Path(made["path"]).iterdir() if p.name != "toc.dat")
+    data_files[0].unlink()
+    (local,) = json.loads(
+        ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=db_url)).stdout
+    )["local"]
+    assert local["good"] is False
+    drill = run_cli("drill", "--dir", str(tmp_path), url=db_url)
+    assert drill.code == 2 and "no good full backup" in drill.stderr, drill.output
+
+
+def test_cleanup_deletes_a_backup_so_that_a_kill_never_leaves_half_of_one_listed(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    """The backup is renamed out of the way before anything is removed: stopped right after that step
+    (what a kill there leaves), it is no longer listed; the `.deleting` leftover goes with the next run once
+    its owner is gone (the test above)."""
+    from mandala_db.ops.backup import retention
+
+    ok(run_cli("migrate", "deploy", url=db_url))
+    (made,) = backup(db_url, tmp_path, "full", "--format", "directory")
+    path = Path(made["path"])
+
+    class Killed(BaseException):
+        pass
+
+    real = retention.remove_files
+
+    def killed_while_removing(target: Path) -> None:
+        raise Killed()
+
+    retention.remove_files = killed_while_removing  # type: ignore[assignment]
+    try:
+        retention.delete_backup(path)
+    except Killed:
+        pass
+    finally:
+        retention.remove_files = real  # type: ignore[assignment]
+    assert not path.exists() and not Path(made["manifest"]).exists()
+    listed = json.loads(ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=db_url)).stdout)
+    assert listed["local"] == []
+    (leftover,) = list((tmp_path / "full").iterdir())
+    assert leftover.name.startswith(path.name) and leftover.name.endswith(".deleting")

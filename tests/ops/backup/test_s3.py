@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,61 @@ def test_migrate_prod_ships_its_backup_to_s3_before_it_deploys(
     ]
     dumps = [k for k in keys if k.endswith(".dump")]
     assert len(dumps) == 1 and "pre_migration" in dumps[0] and f"{dumps[0]}.manifest.json" in keys
+
+
+@pytest.mark.parametrize(
+    "cut",
+    ["during a multipart upload", "before the manifest was uploaded"],
+)
+def test_a_killed_upload_leaves_nothing_the_next_backup_does_not_settle(
+    cut: str, s3_server: dict[str, str], loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    """Killed while a part is on its way (an unfinished multipart upload on the store) or after the dump
+    and before its manifest (a dump the listing could not trust): the next `backup --s3` aborts the one
+    and deletes the other, each said in one line."""
+    import signal
+    import subprocess
+    import sys
+
+    from servers import StallingProxy
+
+    def stall(method: str, path: str) -> bool:
+        if cut == "during a multipart upload":
+            return method == "PUT" and "partNumber=" in path
+        return method == "PUT" and ".manifest.json" in path
+
+    proxy = StallingProxy(s3_server["AWS_ENDPOINT_URL"], stall)
+    store = s3_client(s3_server)
+    prefix = f"run-{tmp_path.name}"
+    env = {**s3_server, "S3_BACKUP_PREFIX": prefix}
+    child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    child_env.update(env, DATABASE_URL=loaded.render(mask=False), AWS_ENDPOINT_URL=proxy.url)
+    args = ["backup", "full", "--s3", "--compression", "none", "--dir", str(tmp_path)]
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "mandala_db", *args], env=child_env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            while not proxy.stalled.wait(0.1):
+                assert proc.poll() is None, (
+                    f"the upload ended before the stalled request: {proc.stderr.read()}"
+                )
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    finally:
+        proxy.close()
+    unfinished = store.list_multipart_uploads(Bucket="mandala-backups", Prefix=prefix).get("Uploads", [])
+    keys = [
+        o["Key"] for o in store.list_objects_v2(Bucket="mandala-backups", Prefix=prefix).get("Contents", [])
+    ]
+    if cut == "during a multipart upload":
+        assert len(unfinished) == 1
+    else:
+        assert len(keys) == 1 and not keys[0].endswith(".manifest.json")
+    again = ok(run_cli(*args, url=loaded, env=env))
+    settled = [ln for ln in again.stderr.splitlines() if "left by a run that did not finish" in ln]
+    assert len(settled) == 1, again.stderr
+    assert store.list_multipart_uploads(Bucket="mandala-backups", Prefix=prefix).get("Uploads", []) == []
+    after = [o["Key"] for o in store.list_objects_v2(Bucket="mandala-backups", Prefix=prefix)["Contents"]]
+    assert len(after) == 2 and {k.endswith(".manifest.json") for k in after} == {True, False}
+    assert not list((tmp_path / ".s3-uploads").iterdir())

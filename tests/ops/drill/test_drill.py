@@ -184,3 +184,95 @@ def test_a_drill_from_s3_downloads_checks_and_ships_its_history(
     history = s3.get_object(Bucket=bucket, Key="mandala-db/drills.jsonl")["Body"].read().decode().splitlines()
     assert json.loads(history[-1])["ok"] is True
     assert scratch_databases(loaded) == []
+
+
+def _age_manifest(backup: Path, days: float) -> None:
+    """As if the backup had been taken `days` ago (the manifest is not signed in these tests)."""
+    from datetime import UTC, datetime, timedelta
+
+    path = backup.with_name(backup.name + ".manifest.json")
+    doc = json.loads(path.read_text())
+    when = datetime.now(UTC) - timedelta(days=days)
+    doc["started_at"], doc["finished_at"] = when.isoformat(), (when + timedelta(seconds=1)).isoformat()
+    path.write_text(json.dumps(doc))
+
+
+def test_a_backup_whose_latest_verification_failed_is_never_the_good_one(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    """Stats, the freshness check, the backup-age record the alert reads, and the drill all look past it to
+    the newest backup still good; a drill that finds a backup bad marks it so in its manifest."""
+    env = {"BACKUP_DIR": str(tmp_path)}
+    older = take_backup(loaded, tmp_path)
+    _age_manifest(older, 2)
+    newer = take_backup(loaded, tmp_path)
+    damage(newer, "truncated by 5 bytes")  # behind a matching checksum: only a read finds it
+    assert run_cli("backup", "verify", str(newer), url=loaded, env=env).code == 2
+    stats = json.loads(ok(run_cli("--json", "backup", "stats", url=loaded, env=env)).stdout)
+    old_manifest = json.loads(older.with_name(older.name + ".manifest.json").read_text())
+    assert stats["local"]["full"]["newest_good"] == old_manifest["started_at"]
+    assert stats["local"]["full"]["failed_verification"] == 1
+    assert stats["freshness"]["newest_good_backup_age_s"] > 2 * 86400 - 60
+    records = run_cli("-v", "--log-format", "json", "backup", "stats", url=loaded, env=env).stderr
+    (age,) = [json.loads(ln) for ln in records.splitlines() if '"backup_age"' in ln and '"full"' in ln]
+    assert age["metadata"]["age_s"] > 2 * 86400 - 60  # what the backup-age alert compares with its limit
+    checks = json.loads(run_cli("--json", "security", "check", url=loaded, env=env).stdout)["findings"]
+    [fresh] = [f for f in checks if f["id"] == "backup.freshness" and f["object"] != "drills"]
+    assert fresh["status"] == "fail" and "no good full backup in the last 26 h" in fresh["evidence"]
+    listing = {Path(b["path"]).name: b["good"] for b in json.loads(
+        ok(run_cli("--json", "restore", "list", url=loaded, env=env)).stdout)["local"]}  # fmt: skip
+    assert listing == {older.name: True, newer.name: False}
+    drilled = json.loads(ok(run_cli("--json", "drill", url=loaded, env=env)).stdout)
+    assert drilled["ok"] and drilled["backup"] == str(older)
+    damage(older, "truncated by 5 bytes")
+    assert run_cli("drill", "--from", str(older), url=loaded, env=env).code == 5
+    verdict = json.loads(older.with_name(older.name + ".manifest.json").read_text())["verifications"][-1]
+    assert verdict["kind"] == "drill" and verdict["ok"] is False and verdict["problems"]
+    none_left = run_cli("drill", url=loaded, env=env)
+    assert none_left.code == 2 and "no good full backup" in none_left.stderr, none_left.output
+
+
+def test_a_drill_given_a_source_that_is_no_backup_is_bad_input_and_recorded_nowhere(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    backups = tmp_path / "backups"
+    schema_only = json.loads(
+        ok(run_cli("--json", "backup", "schema", "--dir", str(backups), url=loaded)).stdout
+    )
+    for source in (
+        "/nonexistent",
+        "/etc/passwd",
+        "s3://",
+        "s3:///key",
+        "s3://bucket",
+        schema_only["backups"][0]["path"],
+    ):
+        result = run_cli(
+            "drill", "--from", source, "--dir", str(backups), url=loaded, env={"TMPDIR": str(private_tmp)}
+        )
+        assert result.code == 2, (source, result.output)
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
+    assert not (backups / "drills.jsonl").exists()  # nothing was recorded as a failed recovery
+    assert list(private_tmp.iterdir()) == [] and scratch_databases(loaded) == []
+
+
+def test_the_temp_folder_of_a_killed_drill_is_removed_by_the_next_one(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    take_backup(loaded, tmp_path)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(gone.stdout)  # a process that has exited: what a SIGKILLed drill leaves is owned by it
+    left = private_tmp / f"mandala-db-drill-{dead_pid}-abc123"
+    (left / "sub").mkdir(parents=True)
+    (left / "sub" / "full_backup.dump").write_bytes(b"x" * 1000)
+    alive = private_tmp / f"mandala-db-drill-{os.getpid()}-def456"  # a drill still running beside it
+    alive.mkdir()
+    result = ok(run_cli("drill", "--dir", str(tmp_path), url=loaded, env={"TMPDIR": str(private_tmp)}))
+    assert f"removed {left}" in result.stderr and "did not finish" in result.stderr
+    assert sorted(p.name for p in private_tmp.iterdir()) == [alive.name]
