@@ -119,3 +119,57 @@ def test_a_restore_that_does_not_match_its_manifest_is_rolled_back(
     assert table_checksums(conn) == before
     verify = run_cli("backup", "verify", "--restore", str(path), url=loaded)
     assert verify.code == 5 and "users has" in verify.stderr
+
+
+@pytest.mark.parametrize(
+    "holder", ["an open transaction reading goals", "an idle session inside a transaction"]
+)
+def test_a_restore_behind_an_open_transaction_gives_up_names_it_and_leaves_the_target_untouched(
+    holder: str, loaded: DatabaseURL, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    """What migrations have, restores have: lock_timeout on every lock, tries with backoff, then one line
+    naming the session in the way. While it tries, the application's reads of the other tables are never
+    frozen for longer than one lock_timeout."""
+    import threading
+    import time
+
+    from conftest import connect_to
+
+    (made,) = backup(loaded, tmp_path, "full")
+    before = database_state(loaded)
+    app = connect_to(loaded.with_database(loaded.dbname or ""))
+    app.execute("SET application_name = 'goal-mandala-api'")
+    app_pid = app.info.backend_pid
+    app.autocommit = False
+    app.execute("SELECT count(*) FROM goals")  # ACCESS SHARE on goals, held until the transaction ends
+    if holder == "an idle session inside a transaction":
+        app.execute("SELECT 1")
+    stalls: list[float] = []
+    done = threading.Event()
+
+    def reader() -> None:  # another client reading tasks the whole time
+        with connect_to(loaded) as other:
+            while not done.is_set():
+                started = time.monotonic()
+                other.execute("SELECT count(*) FROM tasks")
+                stalls.append(time.monotonic() - started)
+                time.sleep(0.02)
+
+    watcher = threading.Thread(target=reader, daemon=True)
+    watcher.start()
+    try:
+        result = run_cli("--yes", "restore", "restore", made["path"], "--dir", str(tmp_path),
+                         "--lock-timeout", "300ms", "--lock-retries", "2", url=loaded)  # fmt: skip
+    finally:
+        done.set()
+        watcher.join()
+        app.rollback()
+        app.close()
+    assert result.code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert "could not lock the tables" in line and "in 2 tries (lock_timeout 300ms each)" in line
+    assert f"pid {app_pid} (goal-mandala-api" in line and "transaction open" in line
+    assert "exactly as it was" in line
+    assert "try 1 of 2" in result.stderr
+    assert database_state(loaded) == before
+    assert stalls and max(stalls) < 0.3 + 1.0, max(stalls)

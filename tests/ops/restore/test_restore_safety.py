@@ -378,13 +378,20 @@ def test_with_a_key_a_manifest_rewritten_by_hand_is_refused(source: DatabaseURL,
 
 
 @pytest.mark.parametrize(
-    ("command", "stalls"), [("backup", "pg_dump"), ("restore", "psql"), ("restore", "pg_restore")]
+    ("command", "stalls", "workers"),
+    [
+        ("backup", "pg_dump", 0),
+        ("backup", "pg_dump", 1),
+        ("restore", "psql", 0),
+        ("restore", "pg_restore", 0),
+    ],
 )
 def test_children_die_with_the_tool_even_when_they_would_outlive_it(
-    command: str, stalls: str, source: DatabaseURL, tmp_path: Path
+    command: str, stalls: str, workers: int, source: DatabaseURL, tmp_path: Path
 ) -> None:
     """A client tool that would run for a minute (a wrapper that sleeps, marked on its command line) is
-    gone within a second of the tool's SIGKILL: the parent-death signal, not the pipes, ends it."""
+    gone within a second of the tool's SIGKILL, and so are the workers it forked (as pg_dump --jobs does:
+    a forked worker does not inherit the parent-death signal; the watchdog kills the whole group)."""
     import pgserver
 
     real = Path(pgserver.__file__).parent / "pginstall" / "bin"
@@ -395,7 +402,9 @@ def test_children_die_with_the_tool_even_when_they_would_outlive_it(
     for tool in ("pg_dump", "pg_restore", "psql"):
         body = f'exec {real / tool} "$@"\n'
         if tool == stalls:
-            body = f'[ "$1" = --version ] && exec {real / tool} --version\nexec {sys.executable} -c "import time; time.sleep(60)" {marker}\n'
+            # `workers` forked children, each sleeping a minute, beside the parent doing the same.
+            sleeper = f"import os, time; [os.fork() for _ in range({workers}) if os.getpid()]; time.sleep(60)"
+            body = f'[ "$1" = --version ] && exec {real / tool} --version\nexec {sys.executable} -c "{sleeper}" {marker}\n'
         (wrappers / tool).write_text("#!/bin/sh\n" + body)
         (wrappers / tool).chmod(0o755)
     args = (
@@ -415,7 +424,7 @@ def test_children_die_with_the_tool_even_when_they_would_outlive_it(
     proc = start_cli(*args, url=source, env={"MANDALA_PG_BINDIR": str(wrappers)})
     try:
         deadline = time.monotonic() + 30
-        while not processes(lambda c: c.endswith(marker)):
+        while len(processes(lambda c: c.endswith(marker))) < 1 + workers:
             assert time.monotonic() < deadline and proc.poll() is None, "the stalled tool never started"
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,29 @@ def test_apply_roles_asks_first_creates_least_privilege_and_runs_twice_unchanged
     second = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
     assert second["changes"] == []
     assert "Nothing to change" in ok(run_cli("--yes", "security", "apply-roles", url=deployed_db)).stdout
+
+
+def test_apply_roles_behind_an_open_schema_change_gives_up_and_names_it(deployed_db: DatabaseURL) -> None:
+    """A GRANT waits for the catalog row an uncommitted ALTER TABLE holds: with lock_timeout it gives up,
+    tries again, then names that session, and nothing was changed."""
+
+    def grants() -> Any:
+        with connect_to(deployed_db) as c:
+            return c.execute("SELECT relacl FROM pg_class WHERE relname = 'goals'").fetchone()
+
+    before = grants()
+    holder = connect_to(deployed_db)
+    holder.execute("SET application_name = 'hand-migration'")
+    holder.autocommit = False
+    holder.execute("ALTER TABLE goals SET (fillfactor = 90)")  # idle in transaction from here on
+    try:
+        result = run_cli("--yes", "security", "apply-roles", "--lock-timeout", "200ms", "--lock-retries", "2",
+                         url=deployed_db)  # fmt: skip
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.code == 1, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert "could not get its locks in 2 tries (lock_timeout 200ms each)" in last
+    assert "hand-migration" in last and "nothing was changed" in last
+    assert grants() == before
