@@ -51,9 +51,7 @@ def test_an_audit_snapshot_nested_100000_deep_is_one_line(db_url: DatabaseURL, t
     line = one_bad_input_line(run_cli("security", "audit", "--against", str(deep), url=db_url))
     assert "is not a saved security audit" in line
     odd = tmp_path / "odd.json"
-    odd.write_text(
-        '{"format": 1, "database": "x", "sections": {"roles": "abc"}}'
-    )
+    odd.write_text('{"format": 1, "database": "x", "sections": {"roles": "abc"}}')
     assert "is not a saved security audit" in one_bad_input_line(
         run_cli("security", "audit", "--against", str(odd), url=db_url)
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -129,18 +128,40 @@ def test_eight_deployers_at_once_apply_each_revision_exactly_once(
     assert catalog.take(conn, schema or "public").fingerprint == models_snapshot(conn).fingerprint
 
 
-def test_thirty_runs_killed_at_random_moments_always_recover(admin_url: DatabaseURL) -> None:
-    rng = random.Random(20261126)
-    runs = int(os.environ.get("MANDALA_KILL_RUNS", "30"))
+def kill_points() -> list[tuple[str, str]]:
+    """Every moment a deploy can be killed at, named by the log record it has just written: the lock
+    taken (before any revision), each revision started (its ledger row written, its SQL on its way), and
+    each revision complete (between two revisions)."""
+    points = [("lock_acquired", "")]
+    for rev in History.load().revisions:
+        points += [("migration_start", rev.id), ("migration_complete", rev.id)]
+    return points
+
+
+def kill_at(proc: subprocess.Popen[str], action: str, revision: str) -> None:
+    """SIGKILL the run as soon as it has written the record of `action` (for `revision`): aimed at an event
+    of the run, never at a moment on the clock, so a busy machine moves the kill with the run."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if record["metadata"]["action"] == action and record.get("migrationName", "") == revision:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return
+    raise AssertionError(f"the deploy ended before {action} {revision}: exit {proc.wait()}")
+
+
+def test_a_deploy_killed_at_every_step_always_recovers(admin_url: DatabaseURL) -> None:
+    points = kill_points()
     outcomes: dict[str, int] = {}
-    for i in range(runs):
+    for i, (action, revision) in enumerate(points):
         name = f"mdb_kill_{os.getpid()}_{i}"
         url = create_database(admin_url, name)
         try:
-            proc = spawn(url, "migrate", "deploy")
-            time.sleep(rng.uniform(0.25, 0.9))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            proc = spawn(url, "--log-format", "json", "migrate", "deploy")
+            kill_at(proc, action, revision)
             with connect_to(url) as c:
                 exists = c.execute("SELECT to_regclass('mandala_migration_runs') IS NOT NULL").fetchone() == (
                     True,
@@ -175,8 +196,8 @@ def test_thirty_runs_killed_at_random_moments_always_recover(admin_url: Database
                 outcomes[state] = outcomes.get(state, 0) + 1
         finally:
             drop_database(admin_url, name)
-    assert sum(outcomes.values()) == runs
-    assert outcomes.get("interrupted", 0) > 0, outcomes
+    assert sum(outcomes.values()) == len(points)
+    assert outcomes.get("interrupted", 0) > 0 and outcomes.get("between revisions", 0) > 0, outcomes
 
 
 # -- failures ----------------------------------------------------------------------------------------------
