@@ -95,6 +95,30 @@ def db_url(admin_url: DatabaseURL) -> Iterator[DatabaseURL]:
         drop_database(admin_url, name)
 
 
+_TEMPLATES: dict[str, str] = {}
+
+
+def from_template(admin: DatabaseURL, url: DatabaseURL, key: str, build: Any) -> DatabaseURL:
+    """Make `url`'s (empty, unused) database a copy of a template built once per test process by
+    `build(template_url)`: CREATE DATABASE ... TEMPLATE copies files, where building again would run the
+    migrations and the seeds through the command line each time. Falls back to building in place when
+    something already holds a connection to the database."""
+    name = url.dbname or ""
+    if key not in _TEMPLATES:
+        template = f"mdb_tpl_{key}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        build(create_database(admin, template))
+        _TEMPLATES[key] = template
+        atexit.register(drop_database, admin, template)
+    with psycopg.connect(**_params(admin), autocommit=True) as c:
+        busy = c.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()
+        if busy and busy[0]:
+            build(url)
+            return url
+        c.execute(f'DROP DATABASE "{name}"')
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATES[key]}"')
+    return url
+
+
 @pytest.fixture
 def conn(db_url: DatabaseURL) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(**_params(db_url), autocommit=True) as c:

@@ -34,6 +34,23 @@ def admin_url() -> DatabaseURL:
     return DatabaseURL.parse(raw) if raw else _embedded_admin_url()
 
 
+def server_binaries(base: Path) -> Path:
+    """pgserver's PostgreSQL, where the server's own user can run it. Run as root, the server runs as the
+    `pgserver` user, who cannot reach into a checkout in a private folder (a home folder, `mktemp -d`):
+    then its bin, lib and share are copied beside the scratch cluster (27 MB, a fraction of a second)."""
+    import pgserver
+
+    install = Path(pgserver.__file__).parent / "pginstall"
+    if os.geteuid() != 0:
+        return install / "bin"
+    # The same layout, for the binaries' RPATH ($ORIGIN/../../../pgserver.libs).
+    site = base / "site"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(install / part, site / "pgserver" / "pginstall" / part, symlinks=True)
+    shutil.copytree(install.parent.parent / "pgserver.libs", site / "pgserver.libs", symlinks=True)
+    return site / "pgserver" / "pginstall" / "bin"
+
+
 @pytest.fixture(scope="session")
 def password_server() -> Iterator[DatabaseURL]:
     """A PostgreSQL that really checks passwords (scram-sha-256), owned by the sentinel password.
@@ -41,11 +58,9 @@ def password_server() -> Iterator[DatabaseURL]:
     The machine's server and the embedded one trust every local connection, so a wrong password could
     never fail there. This one is built from pgserver's binaries in a scratch directory.
     """
-    import pgserver
-
-    bindir = Path(pgserver.__file__).parent / "pginstall" / "bin"
     base = Path(tempfile.mkdtemp(prefix="mdb-pw-"))
     base.chmod(0o755)
+    bindir = server_binaries(base)
     prefix: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         from pgserver.utils import ensure_user_exists

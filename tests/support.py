@@ -17,6 +17,7 @@ import pytest
 from conftest import (
     Result,
     drop_database,
+    from_template,
     run_cli,
 )
 from mandala_db.core.config import DatabaseURL
@@ -31,14 +32,18 @@ def ok(result: Result) -> Result:
     return result
 
 
-@pytest.fixture
-def loaded(db_url: DatabaseURL, tmp_path: Path) -> DatabaseURL:
-    """A migrated database with rows in every table (the `test` data set) and a little volume."""
-    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
+def build_loaded(url: DatabaseURL, scale: str = "0.01") -> None:
+    with Executor(Database(url), History.load(), RunOptions()) as ex:
         ex.upgrade()
-    ok(run_cli("seed", "test", url=db_url))
-    ok(run_cli("seed", "performance", "--scale", "0.01", url=db_url))
-    return db_url
+    ok(run_cli("seed", "test", url=url))
+    ok(run_cli("seed", "performance", "--scale", scale, url=url))
+
+
+@pytest.fixture
+def loaded(db_url: DatabaseURL, admin_url: DatabaseURL) -> DatabaseURL:
+    """A migrated database with rows in every table (the `test` data set) and a little volume: a copy of
+    a template built once per test process."""
+    return from_template(admin_url, db_url, "loaded", build_loaded)
 
 
 def backup(url: DatabaseURL, directory: Path, *args: str) -> list[dict[str, Any]]:

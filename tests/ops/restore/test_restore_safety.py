@@ -24,11 +24,12 @@ from conftest import (
     create_database,
     database_state,
     drop_database,
+    from_template,
     run_cli,
 )
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.backup import BackupManifest
-from support import damage, reseal, take_backup
+from support import build_loaded, damage, reseal, take_backup
 
 
 def ok(result: Result) -> Result:
@@ -44,11 +45,9 @@ def one_error(result: Result, code: int) -> str:
 
 
 @pytest.fixture
-def source(db_url: DatabaseURL) -> DatabaseURL:
-    ok(run_cli("migrate", "deploy", url=db_url))
-    ok(run_cli("seed", "test", url=db_url))
-    ok(run_cli("seed", "performance", "--scale", "0.02", url=db_url))
-    return db_url
+def source(db_url: DatabaseURL, admin_url: DatabaseURL) -> DatabaseURL:
+    """Migrated, with the `test` data set and some volume: a copy of a template built once per process."""
+    return from_template(admin_url, db_url, "source", lambda url: build_loaded(url, "0.02"))
 
 
 def every_reader(path: Path, backup_dir: Path) -> list[list[str]]:
