@@ -380,3 +380,48 @@ class StallingProxy:
     def close(self) -> None:
         self._release.set()
         self.server.shutdown()
+
+
+@dataclasses.dataclass
+class ScratchServer:
+    """A PostgreSQL of this test alone (trust auth, a Unix socket), which the test may stop at any moment."""
+
+    url: DatabaseURL
+    pgdata: Path
+    prefix: list[str]
+    bindir: Path
+
+    def crash(self) -> None:
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.pgdata), "-m", "immediate",
+                        "stop"], capture_output=True)  # fmt: skip
+
+
+@pytest.fixture
+def scratch_server() -> Iterator[ScratchServer]:
+    base = Path(tempfile.mkdtemp(prefix="mdb-crash-"))
+    base.chmod(0o755)
+    bindir = server_binaries(base)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
+        shutil.chown(base, "pgserver", "pgserver")
+        prefix = ["runuser", "-u", "pgserver", "--"]
+    pgdata = base / "data"
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(base / "log"), "-w", "-o",
+                    f"-k {base} -h '' -p {port}", "start"], check=True, capture_output=True)  # fmt: skip
+    server = ScratchServer(
+        DatabaseURL("postgres", None, (), "postgres", (("host", str(base)), ("port", str(port)))),
+        pgdata,
+        prefix,
+        bindir,
+    )
+    try:
+        yield server
+    finally:
+        server.crash()
+        shutil.rmtree(base, ignore_errors=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from conftest import connect_to, database_state, run_cli
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.migrate.loader import History
+from servers import ScratchServer
 from support import damage, ok, take_backup
 
 
@@ -276,3 +277,36 @@ def test_the_temp_folder_of_a_killed_drill_is_removed_by_the_next_one(
     result = ok(run_cli("drill", "--dir", str(tmp_path), url=loaded, env={"TMPDIR": str(private_tmp)}))
     assert f"removed {left}" in result.stderr and "did not finish" in result.stderr
     assert sorted(p.name for p in private_tmp.iterdir()) == [alive.name]
+
+
+def test_a_drill_whose_server_goes_away_says_so_is_recorded_and_leaves_no_temp_folder(
+    scratch_server: ScratchServer, tmp_path: Path
+) -> None:
+    from conftest import create_database
+
+    url = create_database(scratch_server.url, "goals")
+    ok(run_cli("migrate", "deploy", url=url))
+    ok(run_cli("seed", "performance", "--scale", "0.02", url=url))
+    take_backup(url, tmp_path)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url.render(mask=False), TMPDIR=str(private_tmp))
+    proc = subprocess.Popen([sys.executable, "-m", "mandala_db", "drill", "--dir", str(tmp_path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stderr is not None
+    for line in proc.stderr:  # the event: the restore into the scratch copy has begun
+        if line.startswith("restore started"):
+            break
+    else:
+        raise AssertionError(f"the drill never began its restore: {proc.communicate()}")
+    scratch_server.crash()
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 5, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: drill failed: ") and "unexpected error" not in err, err
+    assert "could not be dropped now" in err  # the clean-up's failure is a warning, not the drill's error
+    (recorded,) = [json.loads(ln) for ln in (tmp_path / "drills.jsonl").read_text().splitlines()]
+    assert recorded["ok"] is False and recorded["problems"]
+    assert list(private_tmp.iterdir()) == []

@@ -164,7 +164,7 @@ POST_DATA = "(query ILIKE 'CREATE INDEX%%' OR query ILIKE 'ALTER TABLE%%ADD CONS
 def test_a_killed_restore_leaves_the_old_state_or_the_new_never_between(
     aim: str, source: DatabaseURL, admin_url: DatabaseURL, tmp_path: Path
 ) -> None:
-    kills = int(os.environ.get("MANDALA_TEST_KILLS", "8"))
+    kills = int(os.environ.get("MANDALA_TEST_KILLS", "6"))
     path = take_backup(source, tmp_path)
     target = f"mdb_kill_{os.getpid()}_{time.monotonic_ns() % 10**6}"
     create_database(admin_url, target)

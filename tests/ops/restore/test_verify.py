@@ -59,3 +59,37 @@ def test_verify_restore_proves_the_backup_and_records_it(loaded: DatabaseURL, tm
     assert listing["local"][0]["verified_by"] == "restore"
     stats = json.loads(ok(run_cli("--json", "backup", "stats", "--dir", str(tmp_path), url=loaded)).stdout)
     assert stats["local"]["full"]["count"] == 1 and stats["local"]["full"]["last_verified"]
+
+
+def test_the_scratch_copy_a_killed_verification_left_is_dropped_by_the_next_one(
+    loaded: DatabaseURL, tmp_path: Path
+) -> None:
+    """A SIGKILLed `verify --restore` leaves its scratch database (a full copy of the data); the next
+    verification of this database drops it, once nobody uses it and the process that made it is gone."""
+    import os
+    import sys
+
+    from mandala_db.core.database import Database
+    from mandala_db.ops.restore import scratch_prefix
+
+    (made,) = backup(loaded, tmp_path, "full")
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    prefix = scratch_prefix(Database(loaded), "verify")
+    left, alive = f"{prefix}20260101000000_{int(done.stdout)}", f"{prefix}20260101000001_{os.getpid()}"
+    with connect_to(loaded) as conn:
+        for name in (left, alive):
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        result = ok(run_cli("backup", "verify", "--restore", made["path"], url=loaded))
+        assert f"dropped {left}, left by a verify that did not finish" in result.stderr
+        with connect_to(loaded) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+            ).fetchall()
+        assert [r[0] for r in rows] == [alive]  # a verification still running beside it keeps its copy
+    finally:
+        with connect_to(loaded) as conn:
+            for name in (left, alive):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
