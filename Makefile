@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 # Every file of every pinned release is hashed; the dev lock takes the tool's versions where they overlap.
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
               --no-emit-find-links --upgrade
@@ -44,7 +45,7 @@ demo: $(VENV)/.installed
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else the embedded server)
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -163,16 +163,78 @@ def run_cli(
     child_env.setdefault("MANDALA_CACHE_DIR", TEST_CACHE)
     child_env.setdefault("MANDALA_SECURITY_SUPPRESSIONS", str(TEST_SUPPRESSIONS))
     child_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "mandala_db", *args],
-        capture_output=True,
-        text=True,
-        env=child_env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    # A run whose interpreter is set up differently (another package path, -X importtime, ...) starts a
+    # new one; the others are forks of the suite's fork server, the same program in a process of its own.
+    fresh = pythonpath is not None or any(k.startswith("PYTHON") for k in env or {}) or not ZYGOTE_ENABLED
+    if fresh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mandala_db", *args],
+            capture_output=True,
+            text=True,
+            env=child_env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+    return _zygote().run(list(args), child_env, cwd or Path.cwd(), timeout)
+
+
+# MANDALA_TEST_FORK_SERVER=0 runs every command in a new interpreter, as before the fork server.
+ZYGOTE_ENABLED = os.environ.get("MANDALA_TEST_FORK_SERVER", "1") != "0"
+
+
+class _ForkServer:
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="mandala-db-test-zygote-"))
+        self.path = str(self.folder / "socket")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("zygote.py")), self.path],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdout.readline() == "ready\n", "fork server"
+        atexit.register(self.close)
+
+    def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float) -> Result:
+        import json
+        import socket
+
+        out, err = self.folder / f"{uuid.uuid4().hex}.out", self.folder / f"{uuid.uuid4().hex}.err"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(self.path)
+            conn.settimeout(timeout)
+            stream = conn.makefile("rwb")
+            request = {"args": args, "env": env, "cwd": str(cwd), "stdout": str(out), "stderr": str(err)}
+            stream.write((json.dumps(request) + "\n").encode())
+            stream.flush()
+            pid = int(stream.readline())
+            try:
+                answer = stream.readline()
+            except TimeoutError:
+                os.kill(pid, 9)
+                raise subprocess.TimeoutExpired(["mandala-db", *args], timeout) from None
+        code = int(answer) if answer.strip() else -9  # killed before it could answer
+        try:
+            return Result(code, out.read_text(errors="replace"), err.read_text(errors="replace"))
+        finally:
+            out.unlink(missing_ok=True)
+            err.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_FORK_SERVER: list[_ForkServer] = []
+
+
+def _zygote() -> _ForkServer:
+    if not _FORK_SERVER:
+        _FORK_SERVER.append(_ForkServer())
+    return _FORK_SERVER[0]
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def stats(directory: Path) -> dict[str, Any]:
                 else f"no {kind} backup passed its latest verification ({len(mine)} found, the oldest "
                 f"{age / 3600:.1f} h old)",
                 kind=kind,
-                age_s=round(age),
+                age_s=round(age, 3),
             )
     return out
 
