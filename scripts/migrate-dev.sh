@@ -2,4 +2,5 @@
 # Kept for the original operations guide: the same words, handed to mandala-db.
 set -euo pipefail
 # migrate-dev.sh [NAME]   e.g. migrate-dev.sh init
-exec ${MANDALA_DB:-mandala-db} migrate dev "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/mandala-db.bash"
+mandala_db migrate dev "$@"

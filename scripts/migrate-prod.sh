@@ -2,4 +2,5 @@
 # Kept for the original operations guide: the same words, handed to mandala-db.
 set -euo pipefail
 # migrate-prod.sh [--dry-run] [--yes]
-exec ${MANDALA_DB:-mandala-db} migrate prod "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/mandala-db.bash"
+mandala_db migrate prod "$@"

@@ -2,4 +2,5 @@
 # Kept for the original operations guide: the same words, handed to mandala-db.
 set -euo pipefail
 # migrate-rollback.sh list | to REV | reset
-exec ${MANDALA_DB:-mandala-db} migrate rollback "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/mandala-db.bash"
+mandala_db migrate rollback "$@"

@@ -2,4 +2,5 @@
 # Kept for the original operations guide: the same words, handed to mandala-db.
 set -euo pipefail
 # migrate-status.sh [status|schema|history|all|test]
-exec ${MANDALA_DB:-mandala-db} migrate status "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/mandala-db.bash"
+mandala_db migrate status "$@"

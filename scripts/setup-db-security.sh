@@ -2,4 +2,5 @@
 # Kept for the original operations guide: the same words, handed to mandala-db.
 set -euo pipefail
 # setup-db-security.sh check|recommend|audit|all|apply-roles [options]
-exec ${MANDALA_DB:-mandala-db} security "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/mandala-db.bash"
+mandala_db security "$@"

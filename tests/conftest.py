@@ -308,3 +308,17 @@ def edit(project: Path, relative: str, old: str, new: str) -> None:
 def in_project(project: Path, url: DatabaseURL, *args: str, **kw: Any) -> Result:
     """The program of the copied package, run from the copy."""
     return run_cli(*args, url=url, pythonpath=project / "src", cwd=project, **kw)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The embedded server the suite started is stopped once the whole run is over (by the controller,
+    not by each worker): `make test` leaves no server behind."""
+    if hasattr(config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
+        return
+    from mandala_db.core.embedded import stop_embedded
+
+    state = Path(os.environ.get("MANDALA_TEST_STATE_DIR", ROOT / ".mandala" / "test"))
+    try:
+        stop_embedded(state)
+    except Exception as exc:  # never turn a green run red for this
+        sys.stderr.write(f"the suite's embedded server could not be stopped: {exc}\n")

@@ -17,7 +17,7 @@ import typer
 
 from mandala_db import __version__
 from mandala_db.cli import context
-from mandala_db.core.config import DatabaseURL, Environment, MonitorSettings, Settings
+from mandala_db.core.config import DatabaseURL, Environment, MonitorSettings, Settings, project_root
 from mandala_db.core.errors import BadInput, MandalaError
 from mandala_db.core.events import bus, json_sink, text_sink
 
@@ -25,7 +25,7 @@ app = typer.Typer(
     name="mandala-db",
     help="Run the whole life of the goal-mandala PostgreSQL database safely.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -103,23 +103,24 @@ def main_options(
     ]
     raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
     command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
+    root = project_root(Path.cwd())
     settings = Settings(
         environment=Environment.DEVELOPMENT,
         database_url=None,
-        state_dir=state_dir or Path(os.environ.get("MANDALA_STATE_DIR") or ".mandala"),
+        state_dir=state_dir or Path(os.environ.get("MANDALA_STATE_DIR") or root / ".mandala"),
         json_output=json_output,
         log_format=fmt,
         assume_yes=yes,
         verbose=verbose,
         interactive=sys.stdin.isatty(),
         command=ctx.invoked_subcommand or command,
-        backup_dir=Path(os.environ.get("BACKUP_DIR") or "backups"),
+        backup_dir=Path(os.environ.get("BACKUP_DIR") or root / "backups"),
         retention_env=os.environ.get("BACKUP_RETENTION_DAYS"),
         s3_bucket=os.environ.get("S3_BACKUP_BUCKET") or None,
         cache_dir=Settings.default_cache_dir(),
         security_suppressions=Path(os.environ["MANDALA_SECURITY_SUPPRESSIONS"])
         if os.environ.get("MANDALA_SECURITY_SUPPRESSIONS")
-        else None,
+        else _found(root / "security-suppressions.toml"),
     )
     invocation = ctx.find_root().obj
     if isinstance(invocation, context.Invocation):
@@ -131,6 +132,14 @@ def main_options(
             "--database-url is empty",
             "give a URL such as postgresql://USER@HOST:5432/DBNAME, or leave the option out "
             "for the embedded server",
+        )
+    if database_url is None and "DATABASE_URL" in os.environ and not os.environ["DATABASE_URL"].strip():
+        # An empty variable is a secret that did not arrive (a CI environment without it), never a request
+        # for "some database".
+        raise BadInput(
+            "DATABASE_URL is set but empty",
+            "set it to the database's URL (postgresql://USER@HOST:5432/DBNAME), or unset it to use the "
+            "embedded server in development",
         )
     settings.environment = Environment.resolve(env)
     bus.environment = settings.environment.value
@@ -144,9 +153,13 @@ def main_options(
         "metrics": metrics, "metrics_file": metrics_file, "pushgateway": pushgateway,
         "alert_webhook": alert_webhook, "alert_sns": alert_sns, "alert_after": alert_after,
     }  # fmt: skip
-    settings.monitor = MonitorSettings.resolve(flags, os.environ, Path.cwd())
+    settings.monitor = MonitorSettings.resolve(flags, os.environ, root)
     if isinstance(invocation, context.Invocation):
         invocation.start_monitor(settings, command_words(sys.argv[1:], ctx.invoked_subcommand))
+
+
+def _found(path: Path) -> Path | None:
+    return path if path.is_file() else None
 
 
 def _add_migrate() -> None:
@@ -157,8 +170,9 @@ def _add_migrate() -> None:
 
 def _add_seed() -> None:
     from mandala_db.cli import seed
+    from mandala_db.cli.confirm import YES_EPILOG
 
-    app.command("seed")(seed.seed)
+    app.command("seed", epilog=YES_EPILOG)(seed.seed)
     app.add_typer(seed.data_app, name="data")
 
 
@@ -181,6 +195,12 @@ def _add_logs() -> None:
     app.add_typer(logs.app, name="logs")
 
 
+def _add_server() -> None:
+    from mandala_db.cli import server
+
+    app.add_typer(server.app, name="server")
+
+
 def _add_drill() -> None:
     from mandala_db.cli import drill
 
@@ -198,6 +218,7 @@ GROUPS = {
     "security": _add_security,
     "logs": _add_logs,
     "drill": _add_drill,
+    "server": _add_server,
 }
 
 
@@ -271,7 +292,7 @@ def main() -> None:
 
 def _run(args: list[str], invocation: context.Invocation) -> None:
     try:
-        app(args=args, obj=invocation)
+        app(args=args, obj=invocation, prog_name="mandala-db")
     except MandalaError as exc:
         if invocation.settings is not None and invocation.settings.verbose:
             traceback.print_exc()

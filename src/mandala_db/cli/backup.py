@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from mandala_db.cli import views
-from mandala_db.cli.confirm import confirm
+from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.options import LockRetries, LockTimeout, lock_policy
 from mandala_db.cli.output import Output, ProgressBar, Screen
@@ -26,7 +26,13 @@ Dir = Annotated[
     str | None, typer.Option("--dir", help="The backup folder (default $BACKUP_DIR, else ./backups).")
 ]
 S3Flag = Annotated[bool, typer.Option("--s3", help="Upload to $S3_BACKUP_BUCKET (also when that is set).")]
-S3Bucket = Annotated[str | None, typer.Option("--s3-bucket", help="Upload to this bucket.")]
+S3Bucket = Annotated[
+    str | None, typer.Option("--s3-bucket", help="Upload to this bucket (default $S3_BACKUP_BUCKET).")
+]
+S3Listed = Annotated[
+    str | None,
+    typer.Option("--s3-bucket", help="Also list the backups in this bucket (default $S3_BACKUP_BUCKET)."),
+]
 TargetDb = Annotated[str | None, typer.Option("--target-db", help="Restore into this database instead.")]
 
 
@@ -140,7 +146,7 @@ def schedule_command(
 
 
 @backup_app.command("stats")
-def stats_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
+def stats_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None) -> None:
     """Count, total size, newest, oldest and last verified backup of each kind, locally and on S3."""
     from mandala_db.ops.backup import stats
     from mandala_db.ops.backup.s3 import S3Store
@@ -158,7 +164,7 @@ def stats_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Bucket
     )
 
 
-@backup_app.command("cleanup")
+@backup_app.command("cleanup", epilog=YES_EPILOG)
 def cleanup_command(
     ctx: typer.Context,
     directory: Dir = None,
@@ -194,7 +200,7 @@ def cleanup_command(
 
 
 @restore_app.command("list")
-def list_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Bucket = None) -> None:
+def list_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None) -> None:
     """The backups with their kind, time, size, revision and verification state, locally and on S3."""
     from mandala_db.ops.backup import listing
     from mandala_db.ops.backup.s3 import S3Store
@@ -220,7 +226,7 @@ def _show_restore(s: Settings, result: Any) -> None:
     Output(s).result({"ok": True, **result.to_dict()}, human)
 
 
-@restore_app.command("restore")
+@restore_app.command("restore", epilog=YES_EPILOG)
 def restore_command(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="The backup file (its manifest must be beside it).")],
@@ -247,7 +253,7 @@ def restore_command(
     _show_restore(s, result)
 
 
-@restore_app.command("s3-restore")
+@restore_app.command("s3-restore", epilog=YES_EPILOG)
 def s3_restore_command(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="s3://bucket/key of a backup uploaded by mandala-db.")],

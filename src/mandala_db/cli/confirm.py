@@ -22,3 +22,10 @@ def confirm(settings: Settings, action: str, *, typed: str | None = None) -> Non
             raise Refused(f"{action}: not confirmed (expected {typed!r})")
     elif not typer.confirm(f"{action}. Continue?", default=False):
         raise Refused(f"{action}: not confirmed")
+
+
+# Under every command that asks: --yes is a global option, and accepted after the subcommand too.
+YES_EPILOG = (
+    "Confirm with --yes (or -y), before or after the command; without it, off a terminal, the command is "
+    "refused (exit 3)."
+)

@@ -60,6 +60,14 @@ def database(settings: Settings) -> Database:
 
     url = settings.database_url
     if url is None:
+        if settings.environment.protected:
+            from mandala_db.core.errors import BadInput
+
+            raise BadInput(
+                f"no database URL in {settings.environment.value}: the embedded server is for development "
+                "and test only",
+                "set DATABASE_URL (or pass --database-url) to the database this command is for",
+            )
         from mandala_db.core.embedded import ensure_embedded
 
         url = settings.database_url = ensure_embedded(settings.state_dir, announce=True)

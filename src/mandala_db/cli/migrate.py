@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mandala_db.cli import github, plan_views, views
-from mandala_db.cli.confirm import confirm
+from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, database_at, settings_for, ship_backup
 from mandala_db.cli.options import (
     BackupDir,
@@ -37,7 +37,7 @@ def _history() -> History:
     return History.load()
 
 
-@app.command()
+@app.command(epilog=YES_EPILOG)
 def dev(
     ctx: typer.Context,
     name: Annotated[
@@ -48,6 +48,8 @@ def dev(
     ] = False,
     lock_wait: LockWait = 120.0,
     lock_timeout: LockTimeout = None,
+    statement_timeout: StatementTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """Development only: write a revision for what the models changed, lint it, apply it."""
     from mandala_db.ops.migrate.dev import dev as run_dev
@@ -56,7 +58,7 @@ def dev(
     result = run_dev(
         database(s),
         s.environment,
-        run_options(s, lock_wait, lock_timeout, None),
+        run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries),
         name,
         empty=empty,
         confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
@@ -104,7 +106,7 @@ def status(
         raise failure
 
 
-@app.command()
+@app.command(epilog=YES_EPILOG)
 def rollback(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(help="list, to or reset.")],
@@ -114,6 +116,8 @@ def rollback(
     backup_dir: BackupDir = None,
     lock_wait: LockWait = 120.0,
     lock_timeout: LockTimeout = None,
+    statement_timeout: StatementTimeout = None,
+    lock_retries: LockRetries = 5,
 ) -> None:
     """`list` the applied revisions; `to REV`: run the downgrades down to REV, keeping the data;
     `reset`: drop everything and re-apply (never in staging or production)."""
@@ -134,7 +138,7 @@ def rollback(
             {"ok": True, "applied": [e.to_dict() for e in entries]}, lambda c: views.print_applied(c, entries)
         )
         return
-    options = run_options(s, lock_wait, lock_timeout, None)
+    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
     if action == "reset":
         result = ops.reset(
             database(s), history, options, s.environment, lambda what: confirm(s, what, typed="reset")
@@ -213,7 +217,7 @@ def plan(
         raise failure
 
 
-@app.command()
+@app.command(epilog=YES_EPILOG)
 def prod(
     ctx: typer.Context,
     dry_run: Annotated[
@@ -237,7 +241,7 @@ def prod(
     path = s.suppressions_file(suppressions)
 
     def gate() -> list[str]:
-        return blocking_findings(db, path)
+        return blocking_findings(db, path, environment=s.environment.value)
 
     history = _history()
     out = Output(s)
@@ -272,7 +276,7 @@ def prod(
         raise failure
 
 
-@app.command()
+@app.command(epilog=YES_EPILOG)
 def resolve(
     ctx: typer.Context,
     applied: Annotated[

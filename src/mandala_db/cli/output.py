@@ -42,6 +42,45 @@ class PlainScreen:
         self._rich.print(*objects, markup=markup)
 
 
+def print_table(
+    console: Screen,
+    title: str,
+    columns: list[str],
+    rows: list[list[str]],
+    *,
+    whole: tuple[str, ...] = (),
+    right: tuple[str, ...] = (),
+) -> None:
+    """A table in which nothing a user must copy is cut: the `whole` columns (file names, revision ids, URLs)
+    fold onto the next line on a narrow terminal instead of ending in an ellipsis, and off a terminal
+    (piped, redirected) the table is plain text, every value whole, columns aligned by spaces."""
+    if isinstance(console, PlainScreen):
+        widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+
+        def line(values: list[str]) -> str:
+            cells = [
+                v.rjust(w) if c in right else v.ljust(w)
+                for c, v, w in zip(columns, values, widths, strict=True)
+            ]
+            return "  ".join(cells).rstrip()
+
+        console.print(title)
+        console.print(line(columns))
+        for row in rows:
+            console.print(line(row))
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(
+            c, overflow="fold" if c in whole else "ellipsis", justify="right" if c in right else "left"
+        )
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
 class Output:
     # One JSON document per run: once a result is out, a later failure only sets the exit code and logs.
     document_written = False

@@ -88,7 +88,12 @@ def print_preflight(console: Screen, pre: Any, *, dry_run: bool) -> None:
         console.print(f"       {b.describe()}", markup=False)
     print_plan(console, pre.plans)
     if dry_run:
-        console.print("\nDry run: nothing was changed.")
+        refusal = pre.refusal()
+        console.print(
+            "\nDry run: nothing was changed."
+            + (f" A real run would be refused: {refusal.line()}" if refusal else ""),
+            markup=False,
+        )
 
 
 def print_prod(console: Screen, done: Any) -> None:

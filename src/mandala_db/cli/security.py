@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from mandala_db.cli import security_views as views
+from mandala_db.cli.confirm import YES_EPILOG
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.options import LockRetries, LockTimeout, Suppressions
 from mandala_db.cli.output import Output, Screen
@@ -47,7 +48,7 @@ def check_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Su
 
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security check")
-    report = check_database(database(s), s.suppressions_file(suppressions), s.backup_dir)
+    report = check_database(database(s), s.suppressions_file(suppressions), s.backup_dir, s.environment.value)
     Output(s).result({"ok": not report.failing(fail_on), "fail_on": fail_on, **report.to_dict()},
                      lambda c: views.print_security_report(c, report))  # fmt: skip
     failure = _verdict(report, fail_on)
@@ -61,7 +62,9 @@ def recommend_command(ctx: typer.Context, suppressions: Suppressions = None) -> 
     from mandala_db.ops.security import recommend_for
 
     s = settings_for(ctx, "security recommend")
-    advice, report = recommend_for(database(s), s.suppressions_file(suppressions))
+    advice, report = recommend_for(
+        database(s), s.suppressions_file(suppressions), s.environment.value, s.backup_dir
+    )
     Output(s).result({"ok": True, **advice.to_dict(), "failing": [f.to_dict() for f in report.failing()]},
                      lambda c: views.print_recommendation(c, advice))  # fmt: skip
 
@@ -110,7 +113,7 @@ def audit_command(
         )
 
 
-@app.command("apply-roles")
+@app.command("apply-roles", epilog=YES_EPILOG)
 def apply_roles_command(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")] = False,
@@ -155,7 +158,7 @@ def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Supp
     fail_on = _fail_on(fail_on)
     s = settings_for(ctx, "security all")
     db = database(s)
-    report = check_database(db, s.suppressions_file(suppressions), s.backup_dir)
+    report = check_database(db, s.suppressions_file(suppressions), s.backup_dir, s.environment.value)
     advice = recommend(db.url, report.findings)
     live = snapshot(db)
 

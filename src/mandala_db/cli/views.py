@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mandala_db.cli.context import human_size
-from mandala_db.cli.output import Screen
+from mandala_db.cli.output import Screen, print_table
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.executor import RunResult
@@ -87,43 +87,29 @@ def print_status(console: Screen, st: Any) -> None:
 
 
 def print_schema(console: Screen, schema: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Schema {schema['schema']} (fingerprint {schema['fingerprint'][:12]})")
-    for col in ("table", "rows (est.)", "size", "columns", "indexes", "constraints"):
-        table.add_column(col, justify="right" if col != "table" else "left")
-    for t in schema["tables"]:
-        table.add_row(
-            t["name"],
-            f"{t['rows_estimate']:,}",
-            human_size(t["size_bytes"]),
-            str(t["columns"]),
-            str(len(t["indexes"])),
-            str(len(t["constraints"])),
-        )
-    console.print(table)
+    rows = [
+        [t["name"], f"{t['rows_estimate']:,}", human_size(t["size_bytes"]), str(t["columns"]),
+         str(len(t["indexes"])), str(len(t["constraints"]))]
+        for t in schema["tables"]
+    ]  # fmt: skip
+    columns = ["table", "rows (est.)", "size", "columns", "indexes", "constraints"]
+    print_table(console, f"Schema {schema['schema']} (fingerprint {schema['fingerprint'][:12]})", columns, rows,
+                whole=("table",), right=tuple(columns[1:]))  # fmt: skip
     console.print("Enums: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(schema["enums"].items())))
 
 
 def print_history(console: Screen, rows: list[Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title="Migration attempts (newest first)")
-    for col in ("started", "revision", "direction", "result", "ms", "tables", "user", "checksum", "error"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-            r.revision,
-            r.direction,
-            r.status,
-            f"{r.duration_ms:.0f}" if r.duration_ms is not None else "",
-            ", ".join(r.tables or []),
-            r.db_user,
-            (r.file_checksum or "")[:12],
-            (r.error or "")[:80],
-        )
-    console.print(table if rows else "No migration attempts recorded yet.")
+    if not rows:
+        console.print("No migration attempts recorded yet.")
+        return
+    columns = ["started", "revision", "direction", "result", "ms", "tables", "user", "checksum", "error"]
+    table = [
+        [f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.revision, r.direction, r.status,
+         f"{r.duration_ms:.0f}" if r.duration_ms is not None else "", ", ".join(r.tables or []), r.db_user,
+         (r.file_checksum or "")[:12], (r.error or "")[:80]]
+        for r in rows
+    ]  # fmt: skip
+    print_table(console, "Migration attempts (newest first)", columns, table, whole=("revision", "tables"))
 
 
 def print_applied(console: Screen, entries: list[Any]) -> None:
@@ -176,30 +162,21 @@ def print_backup_stats(
 
 
 def print_backup_list(console: Screen, local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title="Backups")
-    for col in ("where", "kind", "taken", "size", "revision", "verified"):
-        table.add_column(col)
-    for b in local:
-        table.add_row(
-            b["path"],
-            b["kind"],
-            b["started_at"][:19],
-            human_size(b["size"]),
-            str(b["head_revision"] or "-"),
-            f"{b['verified'][:19]} ({b['verified_by']})" if b["verified"] else "never",
-        )
-    for o in remote:
-        table.add_row(
-            o["url"],
-            str(o["kind"]),
-            str(o["started_at"])[:19],
-            human_size(o["size"]),
-            str(o["head_revision"] or "-"),
-            "yes" if o["verified"] else "never",
-        )
-    console.print(table if local or remote else "No backups found.")
+    if not local and not remote:
+        console.print("No backups found.")
+        return
+    rows = [
+        [b["path"], b["kind"], b["started_at"][:19], human_size(b["size"]), str(b["head_revision"] or "-"),
+         (f"{b['verified'][:19]} ({b['verified_by']})" if b["verified"] else "never")
+         + ("" if b.get("good", True) else ", NOT GOOD")]
+        for b in local
+    ] + [
+        [o["url"], str(o["kind"]), str(o["started_at"])[:19], human_size(o["size"]), str(o["head_revision"] or "-"),
+         "yes" if o["verified"] else "never"]
+        for o in remote
+    ]  # fmt: skip
+    columns = ["where", "kind", "taken", "size", "revision", "verified"]
+    print_table(console, "Backups", columns, rows, whole=("where", "revision"))
 
 
 def print_backups(console: Screen, backups: list[Any]) -> None:

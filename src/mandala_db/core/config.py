@@ -359,6 +359,26 @@ def redact(text: str, *secrets: str | None) -> str:
     return re.sub(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*:)[^@\s]+@", rf"\1{MASK}@", text)
 
 
+def project_root(start: Path) -> Path:
+    """The project a command belongs to, found the way git finds `.git`: the nearest folder at or above
+    `start` with a `.mandala/` (the embedded server's state) or a `mandala-db.toml`, or a `pyproject.toml`
+    that declares `[tool.mandala-db]`. Without one, `start` itself. Run from a sub-folder, a command uses the
+    project's server, backups, alert state, settings and suppressions, not new ones of its own."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".mandala").is_dir() or (folder / "mandala-db.toml").is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        try:
+            if pyproject.is_file() and "[tool.mandala-db]" in pyproject.read_text(
+                encoding="utf-8", errors="replace"
+            ):
+                return folder
+        except OSError:
+            continue
+    return start
+
+
 MONITOR_KEYS = {
     # setting: (environment variable, flag)
     "metrics": ("MANDALA_METRICS", "--metrics"),

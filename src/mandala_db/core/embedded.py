@@ -81,3 +81,57 @@ def ensure_embedded(state_dir: Path, *, announce: bool = True) -> DatabaseURL:
             embedded=True,
         )
     return admin.with_database(APP_DATABASE)
+
+
+def embedded_status(state_dir: Path) -> dict[str, object]:
+    """What `server status` shows: whether the project's embedded server runs, and where."""
+    pgdata = (state_dir / "pgdata").resolve()
+    found = _running_socket(pgdata)
+    status: dict[str, object] = {
+        "pgdata": str(pgdata),
+        "exists": (pgdata / "PG_VERSION").exists(),
+        "running": False,
+    }
+    if status["exists"]:
+        status["version"] = (pgdata / "PG_VERSION").read_text().strip()
+    if found is not None:
+        socket_dir, port = found
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+        status.update(running=True, pid=pid, socket=socket_dir, port=port)
+    return status
+
+
+def stop_embedded(state_dir: Path) -> bool:
+    """Stop the project's embedded server (a fast shutdown: sessions are ended, nothing is lost); say
+    whether it was running."""
+    import subprocess
+
+    pgdata = (state_dir / "pgdata").resolve()
+    if _running_socket(pgdata) is None:
+        return False
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise OperationFailed("the embedded PostgreSQL (pgserver) is not installed") from exc
+    # The server runs as the user that owns its data (pgserver's own user when started by root).
+    owner = pgdata.stat().st_uid
+    prefix = [] if owner == os.geteuid() else ["runuser", "-u", _user_name(owner), "--"]
+    done = subprocess.run(
+        [*prefix, str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0 and _running_socket(pgdata) is not None:
+        last = (done.stderr.strip().splitlines() or ["pg_ctl failed"])[-1]
+        raise OperationFailed(
+            f"the embedded PostgreSQL under {pgdata} did not stop: {last}", f"see {pgdata / 'log'}"
+        )
+    bus.info("embedded_stopped", f"stopped the embedded PostgreSQL under {pgdata}")
+    return True
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    return pwd.getpwuid(uid).pw_name

@@ -256,6 +256,14 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         if not path.exists():
             BackupManifest.path_for(path).unlink(missing_ok=True)
         if isinstance(exc, OperationFailed):
+            lowered = exc.message.lower()
+            if "compression" in lowered and ("not support" in lowered or "not built" in lowered):
+                raise BadInput(
+                    f"{run.pg_dump.name} {run.pg_dump.version} was built without {run.compression}: "
+                    f"{exc.message.split('error:', 1)[-1].strip()}",
+                    "use --compression gzip (every build has it), or a pg_dump built with it (--pg-version, "
+                    "MANDALA_PG_BINDIR)",
+                ) from None
             raise _named_disk_fault(exc, run.directory) from None
         raise
     bus.info(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from mandala_db.core.aws import aws_failure, is_missing
 from mandala_db.core.errors import BadInput, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.ops.backup.manifest import KINDS, BackupManifest
@@ -74,7 +75,7 @@ class S3Store:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=text.encode())
         except Exception as exc:
-            raise OperationFailed(f"writing s3://{self.bucket}/{key} failed: {exc}") from exc
+            raise aws_failure(exc, f"writing s3://{self.bucket}/{key}") from exc
         return f"s3://{self.bucket}/{key}"
 
     def key_for(self, backup: Path, manifest: BackupManifest) -> str:
@@ -109,9 +110,7 @@ class S3Store:
                 )
                 head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
             except Exception as exc:
-                raise OperationFailed(
-                    f"uploading {backup.name} to s3://{self.bucket}/{key} failed: {exc}"
-                ) from exc
+                raise aws_failure(exc, f"uploading {backup.name} to s3://{self.bucket}/{key}") from exc
             checked_by = self.check_uploaded(key, sha, manifest.size, head)
             manifest.s3 = {
                 "bucket": self.bucket,
@@ -236,7 +235,7 @@ class S3Store:
         try:
             pages = list(paginator.paginate(Bucket=self.bucket, Prefix=self.prefix))
         except Exception as exc:
-            raise OperationFailed(f"listing s3://{self.bucket}/{self.prefix} failed: {exc}") from exc
+            raise aws_failure(exc, f"listing s3://{self.bucket}/{self.prefix}") from exc
         keys = {obj["Key"]: obj for page in pages for obj in page.get("Contents", [])}
         for key, obj in keys.items():
             if key.endswith(".manifest.json") or key + ".manifest.json" not in keys:
@@ -277,15 +276,17 @@ class S3Store:
                 location.bucket, location.key + ".manifest.json", str(BackupManifest.path_for(target))
             )
         except Exception as exc:
-            raise BadInput(
-                f"{location} has no manifest beside it ({exc})",
-                "only backups uploaded by mandala-db can be restored from S3",
-            ) from exc
+            if is_missing(exc):
+                raise BadInput(
+                    f"{location} has no manifest beside it",
+                    "only backups uploaded by mandala-db can be restored from S3 (`restore list` shows them)",
+                ) from exc
+            raise aws_failure(exc, f"downloading {location}'s manifest") from exc
         try:
             self.client.download_file(
                 location.bucket, location.key, str(target), Config=self.transfer, Callback=progress
             )
         except Exception as exc:
-            raise OperationFailed(f"downloading {location} failed: {exc}") from exc
+            raise aws_failure(exc, f"downloading {location}") from exc
         bus.info("download_complete", f"downloaded {location}")
         return target

@@ -46,11 +46,15 @@ class DrillResult:
     problems: list[str] = field(default_factory=list)
     rehearsal: list[dict[str, Any]] = field(default_factory=list)
     scratch: str = ""
+    fault: MandalaError | None = None  # the backup could not be fetched (credentials, endpoint, permission)
 
-    def failure(self) -> CheckFailed | None:
-        """The error (exit 5) for a missed target or a failed check, raised once the result is shown."""
+    def failure(self) -> MandalaError | None:
+        """The error for a missed target or a failed check (exit 5), or for a backup that could not be
+        fetched (its own exit code), raised once the result is shown."""
         if self.ok:
             return None
+        if self.fault is not None:
+            return self.fault
         return CheckFailed("drill failed: " + "; ".join(self.problems[:3]), "see `mandala-db drill history`")
 
     @property
@@ -165,7 +169,11 @@ def drill(
             result.phases[name] = time.perf_counter() - started
 
     try:
-        path: Path = phase("download", lambda: fetch(workdir)) if is_download else fetch(workdir)
+        try:
+            path: Path = phase("download", lambda: fetch(workdir)) if is_download else fetch(workdir)
+        except MandalaError as exc:
+            result.fault = exc  # S3 said no: its own error, with its own next step
+            raise
         result.backup = str(path)
         manifest = BackupManifest.load(path, authenticate=True)
         local_manifest = None if is_download else manifest

@@ -46,6 +46,7 @@ class Statement:
     creates: set[str] = field(default_factory=set)  # tables this statement creates
     index: str | None = None  # the index a CREATE/DROP INDEX names
     node: Any = None  # the parse tree, for lint rules
+    renames: dict[str, str] = field(default_factory=dict)  # a table renamed: old name -> new name
 
     @property
     def bookkeeping(self) -> bool:
@@ -171,8 +172,11 @@ def _classify(st: Statement, node: Any) -> None:
     elif kind == "RenameStmt":
         what = node.renameType.name.removeprefix("OBJECT_")
         st.kind = f"RENAME {what}"
-        if node.relation is not None:
+        # ALTER INDEX ... RENAME names an index, not a table: it is no table the plan touches.
+        if node.relation is not None and what != "INDEX":
             _lock(st, _name(node.relation), "ACCESS EXCLUSIVE")
+        if what == "TABLE" and node.relation is not None and node.newname:
+            st.renames[_name(node.relation)] = str(node.newname)
     elif kind == "CreateTrigStmt":
         st.kind = "CREATE TRIGGER"
         _lock(st, _name(node.relation), "SHARE ROW EXCLUSIVE")
@@ -213,6 +217,30 @@ def analyze(sql: str) -> list[Statement]:
         if st.kind != "TRANSACTION":
             out.append(st)
     return out
+
+
+def touched_tables(
+    statements: list[Statement], ignore: frozenset[str] = frozenset()
+) -> tuple[list[str], list[str]]:
+    """(existing tables the statements touch, tables they create), read in order: a table renamed is the
+    same table under its new name (ALTER TABLE reflections RENAME TO task_reflections touches one table,
+    reflections), and a name created before it is touched is new, not an existing table touched."""
+    alias: dict[str, str] = {}  # a later name -> the existing table it names
+    created: set[str] = set()
+    touched: set[str] = set()
+    for st in statements:
+        for name in st.locks:
+            table = alias.get(name, name)
+            if table not in created and table not in ignore:
+                touched.add(table)
+        for old, new in st.renames.items():
+            original = alias.pop(old, old)
+            if original not in created:
+                alias[new] = original
+        for name in st.creates:
+            alias.pop(name, None)
+            created.add(name)
+    return sorted(touched), sorted(created - touched - ignore)
 
 
 def needs_autocommit(statements: list[Statement]) -> bool:

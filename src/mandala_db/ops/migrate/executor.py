@@ -22,7 +22,7 @@ from mandala_db.core.events import bus
 from mandala_db.core.ledger import RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
-from mandala_db.ops.migrate.analysis import Statement
+from mandala_db.ops.migrate.analysis import Statement, touched_tables
 from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 from mandala_db.ops.migrate.rendered import RenderedStep, Renderer, plan_digest
@@ -85,8 +85,8 @@ def database_error(exc: BaseException) -> str:
 
 
 def _tables(statements: list[Statement]) -> list[str]:
-    created = {t for s in statements for t in s.creates}
-    return sorted({t for s in statements for t in s.locks} - created - {VERSION_TABLE})
+    """The existing tables a revision touches (what the ledger records and TablesAffected counts)."""
+    return touched_tables(statements, frozenset({VERSION_TABLE}))[0]
 
 
 def _groups(statements: list[Statement]) -> list[list[Statement]]:

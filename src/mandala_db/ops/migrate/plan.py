@@ -13,7 +13,7 @@ from mandala_db.core import catalog
 from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
-from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit
+from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit, touched_tables
 from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
 from mandala_db.ops.migrate.loader import History, Revision
 from mandala_db.ops.migrate.rendered import plan_digest
@@ -125,12 +125,12 @@ def make_plan(
     for rev in history.after(current_revision(conn)):
         sql = runner.revision_sql(rev)
         statements = analyze(sql)
-        touched = sorted({t for s in statements for t in s.locks} - {VERSION_TABLE})
+        touched, created = touched_tables(statements, frozenset({VERSION_TABLE}))
         plans.append(
             RevisionPlan(
                 rev,
                 statements,
-                [stats.info(t) for t in touched],
+                [stats.info(t) for t in touched] + [TableInfo(t, False, 0, 0) for t in created],
                 lint(rev, statements, stats.facts(live)),
                 sql_checksum(sql),
             )

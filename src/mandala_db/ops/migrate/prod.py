@@ -13,7 +13,7 @@ import psycopg
 from mandala_db.core import catalog
 from mandala_db.core.blockers import Blocker, blockers
 from mandala_db.core.database import Database, server_version
-from mandala_db.core.errors import CheckFailed, LockNotObtained, Refused
+from mandala_db.core.errors import CheckFailed, LockNotObtained, MandalaError, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import current_revision, current_schema
@@ -59,6 +59,14 @@ class Preflight:
             bus.warning("preflight", problem)
         for b in self.blockers:
             bus.warning("blocker", f"session on a table the plan touches: {b.describe()}")
+
+    def refusal(self) -> MandalaError | None:
+        """What `verdict` would raise, without raising it (a dry run says it as its last line)."""
+        try:
+            self.verdict()
+        except MandalaError as exc:
+            return exc
+        return None
 
     def verdict(self) -> None:
         """Go (returns) or no go: the lock held (exit 4), semantic edits or drift (exit 5), unwaived lint

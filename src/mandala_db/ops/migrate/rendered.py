@@ -27,7 +27,7 @@ from mandala_db.ops.migrate.loader import Revision
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.runner import AlembicRunner
 
-FORMAT = 1  # bump when what is stored changes
+FORMAT = 2  # bump when what is stored changes
 
 
 @dataclass
@@ -60,6 +60,7 @@ class RenderedStep:
                         "rewrites": sorted(s.rewrites),
                         "creates": sorted(s.creates),
                         "index": s.index,
+                        "renames": s.renames,
                     }
                     for s in self.statements
                 ],
@@ -81,6 +82,7 @@ class RenderedStep:
                     set(s["rewrites"]),
                     set(s["creates"]),
                     s["index"],
+                    renames=dict(s["renames"]),
                 )
                 for s in doc["statements"]
             ]

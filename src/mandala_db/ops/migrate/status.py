@@ -43,11 +43,23 @@ class Status:
 
 
 def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
-        (ARCHIVE_PREFIX + schema,),
-    ).fetchall()
-    return [r[0] for r in rows]
+    """Archive tables that hold rows kept from a downgrade (an emptied one, left after its rows were put
+    back, keeps nothing and is not listed)."""
+    from mandala_db.core.database import quote_ident
+
+    archive = ARCHIVE_PREFIX + schema
+    names = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (archive,)
+        ).fetchall()
+    ]
+    return [
+        n
+        for n in names
+        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_ident(archive)}.{quote_ident(n)})").fetchone()
+        == (True,)
+    ]
 
 
 def _live_fingerprint(conn: psycopg.Connection[Any], schema: str) -> str | None:

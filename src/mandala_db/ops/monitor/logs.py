@@ -57,12 +57,20 @@ def ledger_records(
 def cloudwatch_records(
     log_group: str, since: timedelta, needle: str | None, start_ms: int | None = None
 ) -> list[tuple[int, dict[str, Any]]]:
+    from mandala_db.core.aws import aws_failure
     from mandala_db.ops.monitor.cloudwatch import client
 
     logs = client("logs", 10)
     start = start_ms if start_ms is not None else int((datetime.now(UTC) - since).timestamp() * 1000)
     out = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=log_group, startTime=start):
+    try:
+        pages = list(
+            logs.get_paginator("filter_log_events").paginate(logGroupName=log_group, startTime=start)
+        )
+    except Exception as exc:
+        raise aws_failure(exc, f"reading the log group {log_group}",
+                          missing_hint="no run has shipped its log there yet (--metrics cloudwatch)") from exc  # fmt: skip
+    for page in pages:
         for event in page.get("events", []):
             try:
                 record = json.loads(event["message"])

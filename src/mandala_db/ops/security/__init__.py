@@ -19,13 +19,19 @@ from mandala_db.ops.security.suppressions import load as load_suppressions
 
 
 def check_database(
-    db: Database, suppressions: Path | None = None, backup_dir: Path | None = None
+    db: Database,
+    suppressions: Path | None = None,
+    backup_dir: Path | None = None,
+    environment: str = "development",
 ) -> SecurityReport:
-    """Every check against the database, with the repository's suppressions applied."""
+    """Every check against the database, with the repository's suppressions applied. The environment
+    weighs some findings: a superuser login is high in staging and production, low where the embedded
+    server (a superuser by construction) is the default."""
     active, problems = load_suppressions(suppressions)
     with db.connect() as conn:
         facts = Facts.gather(db, conn)
         facts.backup_dir = backup_dir
+        facts.environment = environment
         findings = run_all(facts)
         version = server_version(conn)
     apply_suppressions(findings, active)
@@ -42,17 +48,24 @@ def check_database(
     return report
 
 
-def blocking_findings(db: Database, suppressions: Path | None = None, at_least: str = "high") -> list[str]:
+def blocking_findings(
+    db: Database, suppressions: Path | None = None, at_least: str = "high", environment: str = "production"
+) -> list[str]:
     """For `migrate prod`'s pre-flight: a line for each unsuppressed failing finding at `at_least` or above."""
-    report = check_database(db, suppressions)
+    report = check_database(db, suppressions, environment=environment)
     return [
         f"security: {f.id}{' on ' + f.object if f.object else ''}: {f.evidence}"
         for f in report.failing(at_least)
     ]
 
 
-def recommend_for(db: Database, suppressions: Path | None = None) -> tuple[Recommendation, SecurityReport]:
-    report = check_database(db, suppressions)
+def recommend_for(
+    db: Database,
+    suppressions: Path | None = None,
+    environment: str = "development",
+    backup_dir: Path | None = None,
+) -> tuple[Recommendation, SecurityReport]:
+    report = check_database(db, suppressions, backup_dir, environment)
     return recommend(db.url, report.findings), report
 
 

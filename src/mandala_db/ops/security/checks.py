@@ -525,7 +525,10 @@ def _application_role(c: Check, facts: Facts) -> list[Finding]:
     out: list[Finding] = []
     me = f"role {facts.role}"
     if facts.superuser:
-        out += c.failed("the URL logs in as a superuser: any SQL injection owns the whole server", object=me)
+        # Where the embedded server is the default (development, test) its superuser is expected: low.
+        protected = facts.environment in ("staging", "production")
+        out += c.failed("the URL logs in as a superuser: any SQL injection owns the whole server", object=me,
+                        severity="high" if protected else "low")  # fmt: skip
     extra = [a.upper() for a in ("createrole", "createdb", "bypassrls") if facts.attributes.get(a)]
     if extra and not facts.superuser:
         out += c.failed(f"the URL's role holds {', '.join(extra)}", object=me, severity="medium")

@@ -72,6 +72,7 @@ class Facts:
     session_ssl: tuple[bool, str | None] = (False, None)
     schema: str = "public"
     backup_dir: Path | None = None  # where this installation keeps its backups and drill history
+    environment: str = "development"  # development, test, staging or production
 
     @classmethod
     def gather(cls, db: Database, conn: psycopg.Connection[Any]) -> Facts:

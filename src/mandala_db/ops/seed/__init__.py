@@ -40,7 +40,14 @@ def run(
             scale = loader.recorded_scale(conn, name)
         dataset = build(name, scale or 1.0)
         if remove:
-            confirm(f"Remove the {name} data set ({dataset.row_count:,} rows) from {db}")
+            # Ask about the rows that are really there (none: nothing to ask, nothing to do).
+            there = loader.present(conn, dataset)
+            if there == 0:
+                bus.info(
+                    "seed_complete", f"the {name} data set is not in {db}: nothing to remove", dataset=name
+                )
+                return loader.SeedResult(name, scale or 1.0, "remove")
+            confirm(f"Remove the {name} data set ({there:,} rows) from {db}")
         verb = "remove" if remove else "load"
         bus.info(
             "seed_start",

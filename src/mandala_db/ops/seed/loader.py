@@ -126,6 +126,24 @@ def recorded_scale(conn: psycopg.Connection[Any], name: str) -> float | None:
     return float(found[0]) if found else None
 
 
+def present(conn: psycopg.Connection[Any], dataset: DataSet) -> int:
+    """How many of this data set's rows are in the database now: what a removal would take away."""
+    found = 0
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE mandala_seed_present (k uuid) ON COMMIT DROP")
+        for batch in dataset.batches:
+            cur.execute("TRUNCATE mandala_seed_present")
+            with cur.copy("COPY mandala_seed_present (k) FROM STDIN") as copy:
+                for key in batch.key_values():
+                    copy.write(key + "\n")
+            cur.execute(
+                f"SELECT count(*) FROM {batch.table} t JOIN mandala_seed_present k ON t.{batch.key} = k.k"
+            )
+            row = cur.fetchone()
+            found += int(row[0]) if row else 0
+    return found
+
+
 def remove(
     conn: psycopg.Connection[Any], dataset: DataSet, scale: float, progress: Progress | None = None
 ) -> SeedResult:
