@@ -92,16 +92,20 @@ ci-manual: $(VENV)/.installed
 	@case "$(ACTION)" in \
 	  status) $(MDB) migrate status all ;; \
 	  backup) $(MDB) backup full ;; \
-	  drill) $(MDB) drill --report drill-report.md ;; \
+	  drill) $(DRILL) --report drill-report.md ;; \
 	  rollback) name=$$($(MDB) --json migrate status test | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["connection"]["database"])'); \
 	    [ "$$name" = "$(CONFIRM)" ] || { echo "refused: the confirmation must be the database's name ($$name)" >&2; exit 3; }; \
 	    $(MDB) --yes migrate rollback to "$(REVISION)" ;; \
 	  *) echo "unknown action $(ACTION): use status, backup, rollback or drill" >&2; exit 2 ;; \
 	esac
 
+# The drill restores into a server of its own, never beside production: DRILL_DATABASE_URL, required.
+DRILL = [ -n "$$DRILL_DATABASE_URL" ] || { echo "set DRILL_DATABASE_URL: the drill restores into a server of its own, never beside production" >&2; exit 2; }; \
+	DATABASE_URL="$$DRILL_DATABASE_URL" $(MDB) drill
+
 # The workflow's schedule: the weekly cron runs the drill, the nightly one the backup.
 ci-scheduled: $(VENV)/.installed
 	@case "$(SCHEDULE)" in \
-	  "0 4 * * 0") $(MDB) drill --max-backup-age 26h --report drill-report.md ;; \
+	  "0 4 * * 0") $(DRILL) --max-backup-age 26h --report drill-report.md ;; \
 	  *) $(MDB) backup full ;; \
 	esac

@@ -95,3 +95,29 @@ def test_the_plan_step_gives_the_sha256_and_whether_a_reviewer_is_needed(
     assert values["sha256"] == doc["plan_sha256"] and len(values["sha256"]) == 64
     assert values["needs_review"] == ("true" if doc["needs_review"] else "false")
     assert values["needs_review"] == "false"  # the shipped history on an empty database is additive
+
+
+def test_a_reviewer_would_merge_it() -> None:
+    """Every job that reads a production secret runs in an environment; AWS through OIDC, never stored keys;
+    the required check reports on every pull request; the drill never restores beside production."""
+    import yaml
+
+    text = WORKFLOW.read_text()
+    doc = yaml.safe_load(text)
+    assert "paths" not in (doc[True]["pull_request"] or {})  # `on:` is read as True by YAML 1.1
+    for name, job in doc["jobs"].items():
+        body = yaml.safe_dump(job)
+        if "secrets.PRODUCTION_DATABASE_URL" in body or "secrets.DRILL_DATABASE_URL" in body:
+            assert job.get("environment"), f"job {name} reads a production secret outside an environment"
+        if "configure-aws-credentials" in body:
+            assert job["permissions"]["id-token"] == "write"
+    assert "AWS_ACCESS_KEY_ID" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+    assert doc[True]["workflow_dispatch"]["inputs"]["confirm"]["required"] is False
+    assert "self-hosted" in text and "bastion" in text
+
+
+def test_the_drill_target_refuses_to_run_beside_production(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DRILL_DATABASE_URL",)}
+    done = subprocess.run(["make", "-s", "ci-scheduled", "SCHEDULE=0 4 * * 0"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode != 0 and "set DRILL_DATABASE_URL" in done.stderr, done.stdout + done.stderr
