@@ -179,3 +179,12 @@ def test_names_and_counts_are_right(db_url: DatabaseURL) -> None:
             assert "--statement-timeout" in text and "--lock-retries" in text and "--yes" in text
     assert "Also list the backups" in ok(run_cli("restore", "list", "--help")).stdout
     assert "_mandala_db_completion" in ok(run_cli("--show-completion", "bash")).stdout
+
+
+def test_migrate_prod_proves_its_backup_before_it_deploys(db_url: DatabaseURL, tmp_path: Path) -> None:
+    doc = json.loads(
+        ok(run_cli("--yes", "--json", "migrate", "prod", "--backup-dir", str(tmp_path), url=db_url)).stdout
+    )
+    manifest = json.loads(Path(doc["backup"]["manifest"]).read_text())
+    (proof,) = manifest["verifications"]
+    assert proof["kind"] == "toc" and proof["ok"] is True

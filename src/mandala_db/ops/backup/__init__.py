@@ -3,7 +3,7 @@ of contents, row counts, optionally signed), statistics and retention, and S3. `
 operation; `create_backup` is what other capabilities call (migrate prod, a destructive rollback, a
 restore)."""
 
-from mandala_db.ops.backup.archive import archive_digests, check_files, check_toc, restore_tool
+from mandala_db.ops.backup.archive import archive_digests, check_files, check_toc, prove_toc, restore_tool
 from mandala_db.ops.backup.dump import Backup, backup, create_backup, create_backups
 from mandala_db.ops.backup.manifest import BackupManifest, file_entries, find_backups, listing, newest_trusted
 from mandala_db.ops.backup.retention import CleanupPlan, apply_cleanup, cleanup_plan, leftovers, stats, sweep
@@ -25,6 +25,7 @@ __all__ = [
     "leftovers",
     "listing",
     "newest_trusted",
+    "prove_toc",
     "restore_tool",
     "stats",
     "sweep",

@@ -106,3 +106,27 @@ def check_files(path: Path, manifest: BackupManifest) -> None:
             raise BadInput(
                 f"{name} fails its sha256 check: the file is corrupt or was changed", "use another backup"
             )
+
+
+def prove_toc(path: Path, manifest: BackupManifest) -> dict[str, object]:
+    """Every file's sha256 and the table of contents against what was recorded when the backup was written,
+    recorded in its manifest as a verification (`kind: toc`): what `migrate prod` proves of its backup
+    before it deploys. Raises (BadInput) when either differs; the failure is recorded too."""
+    import time
+    from datetime import UTC, datetime
+
+    started = time.perf_counter()
+    entry: dict[str, object] = {"at": datetime.now(UTC).isoformat(), "kind": "toc"}
+    try:
+        check_files(path, manifest)
+        check_toc(path, manifest)
+        entry["ok"] = True
+    except BadInput as exc:
+        entry.update(ok=False, problems=[exc.message])
+        raise
+    finally:
+        if "ok" in entry:
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            manifest.verifications.append(entry)
+            manifest.save(path)
+    return entry

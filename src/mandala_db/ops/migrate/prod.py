@@ -192,7 +192,7 @@ def run(
     """Under the lock: pre-flight and its verdict, `confirm` (which raises to stop), the pre-migration
     backup, the deploy, the post-checks. A failed post-check is returned, not raised, so the caller can
     show the run first (`post_check_failure` gives the error to raise then)."""
-    from mandala_db.ops.backup import create_backup
+    from mandala_db.ops.backup import create_backup, prove_toc
     from mandala_db.ops.migrate.executor import Executor
 
     with Executor(db, history, options) as executor:
@@ -205,6 +205,9 @@ def run(
             return ProdRun(pre)
         confirm(pre)
         backup = create_backup(db, backup_dir, label="pre_migration")
+        # Proved before anything changes: every byte's sha256 and its table of contents, recorded in the
+        # manifest as a verification (a backup that cannot be read back is no backup to deploy behind).
+        prove_toc(backup.path, backup.manifest)
         if ship is not None:  # off this machine (S3) before anything changes
             ship(backup)
         result = executor.upgrade()
