@@ -188,3 +188,18 @@ def test_migrate_prod_proves_its_backup_before_it_deploys(db_url: DatabaseURL, t
     manifest = json.loads(Path(doc["backup"]["manifest"]).read_text())
     (proof,) = manifest["verifications"]
     assert proof["kind"] == "toc" and proof["ok"] is True
+
+
+def test_server_status_and_stop_show_and_stop_the_embedded_server(tmp_path: Path) -> None:
+    state = tmp_path / ".mandala"
+    ok(run_cli("migrate", "status", env={"MANDALA_STATE_DIR": str(state)}, cwd=tmp_path))  # starts it
+    running = json.loads(ok(run_cli("--json", "server", "status", cwd=tmp_path)).stdout)
+    assert running["running"] is True and running["pgdata"] == str(state / "pgdata")
+    try:
+        os.kill(running["pid"], 0)
+    finally:
+        stopped = ok(run_cli("server", "stop", cwd=tmp_path))
+    assert stopped.stdout.strip() == "stopped" and "Warning" not in stopped.stderr
+    after = json.loads(ok(run_cli("--json", "server", "status", cwd=tmp_path)).stdout)
+    assert after["running"] is False and after["exists"] is True
+    assert ok(run_cli("server", "stop", cwd=tmp_path)).stdout.strip() == "not running"

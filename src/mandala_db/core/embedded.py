@@ -109,6 +109,7 @@ def stop_embedded(state_dir: Path) -> bool:
     pgdata = (state_dir / "pgdata").resolve()
     if _running_socket(pgdata) is None:
         return False
+    warnings.filterwarnings("ignore", module="platformdirs")
     try:
         from pgserver._commands import POSTGRES_BIN_PATH
     except ImportError as exc:
