@@ -5,8 +5,11 @@ meets a folder it cannot write."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +26,12 @@ TIMEOUT_S = 2.0
 UNREACHABLE = DatabaseURL("postgres", None, (("127.0.0.1", free_port()),), "postgres", ())
 
 
-def deploy(*flags: str, env: dict[str, str] | None = None) -> tuple[Result, float]:
-    import tempfile
+# The alert state (connection failures in a row) of these runs: a folder of this module, removed at exit.
+STATE = tempfile.mkdtemp(prefix="mdb-deadline-")
+atexit.register(shutil.rmtree, STATE, True)
 
+
+def deploy(*flags: str, env: dict[str, str] | None = None) -> tuple[Result, float]:
     started = time.monotonic()
     result = run_cli(
         *flags,
@@ -37,7 +43,7 @@ def deploy(*flags: str, env: dict[str, str] | None = None) -> tuple[Result, floa
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "MANDALA_STATE_DIR": tempfile.mkdtemp(prefix="mdb-deadline-"),
+            "MANDALA_STATE_DIR": STATE,
             **(env or {}),
         },
         timeout=120,
