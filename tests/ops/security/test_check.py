@@ -139,7 +139,9 @@ def test_suppressions_need_a_reason_and_an_expiry(db_url: DatabaseURL, tmp_path:
     # With the one high finding suppressed, nothing at high fails: found from the working directory too.
     # (In staging, where a superuser login is high; in development it is low.)
     no_default = {"MANDALA_SECURITY_SUPPRESSIONS": ""}
-    assert run_cli("--env", "staging", "security", "check", url=db_url, cwd=tmp_path, env=no_default).code == 0
+    assert (
+        run_cli("--env", "staging", "security", "check", url=db_url, cwd=tmp_path, env=no_default).code == 0
+    )
     assert run_cli("--env", "staging", "security", "check", url=db_url, env=no_default).code == 5
 
 
