@@ -85,8 +85,9 @@ def test_a_misbehaving_sink_costs_at_most_its_timeout_and_one_warning(
         assert f"no answer within {TIMEOUT_S:g} s" in warnings[0]
     if bad_server.mode != "closed":
         assert bad_server.requests >= 1  # the sink really was tried
-    # A drip would take 40 s and a hang for ever; retries must not add up either: one timeout, plus slack.
-    assert elapsed - baseline < TIMEOUT_S + 1.5, f"{sink} against {bad_server.mode}: {elapsed:.1f} s"
+    # A drip would take 40 s, a hang for ever, CloudWatch's four calls four timeouts: one timeout, plus slack
+    # for a busy machine.
+    assert elapsed - baseline < TIMEOUT_S + 3.0, f"{sink} against {bad_server.mode}: {elapsed:.1f} s"
 
 
 @pytest.fixture

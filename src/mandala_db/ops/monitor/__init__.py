@@ -14,7 +14,7 @@ from typing import Any
 
 from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import Sink, bus
-from mandala_db.ops.monitor.deadline import bounded
+from mandala_db.ops.monitor.deadline import bounded, socket_timeout
 
 
 class Monitor:
@@ -62,13 +62,15 @@ class Monitor:
                 self._flushes.append(("Prometheus textfile", lambda: prom.write_textfile(path)))
             if settings.pushgateway:
                 gateway = settings.pushgateway
-                self._flushes.append(("Pushgateway", lambda: prom.push(gateway, settings.alert_timeout)))
+                self._flushes.append(
+                    ("Pushgateway", lambda: prom.push(gateway, socket_timeout(settings.alert_timeout)))
+                )
         if "cloudwatch" in wanted:
             from mandala_db.ops.monitor.cloudwatch import CloudWatchSink
 
             cw = CloudWatchSink(settings.namespace, settings.log_group, environment, command, bus.run_id)
             self.sinks.append(cw)
-            self._flushes.append(("CloudWatch", lambda: cw.flush(settings.alert_timeout)))
+            self._flushes.append(("CloudWatch", lambda: cw.flush(socket_timeout(settings.alert_timeout))))
         if settings.alerting:
             from mandala_db.ops.monitor.alerts import AlertSink
 

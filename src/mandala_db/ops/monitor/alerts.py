@@ -17,7 +17,7 @@ from typing import Any
 
 from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import bus
-from mandala_db.ops.monitor.deadline import bounded
+from mandala_db.ops.monitor.deadline import bounded, socket_timeout
 
 ALERTING_COMMANDS = ("migrate deploy", "migrate prod", "migrate rollback", "migrate dev", "migrate resolve",
                      "backup", "restore", "drill")  # fmt: skip
@@ -155,13 +155,13 @@ class AlertSink:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=self.settings.alert_timeout) as response:
+        with urllib.request.urlopen(request, timeout=socket_timeout(self.settings.alert_timeout)) as response:
             response.read(4096)  # the status is the answer; a body of megabytes is not read
 
     def _publish(self, title: str, text: str) -> None:
         from mandala_db.ops.monitor.cloudwatch import client
 
-        client("sns", self.settings.alert_timeout).publish(
+        client("sns", socket_timeout(self.settings.alert_timeout)).publish(
             TopicArn=self.settings.alert_sns, Subject=bus.scrub(title)[:99], Message=text
         )
 

@@ -8,6 +8,14 @@ from collections.abc import Callable
 
 from mandala_db.core.events import bus
 
+# The sinks' own socket timeouts are this much longer than the deadline: only a backstop that ends a
+# thread left behind, so that the deadline, not a race with a socket, decides when a sink has failed.
+BACKSTOP_S = 1.0
+
+
+def socket_timeout(deadline: float) -> float:
+    return deadline + BACKSTOP_S
+
 
 def bounded(
     name: str,
