@@ -33,6 +33,9 @@ def configured_key(conn: psycopg.Connection[Any], schema: str) -> int:
     return lock_key(str(row[0]), schema)
 
 
+RELEASED = "another session (it has just released it)"
+
+
 class MigrationLock:
     def __init__(self, db: Database, *, wait_seconds: float = 120.0) -> None:
         self.db = db
@@ -52,6 +55,8 @@ class MigrationLock:
             if got and got[0]:
                 break
             holder = self.holder(conn)
+            if holder == RELEASED and time.monotonic() < deadline + 1.0:
+                continue  # released between the try and the look: try again at once (it is free)
             if time.monotonic() >= deadline:
                 conn.close()
                 raise LockNotObtained(
@@ -90,7 +95,7 @@ class MigrationLock:
             {"k": self.key},
         ).fetchone()
         if not row:
-            return "another session (it has just released it)"
+            return RELEASED
         pid, app, addr, since, user = row
         where = addr or "local socket"
         return f"pid {pid} ({app or 'no application_name'}, user {user}, from {where}, connected since {since:%Y-%m-%d %H:%M:%S})"
