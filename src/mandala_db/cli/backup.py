@@ -12,7 +12,7 @@ import typer
 from mandala_db.cli import views
 from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, settings_for
-from mandala_db.cli.options import LockRetries, LockTimeout, lock_policy
+from mandala_db.cli.options import TableLockRetries, TableLockTimeout, lock_policy
 from mandala_db.cli.output import Output, ProgressBar, Screen
 from mandala_db.core.config import Settings
 from mandala_db.core.errors import BadInput
@@ -232,8 +232,8 @@ def restore_command(
     file: Annotated[str, typer.Argument(help="The backup file (its manifest must be beside it).")],
     target_db: TargetDb = None,
     directory: Dir = None,
-    lock_timeout: LockTimeout = None,
-    lock_retries: LockRetries = 5,
+    lock_timeout: TableLockTimeout = None,
+    lock_retries: TableLockRetries = 5,
 ) -> None:
     """Verify the file, confirm, back up the target, restore in one transaction, check against the manifest."""
     from mandala_db.ops.restore import check_target_name, restore
@@ -259,8 +259,8 @@ def s3_restore_command(
     url: Annotated[str, typer.Argument(help="s3://bucket/key of a backup uploaded by mandala-db.")],
     target_db: TargetDb = None,
     directory: Dir = None,
-    lock_timeout: LockTimeout = None,
-    lock_retries: LockRetries = 5,
+    lock_timeout: TableLockTimeout = None,
+    lock_retries: TableLockRetries = 5,
 ) -> None:
     """Download a backup and its manifest, verify them, then restore as `restore restore` does."""
     from mandala_db.ops.restore import check_target_name, restore_from_s3

@@ -55,6 +55,17 @@ ExpectPlan = Annotated[
         "--expect-plan", help="Refuse (exit 3) unless the SQL to apply is the plan with this sha256."
     ),
 ]
+# Restores and `security apply-roles` have no revision: their own help, the same parser (`lock_policy`).
+TableLockTimeout = Annotated[
+    str | None,
+    typer.Option("--lock-timeout", help="lock_timeout for each wait for a table's lock (default 5s)."),
+]
+TableLockRetries = Annotated[
+    int,
+    typer.Option(
+        "--lock-retries", min=1, help="Tries, with backoff, when a table stays locked by another session."
+    ),
+]
 LockRetries = Annotated[
     int,
     typer.Option("--lock-retries", min=1, help="Tries for a revision that fails only for want of a lock."),

@@ -10,7 +10,7 @@ import typer
 from mandala_db.cli import security_views as views
 from mandala_db.cli.confirm import YES_EPILOG
 from mandala_db.cli.context import database, settings_for
-from mandala_db.cli.options import LockRetries, LockTimeout, Suppressions
+from mandala_db.cli.options import Suppressions, TableLockRetries, TableLockTimeout
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
@@ -117,8 +117,8 @@ def audit_command(
 def apply_roles_command(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")] = False,
-    lock_timeout: LockTimeout = None,
-    lock_retries: LockRetries = 5,
+    lock_timeout: TableLockTimeout = None,
+    lock_retries: TableLockRetries = 5,
 ) -> None:
     """Create the least-privilege roles and grants `recommend` writes (idempotent: a second run changes nothing)."""
     from mandala_db.cli.confirm import confirm
