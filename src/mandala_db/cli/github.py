@@ -105,9 +105,9 @@ def for_lint(plans: list[Any]) -> list[Annotation]:
         Annotation(
             "error" if f.blocking else ("notice" if f.waived else "warning"),
             relative(p.revision.path),
-            line_of(p.revision.path, list(statement_names(f.statement))),
+            f.line or line_of(p.revision.path, list(statement_names(f.statement))),
             f.rule,
-            f.line(),
+            f.text(),
         )
         for p in plans
         for f in p.findings

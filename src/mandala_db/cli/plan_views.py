@@ -23,7 +23,7 @@ def plan_markdown(plans: list[Any], sha: str) -> str:
         return f"### mandala-db plan: nothing pending\n\nplan sha256 `{sha}`"
     parts = [f"### mandala-db plan: {len(plans)} revision(s)\n\nplan sha256 `{sha}`"]
     for p in plans:
-        lint = "".join(f"\n- {f.line()}" for f in p.findings) or "\n- lint: clean"
+        lint = "".join(f"\n- {f.text()}" for f in p.findings) or "\n- lint: clean"
         sql = "\n\n".join(s.sql for s in p.statements if not s.bookkeeping)
         parts.append(f"#### {p.revision.id}\n{lint}\n\n```sql\n{sql}\n```")
     return "\n\n".join(parts)
@@ -69,7 +69,7 @@ def print_plan(console: Screen, plans: list[Any], sha: str | None = None) -> Non
             )
             console.print(f"  table {t.name}: {state}")
         for f in p.findings:
-            console.print(f"  lint {f.line()}", markup=False)
+            console.print(f"  lint {f.text()}", markup=False)
 
 
 def print_preflight(console: Screen, pre: Any, *, dry_run: bool) -> None:

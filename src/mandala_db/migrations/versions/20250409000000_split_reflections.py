@@ -15,6 +15,10 @@ down_revision = "20250320000000_add_workflow_executions"
 branch_labels = None
 depends_on = None
 
+# The application release that reads task_reflections ships with this revision, and the old name is reused
+# at once by the new goal-level table, so there is no window in which both names could be served.
+# mandala-db: allow rename: the release that reads task_reflections ships with this revision (schema.md)
+
 # Read by mandala-db: a rollback through this revision is flagged, confirmed, and backed up first.
 destructive_downgrade = "drops the goal-level reflections table and every row in it"
 

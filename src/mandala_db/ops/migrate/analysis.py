@@ -23,17 +23,30 @@ LOCK_ORDER = [
 ]
 BOOKKEEPING_TABLES = {VERSION_TABLE}
 
-# ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE.
+# ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (PostgreSQL's ALTER TABLE documentation, and
+# AlterTableGetLockLevel; tests/ops/migrate/test_locks.py reads each from pg_locks).
 _WEAKER_SUBCOMMANDS = {
-    "AT_ValidateConstraint": "SHARE UPDATE EXCLUSIVE",
-    "AT_SetStatistics": "SHARE UPDATE EXCLUSIVE",
-    "AT_ClusterOn": "SHARE UPDATE EXCLUSIVE",
-    "AT_SetRelOptions": "SHARE UPDATE EXCLUSIVE",
-    "AT_EnableTrig": "SHARE ROW EXCLUSIVE",
-    "AT_DisableTrig": "SHARE ROW EXCLUSIVE",
-    "AT_EnableTrigUser": "SHARE ROW EXCLUSIVE",
-    "AT_DisableTrigUser": "SHARE ROW EXCLUSIVE",
-}
+    **dict.fromkeys(
+        ["AT_ValidateConstraint", "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions", "AT_ClusterOn",
+         "AT_DropCluster", "AT_SetRelOptions", "AT_ResetRelOptions"],
+        "SHARE UPDATE EXCLUSIVE",
+    ),
+    **dict.fromkeys(
+        ["AT_EnableTrig", "AT_DisableTrig", "AT_EnableTrigAll", "AT_DisableTrigAll", "AT_EnableTrigUser",
+         "AT_DisableTrigUser", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig"],
+        "SHARE ROW EXCLUSIVE",
+    ),
+}  # fmt: skip
+
+# ALTER TABLE subcommands that write the whole table anew whatever the live database holds; a type change
+# and a column computed per row depend on it, and are judged with the schema at hand (ops/migrate/effects).
+_REWRITING_SUBCOMMANDS = {"AT_SetLogged", "AT_SetUnLogged", "AT_SetTableSpace", "AT_SetAccessMethod"}
+
+# Statements PostgreSQL refuses inside a transaction block ("cannot run inside a transaction block").
+_NEVER_IN_TRANSACTION = {
+    "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
+    "CreateSubscriptionStmt", "DropSubscriptionStmt",
+}  # fmt: skip
 
 
 @dataclass
@@ -47,6 +60,10 @@ class Statement:
     index: str | None = None  # the index a CREATE/DROP INDEX names
     node: Any = None  # the parse tree, for lint rules
     renames: dict[str, str] = field(default_factory=dict)  # a table renamed: old name -> new name
+    index_locks: dict[str, str] = field(
+        default_factory=dict
+    )  # index -> the lock its table gets (DROP, REINDEX)
+    offset: int = 0  # where the statement starts in the SQL it was read from (characters)
 
     @property
     def bookkeeping(self) -> bool:
@@ -69,18 +86,29 @@ class Statement:
         }
 
 
-def _strongest(current: str | None, new: str) -> str:
+class SqlSyntaxError(ValueError):
+    """PostgreSQL's parser refused the SQL: its message, and where (a character offset into the SQL)."""
+
+    def __init__(self, message: str, offset: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def strongest(current: str | None, new: str) -> str:
     if current is None:
         return new
     return max(current, new, key=LOCK_ORDER.index)
 
 
-def _name(node: Any) -> str:
-    """The last part of a possibly qualified name."""
+def object_name(node: Any) -> str:
+    """The last part of a possibly qualified name: a RangeVar, a TypeName, a list of Strings, a String."""
     if node is None:
         return ""
     if hasattr(node, "relname"):
         return str(node.relname)
+    if hasattr(node, "names") and node.names:
+        return str(node.names[-1].sval)
     if isinstance(node, tuple | list):
         return str(node[-1].sval) if node else ""
     return str(getattr(node, "sval", node))
@@ -88,69 +116,106 @@ def _name(node: Any) -> str:
 
 def _lock(st: Statement, table: str, mode: str) -> None:
     if table:
-        st.locks[table] = _strongest(st.locks.get(table), mode)
+        st.locks[table] = strongest(st.locks.get(table), mode)
+
+
+def _option(options: Any, name: str) -> bool:
+    """Whether a statement's option list (VACUUM (FULL), REINDEX (CONCURRENTLY)) holds the option, on."""
+    for option in options or ():
+        if getattr(option, "defname", None) == name:
+            arg = getattr(option, "arg", None)
+            value = getattr(arg, "sval", None) or getattr(arg, "boolval", None)
+            return value is None or str(value).lower() not in ("false", "off", "0")
+    return False
+
+
+def read_tables(node: Any) -> set[str]:
+    """Every table a statement names in its queries (FROM, JOIN, subqueries), CTE names left out: what it
+    reads, under ACCESS SHARE."""
+    from pglast import ast
+
+    found: set[str] = set()
+    ctes: set[str] = set()
+
+    def visit(item: Any) -> None:
+        if isinstance(item, ast.CommonTableExpr):
+            ctes.add(str(item.ctename))
+        if isinstance(item, ast.RangeVar):
+            found.add(str(item.relname))
+        if isinstance(item, ast.Node):
+            for attr in item:
+                visit(getattr(item, attr))
+        elif isinstance(item, tuple | list):
+            for sub in item:
+                visit(sub)
+
+    visit(node)
+    return found - ctes
 
 
 def _alter_table(st: Statement, node: Any) -> None:
-    table = _name(node.relation)
-    if node.objtype is not None and node.objtype.name == "OBJECT_INDEX":
-        st.kind = "ALTER INDEX"
-        _lock(st, table, "SHARE UPDATE EXCLUSIVE")
+    table = object_name(node.relation)
+    objtype = node.objtype.name if node.objtype is not None else "OBJECT_TABLE"
+    if objtype == "OBJECT_INDEX":
+        st.kind = "ALTER INDEX"  # SHARE UPDATE EXCLUSIVE on the index only; its table is not locked
+        return
+    if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+        st.kind = f"ALTER {objtype.removeprefix('OBJECT_')}"
         return
     for cmd in node.cmds or ():
         sub = cmd.subtype.name
         mode = _WEAKER_SUBCOMMANDS.get(sub, "ACCESS EXCLUSIVE")
         definition = cmd.def_
-        if sub == "AT_AddConstraint" and definition is not None:
-            contype = definition.contype.name
-            if contype == "CONSTR_FOREIGN":
-                mode = "SHARE ROW EXCLUSIVE"
-                _lock(st, _name(definition.pktable), "SHARE ROW EXCLUSIVE")
-        if sub == "AT_AlterColumnType":
-            st.rewrites.add(table)
+        if (
+            sub == "AT_AddConstraint"
+            and definition is not None
+            and definition.contype.name == "CONSTR_FOREIGN"
+        ):
+            mode = "SHARE ROW EXCLUSIVE"
+            _lock(st, object_name(definition.pktable), "SHARE ROW EXCLUSIVE")
         if sub == "AT_AddColumn" and definition is not None:
             for constraint in definition.constraints or ():
-                if constraint.contype.name == "CONSTR_DEFAULT" and _volatile(constraint.raw_expr):
-                    st.rewrites.add(table)
+                if constraint.contype.name == "CONSTR_FOREIGN":
+                    _lock(st, object_name(constraint.pktable), "SHARE ROW EXCLUSIVE")
+        if sub == "AT_AttachPartition":
+            mode = "SHARE UPDATE EXCLUSIVE"
+            _lock(st, object_name(definition.name), "ACCESS EXCLUSIVE")
+        if sub == "AT_DetachPartition":
+            mode = "SHARE UPDATE EXCLUSIVE" if definition.concurrent else "ACCESS EXCLUSIVE"
+            _lock(st, object_name(definition.name), mode)
+            if definition.concurrent:
+                st.transactional = False
+        if sub in ("AT_AddInherit", "AT_DropInherit"):
+            _lock(st, object_name(definition), "SHARE UPDATE EXCLUSIVE")
+        if sub in _REWRITING_SUBCOMMANDS:
+            st.rewrites.add(table)
         _lock(st, table, mode)
-
-
-_STABLE_FUNCTIONS = {"now", "current_timestamp", "transaction_timestamp", "statement_timestamp"}
-
-
-def _volatile(expr: Any) -> bool:
-    """A default computed per row (random(), gen_random_uuid(), clock_timestamp()) forces a rewrite."""
-    from pglast import ast
-
-    found = False
-
-    def visit(node: Any) -> None:
-        nonlocal found
-        if isinstance(node, ast.FuncCall) and _name(node.funcname) not in _STABLE_FUNCTIONS:
-            found = True
-        if isinstance(node, ast.Node):
-            for attr in node:
-                visit(getattr(node, attr))
-        elif isinstance(node, tuple | list):
-            for item in node:
-                visit(item)
-
-    visit(expr)
-    return found
 
 
 def _classify(st: Statement, node: Any) -> None:
     kind = type(node).__name__
+    if kind in _NEVER_IN_TRANSACTION:
+        st.transactional = False
     if kind == "CreateStmt":
         st.kind = "CREATE TABLE"
-        st.creates.add(_name(node.relation))
+        st.creates.add(object_name(node.relation))
         for element in node.tableElts or ():
+            if type(element).__name__ == "TableLikeClause":
+                _lock(st, object_name(element.relation), "ACCESS SHARE")
             for constraint in getattr(element, "constraints", None) or [element]:
                 if (
                     getattr(constraint, "contype", None) is not None
                     and constraint.contype.name == "CONSTR_FOREIGN"
                 ):
-                    _lock(st, _name(constraint.pktable), "SHARE ROW EXCLUSIVE")
+                    _lock(st, object_name(constraint.pktable), "SHARE ROW EXCLUSIVE")
+        for parent in node.inhRelations or ():
+            # PARTITION OF takes the parent's strongest lock; INHERITS only keeps it from changing.
+            _lock(st, object_name(parent), "ACCESS EXCLUSIVE" if node.partbound else "SHARE UPDATE EXCLUSIVE")
+    elif kind == "CreateTableAsStmt":
+        st.kind = "CREATE MATERIALIZED VIEW" if node.objtype.name == "OBJECT_MATVIEW" else "CREATE TABLE AS"
+        st.creates.add(object_name(node.into.rel))
+        for table in read_tables(node.query):
+            _lock(st, table, "ACCESS SHARE")
     elif kind == "AlterTableStmt":
         st.kind = "ALTER TABLE"
         _alter_table(st, node)
@@ -158,46 +223,110 @@ def _classify(st: Statement, node: Any) -> None:
         st.kind = "CREATE INDEX" + (" CONCURRENTLY" if node.concurrent else "")
         st.index = node.idxname
         st.transactional = not node.concurrent
-        _lock(st, _name(node.relation), "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE")
+        _lock(st, object_name(node.relation), "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE")
     elif kind == "DropStmt":
         what = node.removeType.name.removeprefix("OBJECT_")
         st.kind = f"DROP {what}" + (" CONCURRENTLY" if node.concurrent else "")
-        names = [_name(obj) for obj in node.objects or ()]
-        if what == "TABLE":
+        names = [object_name(obj) for obj in node.objects or ()]
+        if what in ("TABLE", "MATVIEW", "FOREIGN_TABLE"):
             for name in names:
                 _lock(st, name, "ACCESS EXCLUSIVE")
         elif what == "INDEX":
             st.index = names[0] if names else None
             st.transactional = not node.concurrent
+            for name in names:
+                st.index_locks[name] = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
+        elif what in ("TRIGGER", "POLICY", "RULE"):
+            for obj in node.objects or ():  # (table, name)
+                if len(obj) >= 2:
+                    _lock(st, str(obj[-2].sval), "ACCESS EXCLUSIVE")
     elif kind == "RenameStmt":
         what = node.renameType.name.removeprefix("OBJECT_")
         st.kind = f"RENAME {what}"
-        # ALTER INDEX ... RENAME names an index, not a table: it is no table the plan touches.
+        # ALTER INDEX ... RENAME locks the index, not its table.
         if node.relation is not None and what != "INDEX":
-            _lock(st, _name(node.relation), "ACCESS EXCLUSIVE")
+            _lock(st, object_name(node.relation), "ACCESS EXCLUSIVE")
         if what == "TABLE" and node.relation is not None and node.newname:
-            st.renames[_name(node.relation)] = str(node.newname)
+            st.renames[object_name(node.relation)] = str(node.newname)
+    elif kind == "ReindexStmt":
+        concurrent = _option(node.params, "concurrently")
+        what = node.kind.name.removeprefix("REINDEX_OBJECT_")
+        st.kind = f"REINDEX {what}" + (" CONCURRENTLY" if concurrent else "")
+        st.transactional = not concurrent and what not in ("SCHEMA", "DATABASE", "SYSTEM")
+        mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "SHARE"
+        if what == "INDEX":
+            st.index = object_name(node.relation)
+            st.index_locks[st.index] = mode
+        elif what == "TABLE":
+            _lock(st, object_name(node.relation), mode)
+    elif kind == "ClusterStmt":
+        st.kind = "CLUSTER"
+        if node.relation is None:
+            st.transactional = False  # CLUSTER of every table that was clustered before
+        else:
+            _lock(st, object_name(node.relation), "ACCESS EXCLUSIVE")
+            st.rewrites.add(object_name(node.relation))
+    elif kind == "VacuumStmt":
+        full = _option(node.options, "full")
+        st.kind = ("VACUUM FULL" if full else "VACUUM") if node.is_vacuumcmd else "ANALYZE"
+        st.transactional = not node.is_vacuumcmd
+        for rel in node.rels or ():
+            _lock(st, object_name(rel.relation), "ACCESS EXCLUSIVE" if full else "SHARE UPDATE EXCLUSIVE")
+            if full:
+                st.rewrites.add(object_name(rel.relation))
+    elif kind == "TruncateStmt":
+        st.kind = "TRUNCATE"
+        for rel in node.relations or ():
+            _lock(st, object_name(rel), "ACCESS EXCLUSIVE")
+    elif kind == "LockStmt":
+        st.kind = "LOCK TABLE"
+        for rel in node.relations or ():
+            _lock(st, object_name(rel), LOCK_ORDER[int(node.mode) - 1])
+    elif kind == "RefreshMatViewStmt":
+        st.kind = "REFRESH MATERIALIZED VIEW" + (" CONCURRENTLY" if node.concurrent else "")
+        _lock(st, object_name(node.relation), "EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE")
+    elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
+        st.kind = kind.removesuffix("Stmt").upper()
+        for table in read_tables(node):
+            _lock(st, table, "ACCESS SHARE")
+        _lock(st, object_name(node.relation), "ROW EXCLUSIVE")
+    elif kind in ("SelectStmt", "ViewStmt"):
+        st.kind = "SELECT" if kind == "SelectStmt" else "CREATE VIEW"
+        for table in read_tables(node.query if kind == "ViewStmt" else node):
+            _lock(st, table, "ACCESS SHARE")
     elif kind == "CreateTrigStmt":
         st.kind = "CREATE TRIGGER"
-        _lock(st, _name(node.relation), "SHARE ROW EXCLUSIVE")
+        _lock(st, object_name(node.relation), "SHARE ROW EXCLUSIVE")
+    elif kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
+        st.kind = "CREATE POLICY" if kind == "CreatePolicyStmt" else "ALTER POLICY"
+        _lock(st, object_name(node.table), "ACCESS EXCLUSIVE")
+    elif kind == "RuleStmt":
+        st.kind = "CREATE RULE"
+        _lock(st, object_name(node.relation), "ACCESS EXCLUSIVE")
+    elif kind == "CommentStmt":
+        st.kind = "COMMENT"
+        what = node.objtype.name
+        parts = [p.sval for p in node.object] if isinstance(node.object, tuple) else []
+        if what == "OBJECT_TABLE" and parts:
+            _lock(st, parts[-1], "SHARE UPDATE EXCLUSIVE")
+        elif what == "OBJECT_COLUMN" and len(parts) >= 2:
+            _lock(st, parts[-2], "SHARE UPDATE EXCLUSIVE")
     elif kind == "AlterEnumStmt":
         st.kind = "ALTER TYPE ADD VALUE" if node.newVal and not node.oldVal else "ALTER TYPE RENAME VALUE"
         # A label added in a transaction cannot be used before it commits: run it on its own.
         st.transactional = st.kind != "ALTER TYPE ADD VALUE"
-    elif kind == "VacuumStmt":
-        st.kind = "VACUUM" if node.is_vacuumcmd else "ANALYZE"
-        st.transactional = not node.is_vacuumcmd
-        for rel in node.rels or ():
-            _lock(st, _name(rel.relation), "SHARE UPDATE EXCLUSIVE")
-    elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt"):
-        st.kind = kind.removesuffix("Stmt").upper()
-        _lock(st, _name(node.relation), "ROW EXCLUSIVE")
     elif kind == "CreateEnumStmt":
         st.kind = "CREATE TYPE"
     elif kind == "DoStmt":
         st.kind = "DO block"
     elif kind == "TransactionStmt":
         st.kind = "TRANSACTION"
+    elif kind == "CreatedbStmt":
+        st.kind = "CREATE DATABASE"
+    elif kind == "DropdbStmt":
+        st.kind = "DROP DATABASE"
+    elif kind == "AlterSystemStmt":
+        st.kind = "ALTER SYSTEM"
     else:
         st.kind = kind.removesuffix("Stmt")
 
@@ -205,14 +334,23 @@ def _classify(st: Statement, node: Any) -> None:
 def analyze(sql: str) -> list[Statement]:
     """Every statement of a script with what it does; transaction control statements are dropped."""
     from pglast import parse_sql
+    from pglast.parser import ParseError
 
     raw = sql.encode()
     out = []
-    for item in parse_sql(sql):
+    try:
+        parsed = parse_sql(sql)
+    except ParseError as exc:
+        message, location = exc.args[0], exc.args[1] if len(exc.args) > 1 else None
+        offset = len(raw[: int(location)].decode(errors="ignore")) if location is not None else None
+        raise SqlSyntaxError(str(message), offset) from None
+    for item in parsed:
         start = item.stmt_location or 0
         length = item.stmt_len or len(raw) - start
-        text = raw[start : start + length].decode().strip()
-        st = Statement(text, "", node=item.stmt)
+        chunk = raw[start : start + length].decode()
+        text = chunk.strip()
+        leading = len(chunk) - len(chunk.lstrip())
+        st = Statement(text, "", node=item.stmt, offset=len(raw[:start].decode()) + leading)
         _classify(st, item.stmt)
         if st.kind != "TRANSACTION":
             out.append(st)

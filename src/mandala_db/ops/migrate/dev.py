@@ -110,13 +110,14 @@ def dev(
             bus.warning("lint", warning, migration=result.revision)
         # The same rules `migrate prod` enforces, shown now, while the revision is still easy to change.
         from mandala_db.ops.migrate.analysis import analyze
-        from mandala_db.ops.migrate.lint import lint
+        from mandala_db.ops.migrate.lint import lint_units
         from mandala_db.ops.migrate.loader import read_revision
-        from mandala_db.ops.migrate.plan import TableStats
+        from mandala_db.ops.migrate.plan import TableStats, revision_unit
 
         stats = TableStats(conn, current_schema(conn))
         statements = [st for sql in up.statements for st in analyze(sql)]
-        result.lint = [f.line() for f in lint(read_revision(result.path), statements, stats.facts(live))]
+        unit = revision_unit(read_revision(result.path), statements)
+        result.lint = [f.text() for f in lint_units([unit], stats.model(live))]
         for line in result.lint:
             bus.warning("lint", line, migration=result.revision)
         if empty:

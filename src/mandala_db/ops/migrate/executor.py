@@ -198,6 +198,8 @@ class Executor:
             self.check_expected_plan(todo)
         if not todo:
             return result
+        for rev in todo:  # every step rendered and parsed before the first runs: a bad one is named, not met
+            self.renderer.step(rev, direction)
         last_done: int | None = None
         try:
             with self.db.connect() as work:

@@ -13,10 +13,12 @@ from mandala_db.core import catalog
 from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
-from mandala_db.ops.migrate.analysis import Statement, analyze, needs_autocommit, touched_tables
-from mandala_db.ops.migrate.lint import LintFinding, LiveFacts, lint
+from mandala_db.ops.migrate.analysis import Statement, needs_autocommit, touched_tables
+from mandala_db.ops.migrate.lint import LintFinding, Unit, lint_units
 from mandala_db.ops.migrate.loader import History, Revision
-from mandala_db.ops.migrate.rendered import plan_digest
+from mandala_db.ops.migrate.locate import line_in_source
+from mandala_db.ops.migrate.model import SchemaModel, from_catalog
+from mandala_db.ops.migrate.rendered import analyze_revision, plan_digest
 from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
 
 
@@ -103,9 +105,14 @@ class TableStats:
             self._volatile = {r[0] for r in rows}
         return function in self._volatile
 
-    def facts(self, live: catalog.Snapshot) -> LiveFacts:
-        types = {(t, c): col.type for t, table in live.tables.items() for c, col in table.columns.items()}
-        return LiveFacts(self.rows_of, live.enums, types, self.is_volatile)
+    def model(self, live: catalog.Snapshot) -> SchemaModel:
+        """The live schema as the lint rules and the plan's columns read it."""
+        rows = self.conn.execute(
+            """SELECT i.relname, t.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class t ON t.oid = x.indrelid WHERE t.relnamespace = %s::regnamespace""",
+            (self.schema,),
+        ).fetchall()
+        return from_catalog(live, self.rows_of, self.is_volatile, {r[0]: r[1] for r in rows})
 
     def info(self, table: str) -> TableInfo:
         rows = self.rows_of(table)
@@ -114,24 +121,36 @@ class TableStats:
         return TableInfo(table, True, rows, self.rows[table][1])
 
 
+def revision_unit(rev: Revision, statements: list[Statement]) -> Unit:
+    source = rev.source
+    return Unit(rev.id, rev.path, source, statements, rev.destructive_downgrade,
+                lambda st: line_in_source(source, st))  # fmt: skip
+
+
 def make_plan(
     conn: psycopg.Connection[Any], history: History, runner: AlembicRunner | None = None
 ) -> list[RevisionPlan]:
+    """Every pending revision rendered and parsed first (one that does not parse stops the plan, named),
+    then walked in order against the live schema: the same walk completes each statement's locks and
+    rewrites and runs the lint rules."""
     runner = runner or AlembicRunner()
     schema = current_schema(conn)
     stats = TableStats(conn, schema)
     live = catalog.take(conn, schema)
-    plans = []
+    pending = []
     for rev in history.after(current_revision(conn)):
         sql = runner.revision_sql(rev)
-        statements = analyze(sql)
+        pending.append((rev, sql, analyze_revision(rev, sql)))
+    findings = lint_units([revision_unit(rev, sts) for rev, _, sts in pending], stats.model(live))
+    plans = []
+    for rev, sql, statements in pending:
         touched, created = touched_tables(statements, frozenset({VERSION_TABLE}))
         plans.append(
             RevisionPlan(
                 rev,
                 statements,
                 [stats.info(t) for t in touched] + [TableInfo(t, False, 0, 0) for t in created],
-                lint(rev, statements, stats.facts(live)),
+                [f for f in findings if f.revision == rev.id],
                 sql_checksum(sql),
             )
         )
@@ -144,7 +163,7 @@ def lint_failure(plans: list[RevisionPlan]) -> CheckFailed | None:
     if not blocking:
         return None
     return CheckFailed(
-        f"{len(blocking)} lint error(s) not waived: " + "; ".join(f.line() for f in blocking[:2]),
+        f"{len(blocking)} lint error(s) not waived: " + "; ".join(f.text() for f in blocking[:2]),
         "make the change safe, or waive the rule in the revision with a reason",
     )
 

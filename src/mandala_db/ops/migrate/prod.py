@@ -49,7 +49,7 @@ class Preflight:
     def problems(self) -> list[str]:
         problems = [f.message for f in self.semantic_edits]
         problems += [f"drift: {d}" for d in self.drift]
-        problems += [f.line() for f in self.lint_errors]
+        problems += [f.text() for f in self.lint_errors]
         if self.lock_holder:
             problems.append(f"the migration lock is held by {self.lock_holder}")
         return problems + self.security
@@ -89,7 +89,7 @@ class Preflight:
         if self.lint_errors:
             raise Refused(
                 f"pre-flight: {len(self.lint_errors)} lint error(s) not waived: "
-                + "; ".join(f.line() for f in self.lint_errors[:2]),
+                + "; ".join(f.text() for f in self.lint_errors[:2]),
                 "make the change safe, or waive the rule in the revision with a reason",
             )
 

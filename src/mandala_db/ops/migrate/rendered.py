@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mandala_db import __version__
+from mandala_db.core.errors import BadInput
 from mandala_db.migrations import SCRIPT_LOCATION
-from mandala_db.ops.migrate.analysis import Statement, needs_autocommit
+from mandala_db.ops.migrate.analysis import SqlSyntaxError, Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.loader import Revision
+from mandala_db.ops.migrate.locate import line_in_source
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.runner import AlembicRunner
 
-FORMAT = 2  # bump when what is stored changes
+FORMAT = 3  # bump when what is stored changes
 
 
 @dataclass
@@ -61,6 +63,8 @@ class RenderedStep:
                         "creates": sorted(s.creates),
                         "index": s.index,
                         "renames": s.renames,
+                        "index_locks": s.index_locks,
+                        "offset": s.offset,
                     }
                     for s in self.statements
                 ],
@@ -83,6 +87,8 @@ class RenderedStep:
                     set(s["creates"]),
                     s["index"],
                     renames=dict(s["renames"]),
+                    index_locks=dict(s["index_locks"]),
+                    offset=int(s["offset"]),
                 )
                 for s in doc["statements"]
             ]
@@ -118,6 +124,7 @@ class Renderer:
     def __init__(self, cache_dir: Path | None) -> None:
         self.cache_dir = cache_dir / "rendered" if cache_dir else None
         self._runner: AlembicRunner | None = None
+        self._steps: dict[str, RenderedStep] = {}  # this run's, by key: rendered once even with no cache
 
     @property
     def runner(self) -> AlembicRunner:
@@ -130,6 +137,7 @@ class Renderer:
     def forget_runner(self) -> None:
         """Revision files were written since the runner read its script directory (migrate dev)."""
         self._runner = None
+        self._steps.clear()
 
     def _key(self, rev: Revision, direction: str) -> str:
         digest = hashlib.sha256(_environment_digest().encode())
@@ -137,7 +145,13 @@ class Renderer:
         return digest.hexdigest()
 
     def step(self, rev: Revision, direction: str) -> RenderedStep:
-        path = self.cache_dir / f"{self._key(rev, direction)}.json" if self.cache_dir else None
+        key = self._key(rev, direction)
+        if key not in self._steps:
+            self._steps[key] = self._step(rev, direction, key)
+        return self._steps[key]
+
+    def _step(self, rev: Revision, direction: str, key: str) -> RenderedStep:
+        path = self.cache_dir / f"{key}.json" if self.cache_dir else None
         if path is not None:
             try:
                 found = RenderedStep.from_json(path.read_text(encoding="utf-8"), rev.id, direction)
@@ -145,14 +159,38 @@ class Renderer:
                 found = None
             if found is not None:
                 return found
-        from mandala_db.ops.migrate.analysis import analyze
         from mandala_db.ops.migrate.runner import sql_checksum
 
         sql = self.runner.revision_sql(rev, direction)
-        step = RenderedStep(rev.id, direction, sql, sql_checksum(sql), analyze(sql))
+        step = RenderedStep(rev.id, direction, sql, sql_checksum(sql), analyze_revision(rev, sql))
         if path is not None:
             _write_atomically(path, step.to_json())
         return step
+
+
+def analyze_revision(rev: Revision, sql: str) -> list[Statement]:
+    """The statements of a revision's rendered SQL; SQL the parser refuses is named by file and line."""
+    try:
+        return analyze(sql)
+    except SqlSyntaxError as exc:
+        raise named_syntax_error(rev, sql, exc) from None
+
+
+def named_syntax_error(rev: Revision, sql: str, exc: SqlSyntaxError) -> BadInput:
+    """`revision file X.py, line N: syntax error at or near ...`: the statement the parser stopped in, found
+    in the revision's source, with the parser's own message."""
+    at = exc.offset if exc.offset is not None else 0
+    start = sql.rfind(";", 0, at) + 1
+    end = sql.find(";", at)
+    fragment = sql[start : end if end >= 0 else len(sql)].strip()
+    line = line_in_source(rev.source, Statement(fragment, "")) if fragment else None
+    where = f", line {line}" if line else ""
+    shown = " ".join(fragment.split())[:80]
+    return BadInput(
+        f"revision {rev.id} ({rev.path.name}{where}) does not parse: {exc.message}"
+        + (f", in `{shown}`" if shown else ""),
+        "fix the SQL in the revision file; nothing was run",
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:

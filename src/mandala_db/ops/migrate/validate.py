@@ -138,7 +138,7 @@ def _findings(db: Database, conn: psycopg.Connection[Any], history: History) -> 
                 Finding(
                     "lint",
                     severity,
-                    lint_finding.line(),
+                    lint_finding.text(),
                     plan.revision.path,
                     statement_names(lint_finding.statement),
                     lint_finding.rule,

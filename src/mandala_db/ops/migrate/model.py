@@ -1,0 +1,306 @@
+"""What is known of the schema a plan runs against: its tables with their columns' types, keys, foreign
+keys and sizes, its indexes and enums, and which functions are volatile. Read from the live catalog when a
+database is at hand, or built by reading the history's own SQL when it is not (`mandala-db lint`); either
+way each statement of the plan moves it on (`apply`), so a later statement is judged against the schema the
+earlier ones left. A table whose size is not known counts as populated: a rule stays on when in doubt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mandala_db.ops.migrate.analysis import Statement, object_name
+
+TypeInfo = tuple[str, tuple[int, ...]]  # (canonical base name, modifiers): ("varchar", (200,))
+
+# Used when no database is at hand to ask pg_proc: the volatile functions a default is usually made of.
+KNOWN_VOLATILE = frozenset(
+    {"gen_random_uuid", "uuid_generate_v4", "uuid_generate_v1", "uuid_generate_v1mc", "random",
+     "clock_timestamp", "timeofday", "nextval", "txid_current", "pg_current_xact_id", "setseed",
+     "random_normal", "uuidv7", "uuidv4"}
+)  # fmt: skip
+
+_CANONICAL = {
+    "character varying": "varchar", "int4": "integer", "int": "integer", "int8": "bigint", "int2": "smallint",
+    "decimal": "numeric", "bool": "boolean", "float8": "double precision", "float4": "real",
+    "timestamptz": "timestamp with time zone", "timestamp": "timestamp without time zone",
+    "character": "bpchar", "char": "bpchar", "bit varying": "varbit", "serial4": "serial", "serial8": "bigserial",
+    "serial2": "smallserial", "timetz": "time with time zone", "time": "time without time zone",
+}  # fmt: skip
+
+SERIAL_TYPES = {"serial", "bigserial", "smallserial"}
+
+
+def type_of(type_name: Any) -> TypeInfo:
+    """A parse tree's TypeName as (base, modifiers)."""
+    names = [n.sval for n in type_name.names if n.sval != "pg_catalog"]
+    mods = tuple(m.val.ival for m in type_name.typmods or () if hasattr(getattr(m, "val", None), "ival"))
+    base = _CANONICAL.get(names[-1], names[-1])
+    return base + ("[]" if type_name.arrayBounds else ""), mods
+
+
+def live_type(text: str) -> TypeInfo:
+    """format_type's text, e.g. `character varying(200)` or `numeric(10,2)`, as (base, modifiers)."""
+    m = re.fullmatch(r"(.+?)(?:\(([\d,\s]+)\))?(\[\])?", text.strip())
+    if not m:
+        return text, ()
+    base = _CANONICAL.get(m.group(1), m.group(1)) + (m.group(3) or "")
+    return base, tuple(int(x) for x in (m.group(2) or "").split(",") if x.strip())
+
+
+def shown(t: TypeInfo | None) -> str:
+    if t is None:
+        return "its type"
+    return t[0] + (f"({','.join(map(str, t[1]))})" if t[1] else "")
+
+
+def rewrites(old: TypeInfo, new: TypeInfo) -> bool:
+    """Whether ALTER COLUMN TYPE (without USING) rewrites the table: not when the new type is binary
+    coercible from the old and no stored value could need to change (PostgreSQL skips the rewrite)."""
+    (ob, om), (nb, nm) = (old[0], tuple(old[1])), (new[0], tuple(new[1]))
+    if (ob, om) == (nb, nm):
+        return False
+    if ob in ("varchar", "text", "bpchar") and nb == "text":
+        return False
+    if ob in ("varchar", "text") and nb == "varchar":
+        return not (not nm or (ob == "varchar" and bool(om) and nm[0] >= om[0]))
+    if ob == "numeric" and nb == "numeric":
+        if not nm:
+            return False
+        # A higher precision with the same scale keeps every stored value as it is.
+        scale_old = om[1] if len(om) == 2 else 0
+        scale_new = nm[1] if len(nm) == 2 else 0
+        return not (bool(om) and scale_new == scale_old and nm[0] >= om[0])
+    if ob == "varbit" and nb == "varbit":
+        return not (not nm or (bool(om) and nm[0] >= om[0]))
+    if ob in ("timestamp without time zone", "timestamp with time zone") and nb == ob:
+        return bool(nm) and (not om or nm[0] < om[0])
+    return True
+
+
+@dataclass
+class TableModel:
+    columns: dict[str, TypeInfo | None] = field(default_factory=dict)  # None: the type is not known
+    keys: set[str] = field(default_factory=set)  # columns unique on their own (primary key, unique)
+    not_null: set[str] = field(default_factory=set)
+    checked_not_null: set[str] = field(default_factory=set)  # a validated CHECK (col IS NOT NULL)
+    not_valid: dict[str, str | None] = field(default_factory=dict)  # constraint added NOT VALID -> its column
+    foreign_keys: dict[str, tuple[tuple[str, ...], str]] = field(
+        default_factory=dict
+    )  # name -> (cols, table)
+    live_name: str | None = None  # the name the live database knows it by, for its size
+    created: bool = False  # created by the plan (or the files linted): empty when it starts
+
+
+@dataclass
+class SchemaModel:
+    tables: dict[str, TableModel] = field(default_factory=dict)
+    indexes: dict[str, str] = field(default_factory=dict)  # index -> its table
+    enums: dict[str, list[str]] = field(default_factory=dict)
+    is_volatile: Callable[[str], bool] = KNOWN_VOLATILE.__contains__
+    rows_of: Callable[[str], int | None] | None = None  # live row estimates; None: sizes are not known
+    complete: bool = False  # every table is known (a live catalog): a table not in it does not exist
+
+    def rows(self, table: str) -> int | None:
+        """Estimated rows; 0 for a table the plan created; None when not known (counts as populated)."""
+        t = self.tables.get(table)
+        if t is not None and t.created:
+            return 0
+        if self.rows_of is None:
+            return None if (t is not None or not self.complete) else 0
+        return self.rows_of(t.live_name if t is not None and t.live_name else table) or 0
+
+    def populated(self, table: str) -> bool:
+        rows = self.rows(table)
+        return rows is None or rows > 0
+
+    def size(self, table: str) -> str:
+        rows = self.rows(table)
+        return f"~{rows:,} rows" if rows is not None else "rows of unknown number"
+
+    def referencing(self, table: str) -> list[str]:
+        """Tables with a foreign key to this one."""
+        return sorted(n for n, t in self.tables.items() if n != table and any(
+            ref == table for _, ref in t.foreign_keys.values()
+        ))  # fmt: skip
+
+    def column_type(self, table: str, column: str) -> TypeInfo | None:
+        t = self.tables.get(table)
+        return t.columns.get(column) if t is not None else None
+
+
+_KEY = re.compile(r"(?:PRIMARY KEY|UNIQUE) \((\w+|\"[^\"]+\")\)")
+_FK = re.compile(r"FOREIGN KEY \(([^)]*)\) REFERENCES (?:\w+\.)?(\"[^\"]+\"|\w+)")
+_NOT_NULL_CHECK = re.compile(r"CHECK \(\(?\"?(\w+)\"? IS NOT NULL\)?\)$")
+
+
+def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatile: Callable[[str], bool],
+                 index_tables: dict[str, str]) -> SchemaModel:  # fmt: skip
+    """The live schema, from a catalog snapshot (core/catalog) and the database's row estimates."""
+    model = SchemaModel(
+        indexes=dict(index_tables),
+        enums={k: list(v) for k, v in snapshot.enums.items()},
+        is_volatile=is_volatile,
+        rows_of=rows_of,
+        complete=True,
+    )
+    for name, table in snapshot.tables.items():
+        t = TableModel(live_name=name)
+        for column, col in table.columns.items():
+            t.columns[column] = live_type(col.type)
+            if not col.nullable:
+                t.not_null.add(column)
+        for conname, (contype, definition) in table.constraints.items():
+            if contype in ("p", "u") and (m := _KEY.match(definition)):
+                t.keys.add(m.group(1).strip('"'))
+            elif contype == "f" and (m := _FK.match(definition)):
+                cols = tuple(c.strip().strip('"') for c in m.group(1).split(","))
+                t.foreign_keys[conname] = (cols, m.group(2).strip('"'))
+            elif contype == "c" and definition.endswith("NOT VALID"):
+                t.not_valid[conname] = None
+            elif contype == "c" and (m := _NOT_NULL_CHECK.match(definition)):
+                t.checked_not_null.add(m.group(1))
+        model.tables[name] = t
+    return model
+
+
+# -- moving the model on, statement by statement -----------------------------------------------------------
+
+
+def _constraint_columns(constraint: Any) -> tuple[str, ...]:
+    return tuple(k.sval for k in getattr(constraint, "keys", None) or ())
+
+
+def _not_null_check_column(constraint: Any) -> str | None:
+    """The column of `CHECK (col IS NOT NULL)`, the check PostgreSQL 12+ lets SET NOT NULL trust."""
+    expr: Any = getattr(constraint, "raw_expr", None)
+    if type(expr).__name__ == "NullTest" and expr.nulltesttype.name == "IS_NOT_NULL":
+        fields = getattr(expr.arg, "fields", None) or ()
+        if fields and hasattr(fields[-1], "sval"):
+            return str(fields[-1].sval)
+    return None
+
+
+def _add_constraint(t: TableModel, table: str, constraint: Any, column: str | None = None) -> None:
+    contype = constraint.contype.name
+    cols = _constraint_columns(constraint) or ((column,) if column else ())
+    name = constraint.conname or f"{table}_{'_'.join(cols)}_{contype.lower()}"
+    if contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE") and len(cols) == 1:
+        t.keys.add(cols[0])
+    if contype == "CONSTR_PRIMARY" or contype == "CONSTR_NOTNULL":
+        t.not_null.update(cols)
+    if contype == "CONSTR_FOREIGN":
+        fk_cols = tuple(a.sval for a in constraint.fk_attrs or ()) or cols
+        t.foreign_keys[name] = (fk_cols, constraint.pktable.relname)
+    if contype in ("CONSTR_CHECK", "CONSTR_FOREIGN") and constraint.skip_validation:
+        t.not_valid[name] = _not_null_check_column(constraint)
+    elif contype == "CONSTR_CHECK" and (col := _not_null_check_column(constraint)):
+        t.checked_not_null.add(col)
+
+
+def _column(t: TableModel, table: str, definition: Any) -> None:
+    name = definition.colname
+    t.columns[name] = type_of(definition.typeName) if definition.typeName is not None else None
+    for constraint in definition.constraints or ():
+        _add_constraint(t, table, constraint, name)
+
+
+def apply(model: SchemaModel, st: Statement) -> None:
+    """What the statement leaves behind: the model after it has run."""
+    node = st.node
+    kind = type(node).__name__
+    if kind == "CreateStmt":
+        name = node.relation.relname
+        t = model.tables[name] = TableModel(created=True)
+        for element in node.tableElts or ():
+            element_kind = type(element).__name__
+            if element_kind == "ColumnDef":
+                _column(t, name, element)
+            elif element_kind == "Constraint":
+                _add_constraint(t, name, element)
+            elif element_kind == "TableLikeClause" and element.relation.relname in model.tables:
+                t.columns.update(model.tables[element.relation.relname].columns)
+    elif kind == "CreateTableAsStmt":
+        model.tables[node.into.rel.relname] = TableModel(created=True)
+    elif kind == "AlterTableStmt" and st.kind == "ALTER TABLE":
+        table = node.relation.relname
+        t = model.tables.setdefault(table, TableModel())
+        for cmd in node.cmds or ():
+            sub = cmd.subtype.name
+            if sub == "AT_AddColumn":
+                _column(t, table, cmd.def_)
+            elif sub == "AT_DropColumn":
+                t.columns.pop(cmd.name, None)
+                t.keys.discard(cmd.name)
+                for conname, (cols, _) in list(t.foreign_keys.items()):
+                    if cmd.name in cols:
+                        del t.foreign_keys[conname]
+            elif sub == "AT_AlterColumnType":
+                t.columns[cmd.name] = type_of(cmd.def_.typeName)
+            elif sub == "AT_SetNotNull":
+                t.not_null.add(cmd.name)
+            elif sub == "AT_DropNotNull":
+                t.not_null.discard(cmd.name)
+            elif sub == "AT_AddConstraint" and cmd.def_ is not None:
+                _add_constraint(t, table, cmd.def_)
+            elif sub == "AT_ValidateConstraint" and cmd.name in t.not_valid:
+                if (col := t.not_valid.pop(cmd.name)) is not None:
+                    t.checked_not_null.add(col)
+            elif sub == "AT_DropConstraint":
+                t.foreign_keys.pop(cmd.name, None)
+                t.not_valid.pop(cmd.name, None)
+    elif kind == "IndexStmt":
+        model.indexes[node.idxname or f"{node.relation.relname}_idx"] = node.relation.relname
+        params: Any = node.indexParams or ()
+        if node.unique and len(params) == 1 and params[0].name and not node.whereClause:
+            model.tables.setdefault(node.relation.relname, TableModel()).keys.add(params[0].name)
+    elif kind == "DropStmt":
+        what = node.removeType.name
+        for obj in node.objects or ():
+            name = object_name(obj)
+            if what == "OBJECT_TABLE":
+                model.tables.pop(name, None)
+                for other in model.tables.values():  # CASCADE takes the foreign keys to it along
+                    for conname, (_, ref) in list(other.foreign_keys.items()):
+                        if ref == name:
+                            del other.foreign_keys[conname]
+            elif what == "OBJECT_INDEX":
+                model.indexes.pop(name, None)
+            elif what == "OBJECT_TYPE":
+                model.enums.pop(name, None)
+    elif kind == "RenameStmt":
+        what = node.renameType.name
+        if what == "OBJECT_TABLE" and node.relation is not None:
+            old = node.relation.relname
+            if old in model.tables:
+                t = model.tables[node.newname] = model.tables.pop(old)
+                t.live_name = t.live_name or (old if model.complete else None)
+            for index, table in model.indexes.items():
+                if table == old:
+                    model.indexes[index] = node.newname
+            for other in model.tables.values():
+                for conname, (cols, ref) in list(other.foreign_keys.items()):
+                    if ref == old:
+                        other.foreign_keys[conname] = (cols, node.newname)
+        elif what == "OBJECT_COLUMN" and node.relation is not None:
+            renamed = model.tables.get(node.relation.relname)
+            if renamed is not None and node.subname in renamed.columns:
+                renamed.columns[node.newname] = renamed.columns.pop(node.subname)
+        elif what == "OBJECT_INDEX" and node.relation is not None:
+            if node.relation.relname in model.indexes:
+                model.indexes[node.newname] = model.indexes.pop(node.relation.relname)
+        elif what == "OBJECT_TYPE":
+            old = node.object[-1].sval if isinstance(node.object, tuple) else str(node.object)
+            if old in model.enums:
+                model.enums[node.newname] = model.enums.pop(old)
+    elif kind == "CreateEnumStmt":
+        model.enums[node.typeName[-1].sval] = [v.sval for v in node.vals or ()]
+    elif kind == "AlterEnumStmt":
+        name = node.typeName[-1].sval
+        if name in model.enums and node.newVal and not node.oldVal:
+            model.enums[name] = [*model.enums[name], node.newVal]
+        elif name in model.enums and node.oldVal and node.newVal:
+            model.enums[name] = [node.newVal if v == node.oldVal else v for v in model.enums[name]]
