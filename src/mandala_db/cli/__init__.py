@@ -201,6 +201,12 @@ def _add_server() -> None:
     app.add_typer(server.app, name="server")
 
 
+def _add_lint() -> None:
+    from mandala_db.cli import lint
+
+    app.command("lint")(lint.lint_command)
+
+
 def _add_drill() -> None:
     from mandala_db.cli import drill
 
@@ -219,6 +225,7 @@ GROUPS = {
     "logs": _add_logs,
     "drill": _add_drill,
     "server": _add_server,
+    "lint": _add_lint,
 }
 
 

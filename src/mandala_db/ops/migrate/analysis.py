@@ -65,6 +65,15 @@ class Statement:
     )  # index -> the lock its table gets (DROP, REINDEX)
     offset: int = 0  # where the statement starts in the SQL it was read from (characters)
 
+    def tree(self) -> Any:
+        """The parse tree; a statement read back from the render cache has none until it is asked for."""
+        if self.node is None:
+            from pglast import parse_sql
+
+            parsed = parse_sql(self.sql)
+            self.node = parsed[0].stmt if parsed else None
+        return self.node
+
     @property
     def bookkeeping(self) -> bool:
         """Alembic's own version-table statements."""

@@ -91,8 +91,11 @@ def assess(st: Statement, model: SchemaModel) -> None:
             for _, ref in t.foreign_keys.values() if t else ():
                 _lock(st, ref, "ACCESS EXCLUSIVE")
             if node.behavior.name == "DROP_CASCADE":
-                for other in model.referencing(table):
+                for other in model.referencing(table) + model.dependent_views(table):
                     _lock(st, other, "ACCESS EXCLUSIVE")
+    elif kind == "RefreshMatViewStmt":
+        for table in model.views.get(node.relation.relname, ()):
+            _lock(st, table, "ACCESS SHARE")
     elif kind == "TruncateStmt" and node.behavior.name == "DROP_CASCADE":
         for table in list(st.locks):
             for other in model.referencing(table):
@@ -129,6 +132,7 @@ class Walk:
         self.tx = Transaction()
 
     def before(self, st: Statement) -> None:
+        st.tree()
         if not st.transactional:
             self.new_transaction()
         assess(st, self.model)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mandala_db.ops.migrate.analysis import Statement, object_name
+from mandala_db.ops.migrate.analysis import Statement, object_name, read_tables
 
 TypeInfo = tuple[str, tuple[int, ...]]  # (canonical base name, modifiers): ("varchar", (200,))
 
@@ -100,6 +100,7 @@ class SchemaModel:
     tables: dict[str, TableModel] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)  # index -> its table
     enums: dict[str, list[str]] = field(default_factory=dict)
+    views: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
     is_volatile: Callable[[str], bool] = KNOWN_VOLATILE.__contains__
     rows_of: Callable[[str], int | None] | None = None  # live row estimates; None: sizes are not known
     complete: bool = False  # every table is known (a live catalog): a table not in it does not exist
@@ -119,13 +120,16 @@ class SchemaModel:
 
     def size(self, table: str) -> str:
         rows = self.rows(table)
-        return f"~{rows:,} rows" if rows is not None else "rows of unknown number"
+        return f"~{rows:,} rows" if rows is not None else "unknown size"
 
     def referencing(self, table: str) -> list[str]:
         """Tables with a foreign key to this one."""
         return sorted(n for n, t in self.tables.items() if n != table and any(
             ref == table for _, ref in t.foreign_keys.values()
         ))  # fmt: skip
+
+    def dependent_views(self, table: str) -> list[str]:
+        return sorted(v for v, sources in self.views.items() if table in sources)
 
     def column_type(self, table: str, column: str) -> TypeInfo | None:
         t = self.tables.get(table)
@@ -140,6 +144,8 @@ _NOT_NULL_CHECK = re.compile(r"CHECK \(\(?\"?(\w+)\"? IS NOT NULL\)?\)$")
 def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatile: Callable[[str], bool],
                  index_tables: dict[str, str]) -> SchemaModel:  # fmt: skip
     """The live schema, from a catalog snapshot (core/catalog) and the database's row estimates."""
+    from pglast import parse_sql
+
     model = SchemaModel(
         indexes=dict(index_tables),
         enums={k: list(v) for k, v in snapshot.enums.items()},
@@ -147,6 +153,11 @@ def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatil
         rows_of=rows_of,
         complete=True,
     )
+    for name, definition in snapshot.views.items():
+        try:
+            model.views[name] = read_tables(parse_sql(definition)[0].stmt)
+        except Exception:
+            model.views[name] = set()
     for name, table in snapshot.tables.items():
         t = TableModel(live_name=name)
         for column, col in table.columns.items():
@@ -210,7 +221,7 @@ def _column(t: TableModel, table: str, definition: Any) -> None:
 
 def apply(model: SchemaModel, st: Statement) -> None:
     """What the statement leaves behind: the model after it has run."""
-    node = st.node
+    node = st.tree()
     kind = type(node).__name__
     if kind == "CreateStmt":
         name = node.relation.relname
@@ -225,6 +236,10 @@ def apply(model: SchemaModel, st: Statement) -> None:
                 t.columns.update(model.tables[element.relation.relname].columns)
     elif kind == "CreateTableAsStmt":
         model.tables[node.into.rel.relname] = TableModel(created=True)
+        if node.objtype.name == "OBJECT_MATVIEW":
+            model.views[node.into.rel.relname] = read_tables(node.query)
+    elif kind == "ViewStmt":
+        model.views[node.view.relname] = read_tables(node.query)
     elif kind == "AlterTableStmt" and st.kind == "ALTER TABLE":
         table = node.relation.relname
         t = model.tables.setdefault(table, TableModel())
