@@ -170,8 +170,9 @@ def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatil
             elif contype == "f" and (m := _FK.match(definition)):
                 cols = tuple(c.strip().strip('"') for c in m.group(1).split(","))
                 t.foreign_keys[conname] = (cols, m.group(2).strip('"'))
-            elif contype == "c" and definition.endswith("NOT VALID"):
-                t.not_valid[conname] = None
+            elif contype == "c" and definition.endswith(" NOT VALID"):
+                m = _NOT_NULL_CHECK.match(definition.removesuffix(" NOT VALID"))
+                t.not_valid[conname] = m.group(1) if m else None
             elif contype == "c" and (m := _NOT_NULL_CHECK.match(definition)):
                 t.checked_not_null.add(m.group(1))
         model.tables[name] = t

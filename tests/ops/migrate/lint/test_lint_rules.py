@@ -43,7 +43,7 @@ CASES: dict[str, Case] = {
         ["ALTER TABLE tasks ADD CONSTRAINT description_nn CHECK (description IS NOT NULL) NOT VALID"],
     ),
     "type-change-rewrite": Case(
-        ["ALTER TABLE tasks ALTER COLUMN estimated_time TYPE bigint"],
+        ["ALTER TABLE tasks ALTER COLUMN estimated_minutes TYPE bigint"],
         ["ALTER TABLE tasks ALTER COLUMN title TYPE varchar(300)"],
     ),
     "non-concurrent-index": Case(
@@ -51,8 +51,8 @@ CASES: dict[str, Case] = {
         ["CREATE INDEX CONCURRENTLY ix_tasks_title ON tasks (title)"],
     ),
     "constraint-not-valid": Case(
-        ["ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_time > 0)"],
-        ["ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_time > 0) NOT VALID"],
+        ["ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_minutes > 0)"],
+        ["ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_minutes > 0) NOT VALID"],
     ),
     "rename": Case(
         ["ALTER TABLE tasks RENAME COLUMN title TO name"], ["ALTER TABLE tasks ADD COLUMN name text"]
@@ -120,13 +120,16 @@ CASES: dict[str, Case] = {
     "lock-table": Case(["LOCK TABLE tasks IN SHARE MODE"], ["LOCK TABLE tasks IN ROW EXCLUSIVE MODE"]),
     "validate-in-transaction": Case(
         [
-            "ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_time > 0) NOT VALID",
+            "ALTER TABLE tasks ADD CONSTRAINT time_positive CHECK (estimated_minutes > 0) NOT VALID",
             "ALTER TABLE tasks VALIDATE CONSTRAINT time_positive",
         ],
         ["ALTER TABLE tasks VALIDATE CONSTRAINT ck_tasks_anything"],
     ),
     "refresh-materialized-view": Case(
         ["REFRESH MATERIALIZED VIEW task_counts"], ["REFRESH MATERIALIZED VIEW CONCURRENTLY task_counts"]
+    ),
+    "fails-at-deploy": Case(
+        ["ALTER TABLE tasks ADD COLUMN title text"], ["ALTER TABLE tasks ADD COLUMN IF NOT EXISTS title text"]
     ),
     "drop-cascade": Case(["DROP TYPE action_type CASCADE"], ["DROP TYPE IF EXISTS some_unused_type"]),
 }
@@ -174,7 +177,7 @@ def test_each_rule_is_waived_by_a_comment_with_a_reason(
         "token text DEFAULT md5(random()::text)",
         "n bigserial",
         "i int GENERATED ALWAYS AS IDENTITY",
-        "g int GENERATED ALWAYS AS (estimated_time * 2) STORED",
+        "g int GENERATED ALWAYS AS (estimated_minutes * 2) STORED",
     ],
 )
 def test_volatile_default_sees_every_value_computed_per_row(
@@ -208,7 +211,7 @@ def test_enum_label_removed_whatever_way_the_label_goes(
 @pytest.mark.parametrize(
     ("sql", "rewrites_table"),
     [
-        ("ALTER TABLE tasks ALTER COLUMN estimated_time TYPE bigint", True),  # integer -> bigint
+        ("ALTER TABLE tasks ALTER COLUMN estimated_minutes TYPE bigint", True),  # smallint -> bigint
         ("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(300)", False),  # growth
         ("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(100)", True),  # shrink: every value is checked
         ("ALTER TABLE tasks ALTER COLUMN title TYPE text", False),
