@@ -114,6 +114,11 @@ def test_a_reviewer_would_merge_it() -> None:
     assert "AWS_ACCESS_KEY_ID" not in text and "AWS_SECRET_ACCESS_KEY" not in text
     assert doc[True]["workflow_dispatch"]["inputs"]["confirm"]["required"] is False
     assert "self-hosted" in text and "bastion" in text
+    lint = doc["jobs"]["lint"]
+    assert lint["permissions"]["security-events"] == "write" and "services" not in lint  # no database
+    steps = [step.get("run", "") + step.get("uses", "") for step in lint["steps"]]
+    assert any("mandala-db lint --format sarif > lint.sarif" in step for step in steps)
+    assert any(step.startswith("github/codeql-action/upload-sarif") for step in steps)
 
 
 def test_the_drill_target_refuses_to_run_beside_production(tmp_path: Path) -> None:

@@ -26,6 +26,10 @@ def lint_command(
         str | None,
         typer.Option("--format", help="text, json, github (workflow annotations) or sarif (SARIF 2.1.0)."),
     ] = None,
+    list_rules: Annotated[
+        bool,
+        typer.Option("--list-rules", help="Print the rules as a Markdown table (the README's) and exit."),
+    ] = False,
 ) -> None:
     """Lint revision or SQL files without a database: every table counts as populated unless the files
     create it; column types come from the project's history. Exit 5 on an error no file waives."""
@@ -34,6 +38,9 @@ def lint_command(
     from mandala_db.ops.migrate.loader import History
 
     s = settings_for(ctx, "lint")
+    if list_rules:
+        sys.stdout.write(lint_views.rules_table())
+        return
     chosen = output_format or ("json" if s.json_output else "text")
     if chosen not in FORMATS:
         raise BadInput(f"unknown --format {output_format!r}", f"use one of {', '.join(FORMATS)}")

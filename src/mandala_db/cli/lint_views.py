@@ -106,3 +106,13 @@ def sarif(findings: list[LintFinding]) -> str:
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False)
+
+
+def rules_table() -> str:
+    """The rules as the README's Markdown table (the README's copy is tested against this)."""
+    rows = [
+        f"| `{r.name}` | {r.severity} | {r.lock} | {r.cost} | {r.alternative} |"
+        for r in sorted(RULES.values(), key=lambda r: r.name)
+    ]
+    head = "| rule | severity | lock it takes | what it costs on a populated table | the safe way |\n|---|---|---|---|---|"
+    return head + "\n" + "\n".join(row.replace("\n", " ") for row in rows) + "\n"

@@ -77,3 +77,41 @@ def test_sql_that_does_not_parse_is_named_by_file_and_line_before_anything_runs(
     assert conn.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'goals' AND column_name = 'color'"
     ).fetchone() == (0,)
+
+
+def test_the_plan_shows_the_locks_and_rewrites_the_lint_reads(project: Path, db_url: DatabaseURL) -> None:
+    deploy_with_demo(project, db_url)
+    expected = [
+        # (statement, its locks, the tables it rewrites)
+        ("ALTER TABLE goals ALTER COLUMN title TYPE varchar(300)", {"goals": "ACCESS EXCLUSIVE"}, []),
+        ("ALTER TABLE goals ALTER COLUMN title TYPE text", {"goals": "ACCESS EXCLUSIVE"}, []),
+        ("ALTER TABLE goals ALTER COLUMN progress TYPE bigint", {"goals": "ACCESS EXCLUSIVE"}, ["goals"]),
+        ("ALTER TABLE tasks ADD COLUMN seq bigserial", {"tasks": "ACCESS EXCLUSIVE"}, ["tasks"]),
+        (
+            "ALTER TABLE tasks ADD COLUMN n int GENERATED ALWAYS AS IDENTITY",
+            {"tasks": "ACCESS EXCLUSIVE"},
+            ["tasks"],
+        ),
+        (
+            "ALTER TABLE tasks ADD COLUMN g int GENERATED ALWAYS AS (estimated_minutes * 2) STORED",
+            {"tasks": "ACCESS EXCLUSIVE"},
+            ["tasks"],
+        ),
+        ("ALTER TABLE tasks ADD COLUMN d int DEFAULT 0", {"tasks": "ACCESS EXCLUSIVE"}, []),
+        ("DROP INDEX ix_tasks_status", {"tasks": "ACCESS EXCLUSIVE"}, []),
+        ("REINDEX INDEX ix_tasks_created_at", {"tasks": "SHARE"}, []),
+        ("CLUSTER goals USING ix_goals_user_id_status", {"goals": "ACCESS EXCLUSIVE"}, ["goals"]),
+        ("TRUNCATE task_notes", {"task_notes": "ACCESS EXCLUSIVE"}, []),
+        ("LOCK TABLE actions IN SHARE MODE", {"actions": "SHARE"}, []),
+        ("VACUUM FULL sub_goals", {"sub_goals": "ACCESS EXCLUSIVE"}, ["sub_goals"]),
+    ]
+    header = "".join(
+        f"# mandala-db: allow {r}: a plan under test\n"
+        for r in ("type-change-rewrite", "volatile-default", "drop-index", "reindex", "cluster", "truncate",
+                  "lock-table", "vacuum-full")
+    )  # fmt: skip
+    rev = add_revision(project, "20261201000000_heavy", HEAD, [s for s, _, _ in expected], [], header=header)
+    plan = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan", "--check")).stdout)
+    (mine,) = [p for p in plan["plan"] if p["revision"] == rev]
+    shown = [(s["sql"], s["locks"], s["rewrites"]) for s in mine["statements"]]
+    assert shown == expected

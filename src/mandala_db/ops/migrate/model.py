@@ -88,6 +88,7 @@ class TableModel:
     not_null: set[str] = field(default_factory=set)
     checked_not_null: set[str] = field(default_factory=set)  # a validated CHECK (col IS NOT NULL)
     not_valid: dict[str, str | None] = field(default_factory=dict)  # constraint added NOT VALID -> its column
+    validated_unknown: set[str] = field(default_factory=set)  # constraints validated that the model never saw
     foreign_keys: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict
     )  # name -> (cols, table)
@@ -99,7 +100,11 @@ class TableModel:
 class SchemaModel:
     tables: dict[str, TableModel] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)  # index -> its table
+    index_columns: dict[str, list[str]] = field(default_factory=dict)  # index -> its plain columns
     enums: dict[str, list[str]] = field(default_factory=dict)
+    existing_enums: set[str] = field(
+        default_factory=set
+    )  # enums there before the plan (their rows may use them)
     views: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
     is_volatile: Callable[[str], bool] = KNOWN_VOLATILE.__contains__
     rows_of: Callable[[str], int | None] | None = None  # live row estimates; None: sizes are not known
@@ -149,6 +154,7 @@ def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatil
     model = SchemaModel(
         indexes=dict(index_tables),
         enums={k: list(v) for k, v in snapshot.enums.items()},
+        existing_enums=set(snapshot.enums),
         is_volatile=is_volatile,
         rows_of=rows_of,
         complete=True,
@@ -265,12 +271,18 @@ def apply(model: SchemaModel, st: Statement) -> None:
             elif sub == "AT_ValidateConstraint" and cmd.name in t.not_valid:
                 if (col := t.not_valid.pop(cmd.name)) is not None:
                     t.checked_not_null.add(col)
+            elif sub == "AT_ValidateConstraint" and not model.complete:
+                # Without a database, a constraint made NOT VALID by hand or in a file not linted is not known;
+                # validating it before SET NOT NULL is the PostgreSQL 12+ sequence, so it is taken as that.
+                t.validated_unknown.add(cmd.name)
             elif sub == "AT_DropConstraint":
                 t.foreign_keys.pop(cmd.name, None)
                 t.not_valid.pop(cmd.name, None)
     elif kind == "IndexStmt":
         model.indexes[node.idxname or f"{node.relation.relname}_idx"] = node.relation.relname
         params: Any = node.indexParams or ()
+        if node.idxname:
+            model.index_columns[node.idxname] = [p.name for p in params if p.name]
         if node.unique and len(params) == 1 and params[0].name and not node.whereClause:
             model.tables.setdefault(node.relation.relname, TableModel()).keys.add(params[0].name)
     elif kind == "DropStmt":

@@ -108,11 +108,16 @@ class TableStats:
     def model(self, live: catalog.Snapshot) -> SchemaModel:
         """The live schema as the lint rules and the plan's columns read it."""
         rows = self.conn.execute(
-            """SELECT i.relname, t.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            """SELECT i.relname, t.relname,
+                      array(SELECT a.attname::text FROM unnest(x.indkey) k
+                            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k)
+               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
                JOIN pg_class t ON t.oid = x.indrelid WHERE t.relnamespace = %s::regnamespace""",
             (self.schema,),
         ).fetchall()
-        return from_catalog(live, self.rows_of, self.is_volatile, {r[0]: r[1] for r in rows})
+        model = from_catalog(live, self.rows_of, self.is_volatile, {r[0]: r[1] for r in rows})
+        model.index_columns = {r[0]: list(r[2]) for r in rows}
+        return model
 
     def info(self, table: str) -> TableInfo:
         rows = self.rows_of(table)

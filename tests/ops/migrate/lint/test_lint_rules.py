@@ -256,3 +256,16 @@ def test_a_waiver_without_a_reason_or_with_an_unknown_rule_is_itself_an_error(
     assert "20991231000000_under_test.py, line 2" in bad[0].message and problem in bad[0].message
     # ... and it waived nothing: the rule it meant still blocks.
     assert [f.blocking for f in found if f.rule == "non-concurrent-index"] == [True]
+
+
+def test_a_primary_key_using_an_index_of_not_null_columns_sets_nothing(
+    populated: DatabaseURL, tmp_path: Path
+) -> None:
+    nullable = ["CREATE UNIQUE INDEX CONCURRENTLY uq_prices_amount ON prices (amount)",
+                "ALTER TABLE prices DROP CONSTRAINT prices_pkey",
+                "ALTER TABLE prices ADD CONSTRAINT pk_prices PRIMARY KEY USING INDEX uq_prices_amount"]  # fmt: skip
+    assert "set-not-null" in rules(findings(populated, tmp_path, nullable))
+    not_null = ["CREATE UNIQUE INDEX CONCURRENTLY uq_prices_id ON prices (id)",
+                "ALTER TABLE prices DROP CONSTRAINT prices_pkey",
+                "ALTER TABLE prices ADD CONSTRAINT pk_prices PRIMARY KEY USING INDEX uq_prices_id"]  # fmt: skip
+    assert rules(findings(populated, tmp_path, not_null)) == []

@@ -53,6 +53,7 @@ def _history_model(history: History, before: str | None, renderer: Renderer) -> 
             apply(model, st)
     for table in model.tables.values():
         table.created = False
+    model.existing_enums = set(model.enums)
     return model
 
 

@@ -20,5 +20,7 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
         return
     for index in dropped(st, "OBJECT_INDEX"):
         table = scope.model.indexes.get(index)
+        if table is None and st.node.missing_ok and scope.model.indexes:
+            continue  # IF EXISTS of an index the schema does not have: a no-op
         if scope.populated(table):
             yield f"drops index {index} of {table or 'a table'} ({scope.size(table)}) without CONCURRENTLY"

@@ -17,7 +17,7 @@ from mandala_db.ops.migrate.lint.registry import Scope, rule
 )  # fmt: skip
 def check(scope: Scope) -> Iterator[tuple[str, Statement | None]]:
     for name, labels in sorted(scope.enums_before.items()):
-        if name in scope.model.enums and name in scope.enum_statement:
+        if name in scope.model.existing_enums and name in scope.model.enums and name in scope.enum_statement:
             removed = [
                 label
                 for label in labels

@@ -1,7 +1,8 @@
-"""A statement the live schema says cannot succeed: it names a table, column or index that is not there (or
-is already there), drops a table other tables reference or a type columns use without CASCADE, or adds an
-enum label that exists. Judged only against a live database, where the schema is known in full; the
-deploy would stop there, with the revision's earlier statements rolled back."""
+"""A statement the schema says cannot succeed: it creates a column, table, index or enum label that is
+already there, drops a table other tables reference or a type columns use without CASCADE, or (against a
+live database, where the schema is known in full) names a table, column or index that is not there. What
+exists is known without a database too (the history built it); what does not, only with one. The deploy
+would stop there, with the revision's earlier statements rolled back."""
 
 from __future__ import annotations
 
@@ -27,21 +28,25 @@ _COLUMN_CHANGES = {
 )  # fmt: skip
 def check(st: Statement, scope: Scope) -> Iterator[str]:
     model = scope.model
-    if not model.complete:
-        return
     node = st.node
     kind = node_kind(st)
     if kind == "AlterTableStmt" and st.kind == "ALTER TABLE" and not _elsewhere(node.relation):
         table = node.relation.relname
         t = model.tables.get(table)
         if t is None:
-            if not node.missing_ok and table not in model.views:
+            if model.complete and not node.missing_ok and table not in model.views:
                 yield f"alters {table}, which does not exist"
             return
         for _, sub, cmd in alter_commands(st):
             if sub == "AT_AddColumn" and cmd.def_.colname in t.columns and not cmd.missing_ok:
                 yield f"adds {table}.{cmd.def_.colname}, which exists already"
-            elif sub in _COLUMN_CHANGES and cmd.name and cmd.name not in t.columns and not cmd.missing_ok:
+            elif (
+                sub in _COLUMN_CHANGES
+                and model.complete
+                and cmd.name
+                and cmd.name not in t.columns
+                and not cmd.missing_ok
+            ):
                 yield f"changes {table}.{cmd.name}, which does not exist"
     elif kind == "CreateStmt" and not node.if_not_exists and not _elsewhere(node.relation):
         if node.relation.relname in model.tables:
@@ -51,11 +56,12 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
     elif kind == "DropStmt" and not node.missing_ok:
         for table in dropped(st, "OBJECT_TABLE"):
             if table not in model.tables:
-                yield f"drops {table}, which does not exist"
+                if model.complete:
+                    yield f"drops {table}, which does not exist"
             elif node.behavior.name != "DROP_CASCADE" and (refs := model.referencing(table)):
                 yield f"drops {table} without CASCADE while {', '.join(refs)} reference it"
         for index in dropped(st, "OBJECT_INDEX"):
-            if index not in model.indexes:
+            if index not in model.indexes and model.complete:
                 yield f"drops index {index}, which does not exist"
         for name in dropped(st, "OBJECT_TYPE"):
             users = sorted(

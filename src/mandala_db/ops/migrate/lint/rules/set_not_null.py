@@ -24,7 +24,9 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
     for table, constraint in added_constraints(st):
         if constraint.contype.name == "CONSTR_PRIMARY" and constraint.indexname and scope.populated(table):
             t = scope.model.tables.get(table)
-            keys = [k.sval for k in constraint.keys or ()] or _index_columns(scope, constraint.indexname)
+            keys = [k.sval for k in constraint.keys or ()] or scope.model.index_columns.get(
+                constraint.indexname, []
+            )
             nullable = [k for k in keys if t is None or (k not in t.not_null and k not in t.checked_not_null)]
             if nullable or not keys:
                 yield f"ADD PRIMARY KEY USING INDEX {constraint.indexname} sets NOT NULL on {table}, scanning {scope.size(table)}"
@@ -32,8 +34,6 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
 
 def _proven(scope: Scope, table: str, column: str) -> bool:
     t = scope.model.tables.get(table)
-    return t is not None and (column in t.checked_not_null or column in t.not_null)
-
-
-def _index_columns(scope: Scope, index: str) -> list[str]:
-    return []  # the index's columns are not in the model: unknown, so the rule stays on
+    return t is not None and (
+        column in t.checked_not_null or column in t.not_null or bool(t.validated_unknown)
+    )
