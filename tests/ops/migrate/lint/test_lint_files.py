@@ -50,7 +50,9 @@ def sarif_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             data = member.read()
         assert hashlib.sha256(data).hexdigest() == SARIF_SCHEMA_SHA256
         cache.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        partial = cache / f".sarif-2.1.0.json.{os.getpid()}"  # two workers may fetch at once: rename, whole
+        partial.write_bytes(data)
+        os.replace(partial, path)
     return dict(json.loads(path.read_text()))
 
 
