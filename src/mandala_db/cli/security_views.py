@@ -9,7 +9,7 @@ from mandala_db.cli.output import Screen
 
 
 def print_security_report(console: Screen, report: Any) -> None:
-    marks = {"pass": "pass", "fail": "FAIL", "skipped": "skip"}
+    marks = {"pass": "pass", "fail": "FAIL", "skipped": "skip", "unknown": "unknown"}
     console.print(
         f"Security check as {report.role}{' (superuser)' if report.superuser else ''}, PostgreSQL {report.server_version}:"
     )
@@ -27,6 +27,7 @@ def print_security_report(console: Screen, report: Any) -> None:
     c = report.counts()
     console.print(
         f"{c['pass']} passed, {c['fail']} failed, {c['skipped']} skipped, {c['suppressed']} suppressed"
+        + (f", {c['unknown']} unknown" if c["unknown"] else "")
     )
 
 

@@ -14,6 +14,7 @@ import psycopg
 
 from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.ops.security.graph import PrivilegeGraph
 
 # Settings the checks read. Those a role may not see are missing from pg_settings for it.
 SETTINGS = (
@@ -29,6 +30,21 @@ SETTINGS = (
     "archive_mode",
     "server_version_num",
     "server_version",
+    "listen_addresses",
+    "log_error_verbosity",
+    "log_min_messages",
+    "log_min_error_statement",
+    "debug_print_parse",
+    "debug_print_rewritten",
+    "debug_print_plan",
+    "debug_pretty_print",
+    "log_hostname",
+    "log_file_mode",
+    "unix_socket_permissions",
+    "lo_compat_privileges",
+    "allow_system_table_mods",
+    "authentication_timeout",
+    "ssl_ciphers",
 )
 
 
@@ -127,12 +143,36 @@ class Facts:
         return [dict(zip(keys, r, strict=True)) for r in rows], ""
 
     @cached_property
+    def hba_reload(self) -> tuple[tuple[Any, Any] | None, str]:
+        """(pg_hba.conf's modification time, when the server last loaded its configuration), or None with
+        the reason: pg_hba_file_rules shows the file, which is not what is enforced until it is reloaded."""
+        try:
+            with self.conn.transaction():
+                row = self.conn.execute(
+                    "SELECT (pg_stat_file(current_setting('hba_file'))).modification, pg_conf_load_time()"
+                ).fetchone()
+        except psycopg.errors.InsufficientPrivilege:
+            return (
+                None,
+                "not enough privilege: reading pg_hba.conf's date needs a superuser or pg_read_server_files",
+            )
+        except psycopg.Error as exc:
+            return None, f"could not read pg_hba.conf's date: {exc.diag.message_primary or exc}"
+        assert row is not None
+        return (row[0], row[1]), ""
+
+    @cached_property
     def password_hashes(self) -> tuple[list[tuple[str, str]] | None, str]:
         """(role, hash kind) of every role with a password, or None with the reason."""
         if not self.superuser:
             return None, "not enough privilege: password hashes (pg_authid) are visible to superusers only"
         rows = self.conn.execute(PASSWORD_KINDS).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows], ""
+
+    @cached_property
+    def graph(self) -> PrivilegeGraph:
+        """Every role and membership (pg_roles and pg_auth_members are readable by any role)."""
+        return PrivilegeGraph.read(self.conn)
 
     @cached_property
     def superusers(self) -> list[str]:

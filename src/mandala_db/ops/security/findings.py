@@ -7,6 +7,9 @@ from typing import Any
 
 SEVERITIES = ("low", "medium", "high")
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+UNKNOWN = (
+    "unknown"  # the check ran but cannot tell (a server newer than the tool's release table): never a pass
+)
 
 
 def severity_rank(severity: str) -> int:
@@ -29,7 +32,7 @@ class Finding:
     suppressed: str | None = None  # the reason of the suppression that applies
 
     def __post_init__(self) -> None:
-        assert self.severity in SEVERITIES and self.status in (PASS, FAIL, SKIPPED), self
+        assert self.severity in SEVERITIES and self.status in (PASS, FAIL, SKIPPED, UNKNOWN), self
 
     @property
     def failing(self) -> bool:
@@ -63,7 +66,7 @@ class SecurityReport:
         ]
 
     def counts(self) -> dict[str, int]:
-        out = {PASS: 0, FAIL: 0, SKIPPED: 0, "suppressed": 0}
+        out = {PASS: 0, FAIL: 0, SKIPPED: 0, UNKNOWN: 0, "suppressed": 0}
         for f in self.findings:
             out["suppressed" if f.status == FAIL and f.suppressed else f.status] += 1
         return out
