@@ -67,10 +67,18 @@ def test_a_predefined_role_that_reaches_the_server_or_all_data_is_high(
         admin.execute(f"GRANT {group} TO {role}")
         admin.execute(f"GRANT {predefined} TO {group}")
     as_app = check(db_url, role)
-    (hit,) = [f for f in failing(as_app, "role.application", f"role {role}") if predefined in f["evidence"]]
+    (hit,) = [
+        f
+        for f in failing(as_app, "role.application", f"role {role}")
+        if f"member of {predefined}:" in f["evidence"]
+    ]
     assert hit["severity"] == "high" and f"{role} -> {group} -> {predefined}" in hit["evidence"]
     as_admin = check(db_url)
-    (seen,) = [f for f in failing(as_admin, "role.reachable", f"role {role}") if predefined in f["evidence"]]
+    (seen,) = [
+        f
+        for f in failing(as_admin, "role.reachable", f"role {role}")
+        if f"member of {predefined}:" in f["evidence"]
+    ]
     assert seen["severity"] == "high" and seen["remediation"] == f'REVOKE "{group}" FROM "{role}"'
     with connect_to(db_url) as admin:
         admin.execute(f"REVOKE {predefined} FROM {group}")
@@ -226,3 +234,96 @@ def test_weak_cipher_families_are_read_as_openssl_reads_them() -> None:
     assert weak_ciphers("HIGH:!aNULL:!eNULL:!EXPORT:!RC4") == []
     assert weak_ciphers("HIGH:RC4:EXPORT") == ["RC4", "EXPORT"]
     assert weak_ciphers("ALL:eNULL") == ["ENULL"]
+
+
+# -- objects, in every schema -------------------------------------------------------------------------------
+
+OBJECT_PLANTS = [
+    # (plant, check, object, severity)
+    ("CREATE SCHEMA reporting; CREATE TABLE reporting.totals (n int); GRANT SELECT ON reporting.totals TO PUBLIC",
+     "object.public-grants", "table reporting.totals", "medium"),
+    ("CREATE TABLE public.notes_x (n int); GRANT UPDATE ON public.notes_x TO PUBLIC",
+     "object.public-grants", "table public.notes_x", "high"),
+    ("CREATE TABLE public.cols_x (n int, secret text); GRANT SELECT (secret) ON public.cols_x TO PUBLIC",
+     "object.public-grants", "column public.cols_x.secret", "medium"),
+    ("CREATE SEQUENCE public.seq_x; GRANT USAGE ON SEQUENCE public.seq_x TO PUBLIC",
+     "object.public-grants", "sequence public.seq_x", "medium"),
+    ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC",
+     "object.default-privileges", "default privileges of {admin}", "medium"),
+    ("GRANT CREATE ON DATABASE {db} TO PUBLIC", "database.public-privileges", "database {db}", "medium"),
+    ("CREATE SCHEMA scratch_x; GRANT CREATE ON SCHEMA scratch_x TO PUBLIC",
+     "schema.public-create", "schema scratch_x", "high"),
+    ("CREATE FUNCTION public.plain_x() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+     "function.search-path", "function plain_x()", "low"),
+    ("CREATE FUNCTION public.run_x(q text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog "
+     "AS $$ BEGIN EXECUTE q; END $$", "function.definer-superuser", "function run_x(text)", "high"),
+    ("CREATE TABLE public.secret_x (owner text); ALTER TABLE public.secret_x ENABLE ROW LEVEL SECURITY; "
+     "CREATE POLICY own ON public.secret_x USING (owner = current_user); CREATE VIEW public.secret_v AS SELECT * FROM public.secret_x",
+     "view.owner-rights", "view public.secret_v", "high"),
+    ("CREATE TABLE public.open_x (n int); ALTER TABLE public.open_x ENABLE ROW LEVEL SECURITY; "
+     "CREATE POLICY everyone ON public.open_x USING (true)", "policy.always-true", "policy everyone on public.open_x", "medium"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("plant", "ident", "obj", "severity"), OBJECT_PLANTS, ids=[p[2] for p in OBJECT_PLANTS]
+)
+def test_an_object_privilege_planted_anywhere_is_found(
+    plant: str, ident: str, obj: str, severity: str, db_url: DatabaseURL
+) -> None:
+    admin_name = db_url.user or "postgres"
+    fill = {"db": db_url.dbname, "admin": admin_name}
+    before = {f["evidence"] for f in failing(check(db_url), ident, obj.format(**fill))}
+    with connect_to(db_url) as admin:
+        admin.execute(plant.format(**fill))
+    try:
+        (hit,) = [f for f in failing(check(db_url), ident, obj.format(**fill)) if f["evidence"] not in before]
+        assert hit["severity"] == severity and hit["remediation"], hit
+    finally:
+        if "DEFAULT PRIVILEGES" in plant:
+            with connect_to(db_url) as admin:
+                admin.execute("ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM PUBLIC")
+
+
+def test_the_tools_own_tables_are_not_writable_by_the_application(
+    db_url: DatabaseURL, app: tuple[str, str]
+) -> None:
+    role, _ = app
+    assert run_cli("migrate", "deploy", url=db_url).code == 0
+    with connect_to(db_url) as admin:
+        admin.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    found = check(db_url)
+    ledger = failing(found, "tool.tables-writable", "table public.mandala_migration_runs")
+    version = failing(found, "tool.tables-writable", "table public.alembic_version")
+    assert ledger and version and all(role in f["evidence"] for f in ledger + version)
+    with connect_to(db_url) as admin:
+        for statement in {f["remediation"] for f in ledger + version}:
+            admin.execute(statement)
+    assert not failing(check(db_url), "tool.tables-writable", "table public.mandala_migration_runs")
+
+
+def test_every_line_recommend_prints_as_sql_runs_and_fixes_what_it_claims(
+    db_url: DatabaseURL, app: tuple[str, str]
+) -> None:
+    role, group = app
+    with connect_to(db_url) as admin:
+        admin.execute(f"ALTER ROLE {role} CREATEDB")  # role.attributes, on this role
+        admin.execute(f"GRANT {group} TO {role}; GRANT pg_read_all_data TO {group}")  # role.reachable
+        admin.execute("CREATE TABLE public.rec_x (n int); GRANT DELETE ON public.rec_x TO PUBLIC")
+        admin.execute("CREATE FUNCTION public.rec_f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        admin.execute("CREATE TABLE public.rec_p (n int); CREATE POLICY p ON public.rec_p USING (n > 0)")
+        admin.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    advice = json.loads(run_cli("--json", "security", "recommend", url=db_url).stdout)
+    sql_sections = [s for s in advice["sections"] if "(SQL" in s["title"]]
+    lines = [line for s in sql_sections for line in s["lines"]]
+    claimed = {fix for line in lines for fix in line["fixes"]}
+    for wanted in (f"role.attributes on role {role}", f"role.reachable on role {role}",
+                   "object.public-grants on table public.rec_x", "function.search-path on function rec_f()",
+                   "table.rls on table rec_p", "schema.public-create on schema public"):  # fmt: skip
+        assert wanted in claimed, (wanted, sorted(claimed))
+    with connect_to(db_url) as admin:  # every line, in order, each an error if it does not run
+        for line in lines:
+            admin.execute(line["text"])
+    after = check(db_url)
+    still = [fix for fix in claimed if failing(after, fix.split(" on ", 1)[0], fix.split(" on ", 1)[1])]
+    assert still == [], still

@@ -30,6 +30,9 @@ class Finding:
     object: str = ""  # what the finding is about (a role, a function, an hba line); "" for the server
     cis: str | None = None
     suppressed: str | None = None  # the reason of the suppression that applies
+    sql: str | None = (
+        None  # one statement that fixes it on this object, proved to run (recommend prints these)
+    )
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES and self.status in (PASS, FAIL, SKIPPED, UNKNOWN), self
@@ -48,6 +51,7 @@ class Finding:
             "object": self.object,
             "evidence": self.evidence,
             "remediation": self.remediation,
+            "sql": self.sql,
             "suppressed": self.suppressed,
         }
 

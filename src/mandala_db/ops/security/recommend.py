@@ -139,8 +139,10 @@ def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
              fixes("hba.tls-only", "conn.plaintext-refused")),
     ]  # fmt: skip
     roles = tailored(role_sql(schema))
-    per_object = [Line(f.remediation, f"{f.id} on {f.object}: {f.evidence}", [f"{f.id} on {f.object}"])
-                  for f in failing if f.object and f.remediation and f.remediation.startswith(("ALTER ", "REVOKE ", "GRANT "))]  # fmt: skip
+    # Only statements a check wrote for its object: advice in words ("keep only what the role needs") is
+    # shown by `check`, never printed here as if it were SQL.
+    per_object = [Line(f.sql, f"{f.id} on {f.object}: {f.evidence}", [f"{f.id} on {f.object}"])
+                  for f in failing if f.object and f.sql]  # fmt: skip
     sections = [
         Section("URLs", urls),
         Section("postgresql.conf", conf),

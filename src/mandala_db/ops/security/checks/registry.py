@@ -30,6 +30,8 @@ class Check:
     run: Callable[[Check, Facts], list[Finding]]
 
     def finding(self, status: str, evidence: str, **kw: Any) -> Finding:
+        if kw.get("sql"):  # the statement is the remediation, and recommend prints it as SQL
+            kw.setdefault("remediation", kw["sql"])
         return Finding(
             id=self.id,
             title=self.title,

@@ -39,7 +39,11 @@ def _attributes(c: Check, facts: Facts) -> list[Finding]:
     ).fetchall()
     if not rows:
         return c.passed("no role other than superusers holds these attributes")
-    return [c.finding(FAIL, f"holds {', '.join(r[1])}", object=f"role {r[0]}") for r in rows]
+    return [
+        c.finding(FAIL, f"holds {', '.join(r[1])}", object=f"role {r[0]}",
+                  sql=f"ALTER ROLE {quote_ident(r[0])} {' '.join('NO' + a for a in r[1])}")
+        for r in rows
+    ]  # fmt: skip
 
 
 @check(
@@ -103,13 +107,12 @@ def _reachable(c: Check, facts: Facts) -> list[Finding]:
     for name in logins:
         for severity, what, how in graph.powers(name):
             chain = how.removeprefix("through ")
-            remediation = (
+            sql = (
                 f"REVOKE {quote_ident(chain.split(' -> ')[1])} FROM {quote_ident(name)}"
                 if how.startswith("through ")
-                else c.remediation
+                else None
             )
-            out.append(c.finding(FAIL, f"{what} ({how})", object=f"role {name}", severity=severity,
-                                 remediation=remediation))  # fmt: skip
+            out.append(c.finding(FAIL, f"{what} ({how})", object=f"role {name}", severity=severity, sql=sql))  # fmt: skip
     return out or c.passed(
         f"{len(logins)} login role(s) other than superusers, none reaches a privileged role"
     )
