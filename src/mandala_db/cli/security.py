@@ -107,7 +107,11 @@ def audit_command(
 
     Output(s).result(doc, human)
     if diff is not None and not diff.empty:
-        count = sum(len(v) for v in diff.added.values()) + sum(len(v) for v in diff.removed.values())
+        count = (
+            sum(len(v) for v in diff.added.values())
+            + sum(len(v) for v in diff.removed.values())
+            + len(diff.changed)
+        )
         raise CheckFailed(
             f"{count} privilege change(s) since {against}", "review them; if wanted, save again with --save"
         )

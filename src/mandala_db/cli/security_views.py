@@ -57,3 +57,5 @@ def print_audit_diff(console: Screen, against: str, diff: Any) -> None:
         for name, rows in part.items():
             for row in rows:
                 console.print(f"  {label}: {name}: {row}", markup=False)
+    for row in diff.changed:
+        console.print(f"  changed: owners: {row}", markup=False)

@@ -91,3 +91,56 @@ def test_apply_roles_behind_an_open_schema_change_gives_up_and_names_it(deployed
     assert "could not get its locks in 2 tries (lock_timeout 200ms each)" in last
     assert "hand-migration" in last and "nothing was changed" in last
     assert grants() == before
+
+
+def test_after_apply_roles_real_logins_hold_least_privilege(deployed_db: DatabaseURL) -> None:
+    """The migrator owns every object (existing ones too); the application writes rows and nothing else,
+    not the tool's ledger or revision record; a role left over-privileged is named."""
+    import dataclasses
+    import uuid
+
+    import psycopg
+
+    tag = uuid.uuid4().hex[:6]
+    app_login, mig_login, stray = f"mdb_app_login_{tag}", f"mdb_mig_login_{tag}", f"mdb_stray_{tag}"
+    with connect_to(deployed_db) as admin:
+        admin.execute(f"CREATE ROLE {stray} LOGIN; GRANT pg_read_all_data TO {stray}")
+    try:
+        first = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+        assert any(c.startswith("changed table public.goals: owner") for c in first["changes"]), first[
+            "changes"
+        ]
+        assert any(stray in line and "pg_read_all_data" in line for line in first["over_privileged"])
+        with connect_to(deployed_db) as admin:
+            admin.execute(f"CREATE ROLE {app_login} LOGIN IN ROLE {APPLICATION}")
+            admin.execute(f"CREATE ROLE {mig_login} LOGIN IN ROLE {MIGRATOR}")
+            owners = admin.execute(
+                """SELECT DISTINCT relowner::regrole::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'public' AND relkind IN ('r', 'v', 'S')"""
+            ).fetchall()
+        assert owners == [(MIGRATOR,)]
+
+        def as_login(name: str) -> psycopg.Connection[Any]:
+            return connect_to(dataclasses.replace(deployed_db, user=name, password=None))
+
+        with as_login(app_login) as app:
+            app.execute("SELECT count(*) FROM users")
+            app.execute("UPDATE goals SET title = title WHERE false")
+            for forbidden in (
+                "DELETE FROM mandala_migration_runs",
+                "UPDATE alembic_version SET version_num = 'x'",
+                "DROP TABLE goals",
+                "ALTER TABLE goals ADD COLUMN hacked int",
+                "CREATE TABLE public.sneaky (id int)",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    app.execute(forbidden)
+        with as_login(mig_login) as mig:
+            mig.execute("ALTER TABLE goals ADD COLUMN migrated int")
+            mig.execute("ALTER TABLE goals DROP COLUMN migrated")
+        second = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+        assert second["changes"] == []
+    finally:
+        with connect_to(deployed_db) as admin:
+            for name in (app_login, mig_login, stray):
+                admin.execute(f"DROP ROLE IF EXISTS {name}")

@@ -56,9 +56,12 @@ def _base(url: DatabaseURL) -> str:
 
 
 def role_sql(schema: str) -> list[Line]:
-    """Least-privilege roles: a migrator that owns the schema, an application role with DML only, a
-    read-only role, and default privileges so tables created later are covered too. Idempotent."""
+    """Least-privilege roles: a migrator that owns the schema and everything in it, an application role with
+    DML on the application's tables only (none on the tool's own), a read-only role, and default privileges
+    for the migrator and for the role that runs this (the one that really creates objects when it migrates),
+    so tables created later are covered too. Idempotent: a second run changes nothing."""
     s = quote_ident(schema)
+    literal = schema.replace("'", "''")
     create = (
         "DO $$ BEGIN\n"
         + "".join(
@@ -67,6 +70,58 @@ def role_sql(schema: str) -> list[Line]:
         )
         + "END $$"
     )
+    owners = (
+        "DO $$ DECLARE o record; BEGIN\n"
+        "  FOR o IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+        f"           WHERE n.nspname = '{literal}' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')\n"
+        f"             AND c.relowner <> '{MIGRATOR}'::regrole\n"
+        "             AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))\n"
+        "  LOOP\n"
+        f"    EXECUTE format('ALTER %s %I.%I OWNER TO {MIGRATOR}', CASE o.relkind WHEN 'v' THEN 'VIEW'\n"
+        "      WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,\n"
+        f"      '{literal}', o.relname);\n"
+        "  END LOOP;\n"
+        "  FOR o IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace\n"
+        f"           WHERE n.nspname = '{literal}' AND t.typtype IN ('e', 'd') AND t.typowner <> '{MIGRATOR}'::regrole\n"
+        "             AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')\n"
+        "  LOOP\n"
+        f"    EXECUTE format('ALTER TYPE %I.%I OWNER TO {MIGRATOR}', '{literal}', o.typname);\n"
+        "  END LOOP;\n"
+        "  FOR o IN SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace\n"
+        f"           WHERE n.nspname = '{literal}' AND p.prokind IN ('f', 'p') AND p.proowner <> '{MIGRATOR}'::regrole\n"
+        "             AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')\n"
+        "  LOOP\n"
+        f"    EXECUTE format('ALTER ROUTINE %s OWNER TO {MIGRATOR}', o.f);\n"
+        "  END LOOP;\n"
+        "END $$"
+    )
+    tool_tables = (
+        "DO $$ DECLARE t record; BEGIN\n"
+        "  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+        f"           WHERE n.nspname = '{literal}' AND c.relkind = 'r'\n"
+        "             AND (c.relname = 'alembic_version' OR c.relname LIKE 'mandala\\_%')\n"
+        "  LOOP\n"
+        f"    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON %I.%I FROM {APPLICATION}, {READONLY}', "
+        f"'{literal}', t.relname);\n"
+        "  END LOOP;\n"
+        "END $$"
+    )
+    defaults = []
+    for who in (MIGRATOR, "CURRENT_USER"):
+        for_role = f"FOR ROLE {who} " if who != "CURRENT_USER" else ""
+        label = (
+            "the migrator"
+            if who == MIGRATOR
+            else "the role running this (which creates objects when it migrates)"
+        )
+        defaults += [
+            Line(f"ALTER DEFAULT PRIVILEGES {for_role}IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APPLICATION}",
+                 f"tables {label} creates later are covered without a new grant"),
+            Line(f"ALTER DEFAULT PRIVILEGES {for_role}IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {APPLICATION}",
+                 "so are their sequences"),
+            Line(f"ALTER DEFAULT PRIVILEGES {for_role}IN SCHEMA {s} GRANT SELECT ON TABLES TO {READONLY}",
+                 "and the read-only role's view of them"),
+        ]  # fmt: skip
     return [
         Line(create, "three group roles (NOLOGIN): give people and services LOGIN roles that are members of them",
              ["role.application"]),
@@ -74,17 +129,16 @@ def role_sql(schema: str) -> list[Line]:
              ["schema.public-create"]),
         Line(f"ALTER SCHEMA {s} OWNER TO {MIGRATOR}", "the migrator owns the schema; the application never does",
              ["role.application"]),
+        Line(owners, "and every table, view, sequence and function already in it (each change is in the plan)",
+             ["role.application", "object.owner-superuser"]),
         Line(f"GRANT USAGE ON SCHEMA {s} TO {APPLICATION}, {READONLY}", "both may look up objects in the schema"),
         Line(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {APPLICATION}",
              "the application reads and writes rows, and cannot change the schema", ["role.application"]),
         Line(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {APPLICATION}", "the application can insert rows with serial ids"),
         Line(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {READONLY}", "reporting and support read, never write"),
-        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APPLICATION}",
-             "tables the migrator creates later are covered without a new grant"),
-        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {APPLICATION}",
-             "so are their sequences"),
-        Line(f"ALTER DEFAULT PRIVILEGES FOR ROLE {MIGRATOR} IN SCHEMA {s} GRANT SELECT ON TABLES TO {READONLY}",
-             "and the read-only role's view of them"),
+        *defaults,
+        Line(tool_tables, "but nobody except the migrator writes the tool's own tables (the revision record, the run "
+             "ledger, the seed records): run again after a new one appears", ["tool.tables-writable"]),
     ]  # fmt: skip
 
 

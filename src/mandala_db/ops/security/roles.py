@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -16,9 +16,10 @@ from mandala_db.core.database import Database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.ops.security.audit import QUERIES, AuditSnapshot, compare
+from mandala_db.ops.security.graph import PrivilegeGraph
 from mandala_db.ops.security.recommend import role_sql
 
-WATCHED = ("roles", "schema grants", "table grants", "default privileges")
+WATCHED = ("roles", "schema grants", "table grants", "default privileges", "owners")
 
 
 @dataclass
@@ -26,9 +27,30 @@ class RolesApplied:
     statements: list[str]
     changes: list[str]
     dry_run: bool
+    over_privileged: list[str] = field(default_factory=list)  # roles left with more than their group gives
 
     def to_dict(self) -> dict[str, Any]:
-        return {"statements": self.statements, "changes": self.changes, "dry_run": self.dry_run}
+        return {
+            "statements": self.statements,
+            "changes": self.changes,
+            "dry_run": self.dry_run,
+            "over_privileged": self.over_privileged,
+        }
+
+
+def over_privileged(conn: Any) -> list[str]:
+    """Login roles that hold more than least privilege allows: a privileged role reachable, or the right to
+    change the schema or the tool's tables outside the migrator. apply-roles names them; it does not take
+    away what a human granted."""
+    graph = PrivilegeGraph.read(conn)
+    out = [
+        f"role {name}: {what} ({how})"
+        for name, r in sorted(graph.roles.items())
+        if r.login and not r.superuser and not name.startswith("pg_")
+        for severity, what, how in graph.powers(name)
+        if severity in ("high", "medium")
+    ]
+    return out
 
 
 def _privileges(conn: Any) -> AuditSnapshot:
@@ -55,6 +77,7 @@ def apply_roles(
                     for statement in statements:
                         conn.execute(statement.encode())
                     after = _privileges(conn)
+                named = over_privileged(conn)
                 break
             except psycopg.Error as exc:
                 if not is_lock_timeout(exc):
@@ -73,4 +96,7 @@ def apply_roles(
     diff = compare(before, after)
     changes = [f"added {k}: {row}" for k, rows in diff.added.items() for row in rows]
     changes += [f"removed {k}: {row}" for k, rows in diff.removed.items() for row in rows]
-    return RolesApplied(statements, changes, False)
+    changes += [f"changed {row}" for row in diff.changed]
+    for line in named:
+        bus.warning("over_privileged", f"apply-roles left alone, for a human to decide: {line}")
+    return RolesApplied(statements, changes, False, named)
