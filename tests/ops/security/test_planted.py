@@ -38,6 +38,16 @@ def app(db_url: DatabaseURL) -> Iterator[tuple[str, str]]:
                 admin.execute(f"DROP ROLE {name}")
 
 
+@pytest.fixture
+def own_cluster(scratch_server: ScratchServer) -> tuple[DatabaseURL, str, str]:
+    """A cluster of the test's own with an application login role and a group: a plant that makes a login
+    role dangerous is seen by every check of the server, so it never goes on the suite's shared servers."""
+    url = scratch_server.url
+    with connect_to(url) as admin:
+        admin.execute("CREATE ROLE mdb_app LOGIN; CREATE ROLE mdb_ops")
+    return url, "mdb_app", "mdb_ops"
+
+
 def check(url: DatabaseURL, user: str | None = None) -> list[dict[str, Any]]:
     target = dataclasses.replace(url, user=user, password=None) if user else url
     result = run_cli("--json", "security", "check", "--fail-on", "high", url=target)
@@ -60,9 +70,9 @@ PREDEFINED = ["pg_execute_server_program", "pg_write_server_files", "pg_read_ser
 
 @pytest.mark.parametrize("predefined", PREDEFINED)
 def test_a_predefined_role_that_reaches_the_server_or_all_data_is_high(
-    predefined: str, db_url: DatabaseURL, app: tuple[str, str]
+    predefined: str, own_cluster: tuple[DatabaseURL, str, str]
 ) -> None:
-    role, group = app
+    db_url, role, group = own_cluster
     with connect_to(db_url) as admin:
         admin.execute(f"GRANT {group} TO {role}")
         admin.execute(f"GRANT {predefined} TO {group}")
@@ -85,8 +95,8 @@ def test_a_predefined_role_that_reaches_the_server_or_all_data_is_high(
     assert not failing(check(db_url, role), "role.application", f"role {role}")
 
 
-def test_a_superuser_two_memberships_away_is_a_superuser(db_url: DatabaseURL, app: tuple[str, str]) -> None:
-    role, group = app
+def test_a_superuser_two_memberships_away_is_a_superuser(own_cluster: tuple[DatabaseURL, str, str]) -> None:
+    db_url, role, group = own_cluster
     superuser = db_url.user or "postgres"
     with connect_to(db_url) as admin:
         admin.execute(f"GRANT {group} TO {role}")
@@ -99,8 +109,8 @@ def test_a_superuser_two_memberships_away_is_a_superuser(db_url: DatabaseURL, ap
     ), hits  # fmt: skip
 
 
-def test_role_attributes_are_judged_by_what_they_lead_to(db_url: DatabaseURL, app: tuple[str, str]) -> None:
-    role, group = app
+def test_role_attributes_are_judged_by_what_they_lead_to(own_cluster: tuple[DatabaseURL, str, str]) -> None:
+    db_url, role, group = own_cluster
     with connect_to(db_url) as admin:
         admin.execute(f"ALTER ROLE {group} CREATEROLE BYPASSRLS REPLICATION")
         admin.execute(f"GRANT {group} TO {role}")
@@ -303,9 +313,9 @@ def test_the_tools_own_tables_are_not_writable_by_the_application(
 
 
 def test_every_line_recommend_prints_as_sql_runs_and_fixes_what_it_claims(
-    db_url: DatabaseURL, app: tuple[str, str]
+    own_cluster: tuple[DatabaseURL, str, str],
 ) -> None:
-    role, group = app
+    db_url, role, group = own_cluster
     with connect_to(db_url) as admin:
         admin.execute(f"ALTER ROLE {role} CREATEDB")  # role.attributes, on this role
         admin.execute(f"GRANT {group} TO {role}; GRANT pg_read_all_data TO {group}")  # role.reachable
@@ -315,8 +325,14 @@ def test_every_line_recommend_prints_as_sql_runs_and_fixes_what_it_claims(
         admin.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
     advice = json.loads(run_cli("--json", "security", "recommend", url=db_url).stdout)
     sql_sections = [s for s in advice["sections"] if "(SQL" in s["title"]]
-    lines = [line for s in sql_sections for line in s["lines"]]
-    claimed = {fix for line in lines for fix in line["fixes"]}
+    # Roles belong to the whole server: run the fixes of what this test planted, never a fix of another
+    # test's role while that test runs (the role SQL's own section is test_roles.py's).
+    mine = (f"role {role}", "public.rec_x", "rec_f()", "rec_p", "schema public")
+    lines = [
+        line for s in sql_sections if s["title"].startswith("this database") for line in s["lines"]
+        if any(fix.endswith(mine) for fix in line["fixes"])
+    ]  # fmt: skip
+    claimed = {fix for line in lines for fix in line["fixes"] if fix.endswith(mine)}
     for wanted in (f"role.attributes on role {role}", f"role.reachable on role {role}",
                    "object.public-grants on table public.rec_x", "function.search-path on function rec_f()",
                    "table.rls on table rec_p", "schema.public-create on schema public"):  # fmt: skip

@@ -104,13 +104,14 @@ def test_after_apply_roles_real_logins_hold_least_privilege(deployed_db: Databas
     tag = uuid.uuid4().hex[:6]
     app_login, mig_login, stray = f"mdb_app_login_{tag}", f"mdb_mig_login_{tag}", f"mdb_stray_{tag}"
     with connect_to(deployed_db) as admin:
-        admin.execute(f"CREATE ROLE {stray} LOGIN; GRANT pg_read_all_data TO {stray}")
+        # medium, not high: roles belong to the whole server, and other tests hold it to no high finding
+        admin.execute(f"CREATE ROLE {stray} LOGIN; GRANT pg_signal_backend TO {stray}")
     try:
         first = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
         assert any(c.startswith("changed table public.goals: owner") for c in first["changes"]), first[
             "changes"
         ]
-        assert any(stray in line and "pg_read_all_data" in line for line in first["over_privileged"])
+        assert any(stray in line and "pg_signal_backend" in line for line in first["over_privileged"])
         with connect_to(deployed_db) as admin:
             admin.execute(f"CREATE ROLE {app_login} LOGIN IN ROLE {APPLICATION}")
             admin.execute(f"CREATE ROLE {mig_login} LOGIN IN ROLE {MIGRATOR}")
