@@ -5,6 +5,7 @@ whether it rewrites the table. `plan`, `lint` and the executor all read this.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,27 +139,30 @@ def _option(options: Any, name: str) -> bool:
     return False
 
 
+def nodes(tree: Any) -> Iterator[Any]:
+    """Every node of a parse tree, the tree itself first (lists and tuples walked through)."""
+    from pglast import ast
+
+    if isinstance(tree, ast.Node):
+        yield tree
+        for attr in tree:
+            yield from nodes(getattr(tree, attr))
+    elif isinstance(tree, tuple | list):
+        for item in tree:
+            yield from nodes(item)
+
+
 def read_tables(node: Any) -> set[str]:
     """Every table a statement names in its queries (FROM, JOIN, subqueries), CTE names left out: what it
     reads, under ACCESS SHARE."""
-    from pglast import ast
-
     found: set[str] = set()
     ctes: set[str] = set()
-
-    def visit(item: Any) -> None:
-        if isinstance(item, ast.CommonTableExpr):
+    for item in nodes(node):
+        kind = type(item).__name__
+        if kind == "CommonTableExpr":
             ctes.add(str(item.ctename))
-        if isinstance(item, ast.RangeVar):
+        elif kind == "RangeVar":
             found.add(str(item.relname))
-        if isinstance(item, ast.Node):
-            for attr in item:
-                visit(getattr(item, attr))
-        elif isinstance(item, tuple | list):
-            for sub in item:
-                visit(sub)
-
-    visit(node)
     return found - ctes
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mandala_db.ops.migrate.analysis import Statement, strongest
+from mandala_db.ops.migrate.analysis import Statement, nodes, strongest
 from mandala_db.ops.migrate.model import SERIAL_TYPES, SchemaModel, TypeInfo, apply, rewrites, type_of
 
 
@@ -26,22 +26,7 @@ class Transaction:
 
 def function_calls(node: Any) -> list[Any]:
     """Every function call in an expression tree, nested ones included (`md5(random()::text)`)."""
-    from pglast import ast
-
-    found: list[Any] = []
-
-    def visit(item: Any) -> None:
-        if isinstance(item, ast.FuncCall):
-            found.append(item)
-        if isinstance(item, ast.Node):
-            for attr in item:
-                visit(getattr(item, attr))
-        elif isinstance(item, tuple | list):
-            for sub in item:
-                visit(sub)
-
-    visit(node)
-    return found
+    return [n for n in nodes(node) if type(n).__name__ == "FuncCall"]
 
 
 def computed_per_row(column: Any, model: SchemaModel) -> str | None:

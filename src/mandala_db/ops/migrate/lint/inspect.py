@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from mandala_db.ops.migrate.analysis import Statement, object_name
+from mandala_db.ops.migrate.analysis import Statement, nodes, object_name
 from mandala_db.ops.migrate.model import SchemaModel
 
 
@@ -27,18 +27,6 @@ def added_constraints(st: Statement) -> Iterator[tuple[str, Any]]:
     for table, sub, cmd in alter_commands(st):
         if sub == "AT_AddConstraint" and cmd.def_ is not None:
             yield table, cmd.def_
-
-
-def _walk(node: Any) -> Iterator[Any]:
-    from pglast import ast
-
-    if isinstance(node, ast.Node):
-        yield node
-        for attr in node:
-            yield from _walk(getattr(node, attr))
-    elif isinstance(node, tuple | list):
-        for item in node:
-            yield from _walk(item)
 
 
 def _constant(node: Any) -> bool:
@@ -73,7 +61,7 @@ def bounded(node: Any, table: str, model: SchemaModel) -> bool:
     """Whether an UPDATE or DELETE touches one bounded batch: a subquery or CTE with LIMIT picks the rows,
     or its WHERE holds a key (or any column) to a range of constants: `id BETWEEN 1 AND 1000`,
     `id >= 1 AND id < 1001`, `id <= 1000`, `id = 7`, `id IN (1, 2, 3)`."""
-    if any(type(n).__name__ == "SelectStmt" and n.limitCount is not None for n in _walk(node)):
+    if any(type(n).__name__ == "SelectStmt" and n.limitCount is not None for n in nodes(node)):
         return True
     where = node.whereClause
     if where is None:
