@@ -343,3 +343,34 @@ def test_every_line_recommend_prints_as_sql_runs_and_fixes_what_it_claims(
     after = check(db_url)
     still = [fix for fix in claimed if failing(after, fix.split(" on ", 1)[0], fix.split(" on ", 1)[1])]
     assert still == [], still
+
+
+def test_a_direct_grant_outside_the_groups_is_named_and_its_revoke_runs(
+    db_url: DatabaseURL, app: tuple[str, str]
+) -> None:
+    role, _ = app
+    with connect_to(db_url) as admin:
+        admin.execute(
+            f"CREATE TABLE public.direct_x (n int); GRANT SELECT, UPDATE ON public.direct_x TO {role}"
+        )
+        admin.execute(
+            f"CREATE FUNCTION public.direct_f() RETURNS int LANGUAGE sql AS 'SELECT 1'; GRANT EXECUTE ON FUNCTION public.direct_f() TO {role}"
+        )
+    found = check(db_url)
+    (table,) = [
+        f
+        for f in failing(found, "object.unexpected-grants", "relation public.direct_x")
+        if role in f["evidence"]
+    ]
+    (function,) = [
+        f for f in failing(found, "object.unexpected-grants", "function direct_f()") if role in f["evidence"]
+    ]
+    assert table["severity"] == "medium" and function["severity"] == "low"
+    with connect_to(db_url) as admin:
+        admin.execute(table["sql"])
+        admin.execute(function["sql"])
+    assert not [
+        f
+        for f in failing(check(db_url), "object.unexpected-grants", "relation public.direct_x")
+        if role in f["evidence"]
+    ]

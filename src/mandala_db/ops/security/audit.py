@@ -36,7 +36,8 @@ QUERIES = {
     "role settings": """
         SELECT coalesce(r.rolname, 'every role') || coalesce(' in database ' || d.datname, '') || ': '
                || array_to_string(s.setconfig, ', ')
-        FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase""",
+        FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase
+        WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))""",
     "owners": f"""
         SELECT 'database ' || datname || ' owned by ' || datdba::regrole::text FROM pg_database
         WHERE datname = current_database()

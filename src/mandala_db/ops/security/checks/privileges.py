@@ -373,3 +373,44 @@ def _owned_by_superuser(c: Check, facts: Facts) -> list[Finding]:
         return c.failed(f"{rows[0]} relation(s) of {facts.schema} are owned by the superuser {rows[1]}: every "
                         "migration then runs as a superuser", object=f"schema {facts.schema}")  # fmt: skip
     return c.passed(f"no relation of {facts.schema} is owned by a superuser")
+
+
+@check(
+    "object.unexpected-grants",
+    "objects grant only to the least-privilege groups (the migrator, the application, read-only)",
+    "low",
+    "grant to mandala_app / mandala_readonly and make the login a member, then REVOKE the direct grant",
+)
+def _unexpected_grants(c: Check, facts: Facts) -> list[Finding]:
+    from mandala_db.ops.security.recommend import APPLICATION, MIGRATOR, READONLY
+
+    expected = [MIGRATOR, APPLICATION, READONLY]
+    rows = facts.conn.execute(
+        f"""SELECT 'relation', n.nspname || '.' || c.relname, a.grantee::regrole::text,
+                   array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type),
+                   format('%%I.%%I', n.nspname, c.relname), CASE WHEN c.relkind = 'S' THEN 'SEQUENCE ' ELSE '' END
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+            WHERE a.grantee <> 0 AND a.grantee <> c.relowner AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+              AND {_USER_SCHEMAS} AND {_NOT_EXTENSION.format(oid="c.oid")}
+              AND a.grantee::regrole::text <> ALL(%(expected)s)
+              AND NOT pg_has_role(a.grantee, c.relowner, 'USAGE')
+            GROUP BY 1, 2, 3, 5, 6
+            UNION ALL
+            SELECT 'function', p.oid::regprocedure::text, a.grantee::regrole::text, array_agg(DISTINCT a.privilege_type),
+                   p.oid::regprocedure::text, 'FUNCTION '
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
+            WHERE a.grantee <> 0 AND a.grantee <> p.proowner AND {_USER_SCHEMAS}
+              AND {_NOT_EXTENSION.format(oid="p.oid")} AND a.grantee::regrole::text <> ALL(%(expected)s)
+              AND NOT pg_has_role(a.grantee, p.proowner, 'USAGE')
+            GROUP BY 1, 2, 3, 5, 6
+            ORDER BY 1, 2, 3""",
+        {"expected": expected},
+    ).fetchall()
+    out: list[Finding] = []
+    for kind, name, grantee, privileges, target, keyword in rows:
+        writes = set(privileges) & _WRITES
+        out.append(c.finding(FAIL, f"{grantee} holds {', '.join(privileges)} directly, outside the least-privilege "
+                             "groups: nobody reviews it with them", object=f"{kind} {name}",
+                             severity="medium" if writes else "low",
+                             sql=f"REVOKE ALL ON {keyword}{target} FROM {quote_ident(grantee)}"))  # fmt: skip
+    return out or c.passed("every grant goes to an owner, PUBLIC (judged apart) or a least-privilege group")
