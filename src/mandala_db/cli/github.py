@@ -22,7 +22,7 @@ class Annotation:
     message: str
 
 
-def _escape(text: str, *, prop: bool = False) -> str:
+def escape(text: str, *, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
@@ -37,8 +37,8 @@ def emit(annotations: list[Annotation], *, json_output: bool = False) -> None:
     for a in annotations:
         shown[a.level] = shown.get(a.level, 0) + 1
         if shown[a.level] <= PER_LEVEL:
-            where = f"file={_escape(a.file, prop=True)},line={a.line}," if a.file is not None else ""
-            out.write(f"::{a.level} {where}title={_escape(a.title, prop=True)}::{_escape(a.message)}\n")
+            where = f"file={escape(a.file, prop=True)},line={a.line}," if a.file is not None else ""
+            out.write(f"::{a.level} {where}title={escape(a.title, prop=True)}::{escape(a.message)}\n")
     rows = "".join(
         f"| {a.level} | {f'`{a.file}:{a.line}`' if a.file else ''} | {a.title} | {a.message.replace('|', '/')} |\n"
         for a in annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db import __version__
-from mandala_db.cli.github import relative
+from mandala_db.cli.github import escape, relative
 from mandala_db.cli.output import Screen
 from mandala_db.ops.migrate.lint import RULES, LintFinding
 
@@ -38,19 +38,14 @@ def document(paths: list[Path], findings: list[LintFinding]) -> dict[str, Any]:
     }
 
 
-def _escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-
 def github(findings: list[LintFinding]) -> list[str]:
     """Workflow commands: an error or warning on the file and line; a waived one as a notice."""
     out = []
     for f in findings:
         level = "error" if f.blocking else ("notice" if f.waived else "warning")
-        where = f"file={_escape(relative(Path(f.file)), prop=True)}" + (f",line={f.line}" if f.line else "")
+        where = f"file={escape(relative(Path(f.file)), prop=True)}" + (f",line={f.line}" if f.line else "")
         out.append(
-            f"::{level} {where},title={_escape('mandala-db ' + f.rule, prop=True)}::{_escape(f.text())}\n"
+            f"::{level} {where},title={escape('mandala-db ' + f.rule, prop=True)}::{escape(f.text())}\n"
         )
     return out
 

@@ -21,7 +21,6 @@ class Transaction:
     added_columns: set[tuple[str, str]] = field(default_factory=set)
     not_valid: set[tuple[str, str]] = field(default_factory=set)  # (table, constraint) added NOT VALID here
     locks: dict[str, str] = field(default_factory=dict)  # the strongest lock held on each table so far
-    statements: int = 0
 
 
 def function_calls(node: Any) -> list[Any]:
@@ -137,7 +136,6 @@ class Walk:
                     self.tx.not_valid.add((table, cmd.def_.conname or ""))
         for table, mode in st.locks.items():
             self.tx.locks[table] = strongest(self.tx.locks.get(table), mode)
-        self.tx.statements += 1
         apply(self.model, st)
         if not st.transactional:
             self.new_transaction()

@@ -108,6 +108,7 @@ class SchemaModel:
     views: dict[str, set[str]] = field(default_factory=dict)  # view or materialized view -> tables it reads
     is_volatile: Callable[[str], bool] = KNOWN_VOLATILE.__contains__
     rows_of: Callable[[str], int | None] | None = None  # live row estimates; None: sizes are not known
+    schema: str = "public"  # the schema the unqualified names are in
     complete: bool = False  # every table is known (a live catalog): a table not in it does not exist
 
     def rows(self, table: str) -> int | None:
@@ -157,6 +158,7 @@ def from_catalog(snapshot: Any, rows_of: Callable[[str], int | None], is_volatil
         existing_enums=set(snapshot.enums),
         is_volatile=is_volatile,
         rows_of=rows_of,
+        schema=snapshot.schema,
         complete=True,
     )
     for name, definition in snapshot.views.items():

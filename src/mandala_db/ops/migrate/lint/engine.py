@@ -80,7 +80,7 @@ def lint_units(units: list[Unit], model: SchemaModel) -> list[LintFinding]:
         ]  # fmt: skip
 
         walk.new_transaction()  # a revision is a transaction of its own
-        scope = Scope(model, walk.tx, unit.id, {k: list(v) for k, v in model.enums.items()},
+        scope = Scope(model, walk.tx, {k: list(v) for k, v in model.enums.items()},
                       destructive_downgrade=unit.destructive_downgrade)  # fmt: skip
         for st in unit.statements:
             walk.before(st)

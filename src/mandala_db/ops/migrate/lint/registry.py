@@ -22,7 +22,6 @@ class Scope:
 
     model: SchemaModel
     tx: Transaction
-    revision: str = ""
     enums_before: dict[str, list[str]] = field(default_factory=dict)
     enum_statement: dict[str, Statement] = field(default_factory=dict)  # the last to touch each enum
     renamed_labels: set[tuple[str, str]] = field(default_factory=set)  # (enum, old label) renamed in place
@@ -50,10 +49,6 @@ class Rule:
     check: StatementCheck | None = None
     finish: RevisionCheck | None = None  # run once at the end of each revision
 
-    @property
-    def explanation(self) -> str:
-        return self.cost
-
 
 RULES: dict[str, Rule] = {}
 
@@ -63,6 +58,7 @@ def rule(
 ) -> Callable[[Any], Any]:
     """Registers the decorated function as the check of a rule; `at="revision"` runs it once a revision."""
     assert severity in ("error", "warning"), severity
+    assert at in ("statement", "revision"), at  # a rule with neither check would never fire
 
     def register(fn: Any) -> Any:
         if name in RULES:

@@ -7,10 +7,12 @@ would stop there, with the revision's earlier statements rolled back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from mandala_db.ops.migrate.analysis import Statement
 from mandala_db.ops.migrate.lint.inspect import alter_commands, dropped, node_kind
 from mandala_db.ops.migrate.lint.registry import Scope, rule
+from mandala_db.ops.migrate.model import SchemaModel
 
 _COLUMN_CHANGES = {
     "AT_DropColumn",
@@ -30,7 +32,7 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
     model = scope.model
     node = st.node
     kind = node_kind(st)
-    if kind == "AlterTableStmt" and st.kind == "ALTER TABLE" and not _elsewhere(node.relation):
+    if kind == "AlterTableStmt" and st.kind == "ALTER TABLE" and not _elsewhere(node.relation, model):
         table = node.relation.relname
         t = model.tables.get(table)
         if t is None:
@@ -48,7 +50,7 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
                 and not cmd.missing_ok
             ):
                 yield f"changes {table}.{cmd.name}, which does not exist"
-    elif kind == "CreateStmt" and not node.if_not_exists and not _elsewhere(node.relation):
+    elif kind == "CreateStmt" and not node.if_not_exists and not _elsewhere(node.relation, model):
         if node.relation.relname in model.tables:
             yield f"creates {node.relation.relname}, which exists already"
     elif kind == "IndexStmt" and node.idxname and not node.if_not_exists and node.idxname in model.indexes:
@@ -78,6 +80,7 @@ def check(st: Statement, scope: Scope) -> Iterator[str]:
             yield f"adds {node.newVal} to enum {node.typeName[-1].sval}, which has it already"
 
 
-def _elsewhere(relation: object) -> bool:
-    """A name qualified with another schema: not what the model knows."""
-    return bool(getattr(relation, "schemaname", None)) and relation.schemaname not in ("public",)  # type: ignore[attr-defined]
+def _elsewhere(relation: Any, model: SchemaModel) -> bool:
+    """A name qualified with another schema than the model's: not what the model knows."""
+    schema = getattr(relation, "schemaname", None)
+    return bool(schema) and schema != model.schema
