@@ -12,7 +12,10 @@ import pytest
 from conftest import connect_to, run_cli
 from mandala_db.core.config import DatabaseURL
 from mandala_db.ops.security.recommend import APPLICATION, MIGRATOR, READONLY
+from servers import ScratchServer, scratch_server
 from support import ok
+
+__all__ = ["scratch_server"]  # the fixture, imported for pytest to find
 
 ROLES = (MIGRATOR, APPLICATION, READONLY)
 
@@ -25,15 +28,12 @@ def existing(url: DatabaseURL) -> set[str]:
 
 
 @pytest.fixture
-def deployed_db(db_url: DatabaseURL) -> Iterator[DatabaseURL]:
-    ok(run_cli("migrate", "deploy", url=db_url))
-    yield db_url
-    # Roles belong to the whole server: take them away again (their grants live in this database only).
-    with connect_to(db_url) as conn:
-        conn.execute("ALTER SCHEMA public OWNER TO pg_database_owner")
-        for role in existing(db_url):
-            conn.execute(f"DROP OWNED BY {role}")
-            conn.execute(f"DROP ROLE {role}")
+def deployed_db(scratch_server: ScratchServer) -> Iterator[DatabaseURL]:
+    """A deployed database on a cluster of the test's own. Roles belong to the whole server, so two tests
+    creating the same recommended roles on a shared one would hold each other's grants: one's teardown
+    could not drop a role that the other's database still grants to."""
+    ok(run_cli("migrate", "deploy", url=scratch_server.url))
+    yield scratch_server.url
 
 
 def test_apply_roles_asks_first_creates_least_privilege_and_runs_twice_unchanged(
@@ -97,51 +97,41 @@ def test_after_apply_roles_real_logins_hold_least_privilege(deployed_db: Databas
     """The migrator owns every object (existing ones too); the application writes rows and nothing else,
     not the tool's ledger or revision record; a role left over-privileged is named."""
     import dataclasses
-    import uuid
 
     import psycopg
 
-    tag = uuid.uuid4().hex[:6]
-    app_login, mig_login, stray = f"mdb_app_login_{tag}", f"mdb_mig_login_{tag}", f"mdb_stray_{tag}"
+    app_login, mig_login, stray = "mdb_app_login", "mdb_mig_login", "mdb_stray"
     with connect_to(deployed_db) as admin:
-        # medium, not high: roles belong to the whole server, and other tests hold it to no high finding
         admin.execute(f"CREATE ROLE {stray} LOGIN; GRANT pg_signal_backend TO {stray}")
-    try:
-        first = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
-        assert any(c.startswith("changed table public.goals: owner") for c in first["changes"]), first[
-            "changes"
-        ]
-        assert any(stray in line and "pg_signal_backend" in line for line in first["over_privileged"])
-        with connect_to(deployed_db) as admin:
-            admin.execute(f"CREATE ROLE {app_login} LOGIN IN ROLE {APPLICATION}")
-            admin.execute(f"CREATE ROLE {mig_login} LOGIN IN ROLE {MIGRATOR}")
-            owners = admin.execute(
-                """SELECT DISTINCT relowner::regrole::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = 'public' AND relkind IN ('r', 'v', 'S')"""
-            ).fetchall()
-        assert owners == [(MIGRATOR,)]
+    first = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+    assert any(c.startswith("changed table public.goals: owner") for c in first["changes"]), first["changes"]
+    assert any(stray in line and "pg_signal_backend" in line for line in first["over_privileged"])
+    with connect_to(deployed_db) as admin:
+        admin.execute(f"CREATE ROLE {app_login} LOGIN IN ROLE {APPLICATION}")
+        admin.execute(f"CREATE ROLE {mig_login} LOGIN IN ROLE {MIGRATOR}")
+        owners = admin.execute(
+            """SELECT DISTINCT relowner::regrole::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND relkind IN ('r', 'v', 'S')"""
+        ).fetchall()
+    assert owners == [(MIGRATOR,)]
 
-        def as_login(name: str) -> psycopg.Connection[Any]:
-            return connect_to(dataclasses.replace(deployed_db, user=name, password=None))
+    def as_login(name: str) -> psycopg.Connection[Any]:
+        return connect_to(dataclasses.replace(deployed_db, user=name, password=None))
 
-        with as_login(app_login) as app:
-            app.execute("SELECT count(*) FROM users")
-            app.execute("UPDATE goals SET title = title WHERE false")
-            for forbidden in (
-                "DELETE FROM mandala_migration_runs",
-                "UPDATE alembic_version SET version_num = 'x'",
-                "DROP TABLE goals",
-                "ALTER TABLE goals ADD COLUMN hacked int",
-                "CREATE TABLE public.sneaky (id int)",
-            ):
-                with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    app.execute(forbidden)
-        with as_login(mig_login) as mig:
-            mig.execute("ALTER TABLE goals ADD COLUMN migrated int")
-            mig.execute("ALTER TABLE goals DROP COLUMN migrated")
-        second = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
-        assert second["changes"] == []
-    finally:
-        with connect_to(deployed_db) as admin:
-            for name in (app_login, mig_login, stray):
-                admin.execute(f"DROP ROLE IF EXISTS {name}")
+    with as_login(app_login) as app:
+        app.execute("SELECT count(*) FROM users")
+        app.execute("UPDATE goals SET title = title WHERE false")
+        for forbidden in (
+            "DELETE FROM mandala_migration_runs",
+            "UPDATE alembic_version SET version_num = 'x'",
+            "DROP TABLE goals",
+            "ALTER TABLE goals ADD COLUMN hacked int",
+            "CREATE TABLE public.sneaky (id int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(forbidden)
+    with as_login(mig_login) as mig:
+        mig.execute("ALTER TABLE goals ADD COLUMN migrated int")
+        mig.execute("ALTER TABLE goals DROP COLUMN migrated")
+    second = json.loads(ok(run_cli("--json", "--yes", "security", "apply-roles", url=deployed_db)).stdout)
+    assert second["changes"] == []
