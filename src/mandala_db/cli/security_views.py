@@ -25,6 +25,8 @@ def print_security_report(console: Screen, report: Any) -> None:
     for problem in report.suppression_problems:
         console.print(f"  suppression ignored: {problem}", markup=False)
     c = report.counts()
+    if any(f.cis for f in report.findings):
+        console.print(f"CIS numbers: {report.to_dict()['benchmark']}")
     console.print(
         f"{c['pass']} passed, {c['fail']} failed, {c['skipped']} skipped, {c['suppressed']} suppressed"
         + (f", {c['unknown']} unknown" if c["unknown"] else "")

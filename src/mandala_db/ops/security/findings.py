@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mandala_db.ops.security.cis import BENCHMARK
+
 SEVERITIES = ("low", "medium", "high")
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 UNKNOWN = (
@@ -80,6 +82,7 @@ class SecurityReport:
             "role": self.role,
             "superuser": self.superuser,
             "server_version": self.server_version,
+            "benchmark": BENCHMARK,
             "counts": self.counts(),
             "findings": [f.to_dict() for f in self.findings],
             "suppression_problems": self.suppression_problems,

@@ -12,6 +12,7 @@ from mandala_db.ops.security.findings import Finding
     "a recent good backup, and a recent drill that proved it restores",
     "medium",
     "schedule both: `mandala-db backup schedule --print cron` (or the workflow's schedule)",
+    cis="7.3",
 )
 def _freshness(c: Check, facts: Facts) -> list[Finding]:
     if facts.backup_dir is None or not facts.backup_dir.exists():

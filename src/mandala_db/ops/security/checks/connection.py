@@ -17,7 +17,7 @@ from mandala_db.ops.security.findings import Finding
     "this session is encrypted",
     "high",
     "connect with sslmode=verify-full (and sslrootcert); the server needs ssl = on",
-    cis="5.5",
+    cis="6.8",
 )
 def _session_encrypted(c: Check, facts: Facts) -> list[Finding]:
     on, version = facts.session_ssl
@@ -64,7 +64,7 @@ def _sslmode(c: Check, facts: Facts) -> list[Finding]:
     "the server refuses an unencrypted connection",
     "high",
     "pg_hba.conf: use hostssl (not host) lines for every TCP rule, or add hostnossl ... reject first",
-    cis="5.5",
+    cis="6.8",
 )
 def _plaintext_probe(c: Check, facts: Facts) -> list[Finding]:
     """Proved, not inferred: one extra connection with sslmode=disable, which needs no privilege."""

@@ -77,7 +77,7 @@ def _users(rule: dict[str, Any], facts: Facts) -> tuple[set[str], list[str]]:
     "pg_hba.conf authenticates with scram-sha-256 (or certificates)",
     "high",
     "replace trust, password and md5 with scram-sha-256 (or cert); reload with SELECT pg_reload_conf()",
-    cis="5.2",
+    cis="5.4",
 )
 def _hba_auth(c: Check, facts: Facts) -> list[Finding]:
     def judge(rule: dict[str, Any]) -> tuple[str, str] | None:
@@ -101,7 +101,7 @@ def _hba_auth(c: Check, facts: Facts) -> list[Finding]:
     "TCP rules accept only TLS (hostssl)",
     "high",
     "change host to hostssl for every rule that reaches beyond this machine",
-    cis="5.5",
+    cis="6.8",
 )
 def _hba_tls(c: Check, facts: Facts) -> list[Finding]:
     def judge(rule: dict[str, Any]) -> tuple[str, str] | None:
@@ -117,7 +117,7 @@ def _hba_tls(c: Check, facts: Facts) -> list[Finding]:
     "rules name their databases, users and a narrow address range",
     "medium",
     "name the database and role on each rule, and the smallest network that needs it (never 0.0.0.0/0)",
-    cis="5.6",
+    cis="5.4",
 )
 def _hba_scope(c: Check, facts: Facts) -> list[Finding]:
     def judge(rule: dict[str, Any]) -> tuple[str, str] | None:
@@ -148,7 +148,7 @@ def _hba_scope(c: Check, facts: Facts) -> list[Finding]:
     "superusers cannot log in from other machines",
     "medium",
     "limit superuser rules to local (peer) connections; give remote administrators predefined roles instead",
-    cis="5.8",
+    cis="5.4",
 )
 def _hba_superuser(c: Check, facts: Facts) -> list[Finding]:
     supers = {r.name for r in facts.graph.roles.values() if r.superuser}
@@ -179,7 +179,7 @@ def _hba_superuser(c: Check, facts: Facts) -> list[Finding]:
     "the rules the server enforces are the rules in pg_hba.conf",
     "high",
     "review pg_hba.conf, then SELECT pg_reload_conf(); until then the checks of the file say nothing of what is enforced",
-    cis="5.2",
+    cis="6.4",
 )
 def _hba_reload(c: Check, facts: Facts) -> list[Finding]:
     dates, why = facts.hba_reload
@@ -200,7 +200,7 @@ def _hba_reload(c: Check, facts: Facts) -> list[Finding]:
     "every line of pg_hba.conf is valid",
     "medium",
     "fix the line (the server refuses to reload a file with an error, and keeps the rules it had)",
-    cis="5.2",
+    cis="6.4",
 )
 def _hba_errors(c: Check, facts: Facts) -> list[Finding]:
     rules, why = facts.hba

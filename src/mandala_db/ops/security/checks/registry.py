@@ -1,5 +1,5 @@
 """The security checks' registry: one named unit each (as Supabase's splinter lints and the CIS PostgreSQL Benchmark
-items that pgdsat implements): an id to suppress it by, the CIS number where one applies, a severity, and
+items that pgdsat implements): an id to suppress it by, the CIS number where one applies (`cis.py`), a severity, and
 the remediation. A check the role cannot run says `skipped` and why; it never says `pass`.
 """
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mandala_db.ops.security import cis as benchmark
 from mandala_db.ops.security.facts import Facts
 from mandala_db.ops.security.findings import FAIL, PASS, SKIPPED, Finding
 
@@ -59,6 +60,10 @@ CHECKS: list[Check] = []
 def check(
     id: str, title: str, severity: str, remediation: str, cis: str | None = None
 ) -> Callable[[Callable[[Check, Facts], list[Finding]]], Check]:
+    if not benchmark.known(cis):
+        # a number cited from memory of another edition would send the reader to the wrong recommendation
+        raise ValueError(f"check {id}: {cis} is not a recommendation of the {benchmark.BENCHMARK}")
+
     def register(fn: Callable[[Check, Facts], list[Finding]]) -> Check:
         unit = Check(id, title, severity, remediation, cis, fn)
         CHECKS.append(unit)

@@ -13,7 +13,7 @@ from mandala_db.ops.security.findings import FAIL, Finding
     "one superuser at most",
     "medium",
     "ALTER ROLE name NOSUPERUSER for each role that does not need it",
-    cis="4.2",
+    cis="4.3",
 )
 def _superusers(c: Check, facts: Facts) -> list[Finding]:
     supers = facts.superusers
@@ -27,7 +27,7 @@ def _superusers(c: Check, facts: Facts) -> list[Finding]:
     "no stray CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS",
     "medium",
     "ALTER ROLE name NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS, keeping only what the role needs",
-    cis="4.2",
+    cis="4.3",
 )
 def _attributes(c: Check, facts: Facts) -> list[Finding]:
     rows = facts.conn.execute(
@@ -51,7 +51,7 @@ def _attributes(c: Check, facts: Facts) -> list[Finding]:
     "the role the URL logs in as is not privileged, cannot become a privileged role, and owns nothing",
     "high",
     "give the application its own role with DML only (`security recommend` writes the SQL)",
-    cis="4.2",
+    cis="4.3",
 )
 def _application_role(c: Check, facts: Facts) -> list[Finding]:
     out: list[Finding] = []
@@ -98,7 +98,7 @@ def _application_role(c: Check, facts: Facts) -> list[Finding]:
     "no login role can become a superuser or reach the operating system, all data, or role management",
     "high",
     "REVOKE the membership on the chain shown (REVOKE group FROM role), or NOCREATEROLE / NOBYPASSRLS",
-    cis="4.6",
+    cis="4.8",
 )
 def _reachable(c: Check, facts: Facts) -> list[Finding]:
     graph = facts.graph
@@ -123,6 +123,7 @@ def _reachable(c: Check, facts: Facts) -> list[Finding]:
     "login roles with passwords expire where expiry is the policy, and none is past its date",
     "low",
     "ALTER ROLE name VALID UNTIL 'YYYY-MM-DD' (or DROP ROLE a role no longer used)",
+    cis="4.4",
 )
 def _expiry(c: Check, facts: Facts) -> list[Finding]:
     rows = facts.conn.execute(

@@ -12,7 +12,7 @@ from mandala_db.ops.security.findings import FAIL, UNKNOWN, Finding
     "no password is stored as an MD5 hash",
     "high",
     "set password_encryption = 'scram-sha-256', then set each listed role's password again (ALTER ROLE ... PASSWORD)",
-    cis="5.9",
+    cis="5.4",
 )
 def _md5_passwords(c: Check, facts: Facts) -> list[Finding]:
     hashes, why = facts.password_hashes
@@ -49,7 +49,7 @@ def _pgaudit(c: Check, facts: Facts) -> list[Finding]:
     "data checksums detect silent corruption",
     "low",
     "initdb --data-checksums (or pg_checksums --enable while the server is stopped)",
-    cis="1.3.3",
+    cis="1.4",
 )
 def _checksums(c: Check, facts: Facts) -> list[Finding]:
     return _setting_check(c, facts, "data_checksums", lambda v: v == "on")
@@ -80,7 +80,7 @@ def _archiver(c: Check, facts: Facts) -> list[Finding]:
     "the server runs the newest minor release of its major version",
     "medium",
     "install the newest minor release (binary compatible: a restart, no dump and restore)",
-    cis="1.4",
+    cis="1.5",
 )
 def _minor(c: Check, facts: Facts) -> list[Finding]:
     num = int(facts.setting("server_version_num") or 0)

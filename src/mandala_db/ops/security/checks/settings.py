@@ -32,7 +32,7 @@ def _server_ssl(c: Check, facts: Facts) -> list[Finding]:
     "TLS 1.2 or newer only",
     "medium",
     "postgresql.conf: ssl_min_protocol_version = 'TLSv1.2'",
-    cis="6.8",
+    cis="6.9",
 )
 def _tls_version(c: Check, facts: Facts) -> list[Finding]:
     if facts.setting("ssl") == "off":
@@ -45,7 +45,7 @@ def _tls_version(c: Check, facts: Facts) -> list[Finding]:
     "new passwords are stored as SCRAM",
     "high",
     "postgresql.conf: password_encryption = 'scram-sha-256'",
-    cis="5.9",
+    cis="5.4",
 )
 def _password_encryption(c: Check, facts: Facts) -> list[Finding]:
     return _setting_check(c, facts, "password_encryption", lambda v: v == "scram-sha-256")
@@ -90,7 +90,7 @@ _log_check(
 )
 
 
-# -- the settings pgdsat also reads from pg_settings (a CIS number only where this table is sure of it) --------------------------------------
+# -- the other settings pgdsat reads from pg_settings ------------------------------------------------------------------------------------------
 
 _VERBOSE_ENOUGH = ("debug5", "debug4", "debug3", "debug2", "debug1", "info", "notice", "warning")
 
@@ -108,7 +108,7 @@ _setting_unit(
     "server.listen-addresses",
     "the server listens on named interfaces, not every one",
     "medium",
-    None,
+    "5.2",
     lambda v: not ({"*", "0.0.0.0", "::"} & {a.strip() for a in v.split(",")}),
     "postgresql.conf: listen_addresses = 'the interfaces clients use' (not '*')",
 )
@@ -117,7 +117,7 @@ _setting_unit(
     "log.error-verbosity",
     "errors are logged with their detail",
     "low",
-    None,
+    "3.1.22",
     lambda v: v in ("default", "verbose"),
     "postgresql.conf: log_error_verbosity = 'default'",
 )
@@ -126,7 +126,7 @@ _setting_unit(
     "log.min-messages",
     "warnings and worse reach the log",
     "low",
-    None,
+    "3.1.14",
     lambda v: v in _VERBOSE_ENOUGH,
     "postgresql.conf: log_min_messages = 'warning'",
 )
@@ -135,14 +135,14 @@ _setting_unit(
     "log.min-error-statement",
     "the statement that caused an error is logged",
     "low",
-    None,
+    "3.1.15",
     lambda v: v in (*_VERBOSE_ENOUGH, "error"),
     "postgresql.conf: log_min_error_statement = 'error'",
 )
 for _name, _cis in (
-    ("debug_print_parse", None),
-    ("debug_print_rewritten", None),
-    ("debug_print_plan", None),
+    ("debug_print_parse", "3.1.16"),
+    ("debug_print_rewritten", "3.1.17"),
+    ("debug_print_plan", "3.1.18"),
 ):
     _setting_unit(
         _name,
@@ -158,7 +158,7 @@ _setting_unit(
     "log.debug-pretty-print",
     "debug output, when on, is indented to be read",
     "low",
-    None,
+    "3.1.19",
     lambda v: v == "on",
     "postgresql.conf: debug_pretty_print = on",
 )
@@ -167,7 +167,7 @@ _setting_unit(
     "log.hostname",
     "client host names are not looked up for the log",
     "low",
-    None,
+    "3.1.23",
     lambda v: v == "off",
     "postgresql.conf: log_hostname = off",
 )
@@ -185,7 +185,7 @@ _setting_unit(
     "server.socket-permissions",
     "not every local user can reach the socket",
     "low",
-    None,
+    "8.3",
     lambda v: v not in ("0777", "777"),
     "postgresql.conf: unix_socket_permissions = 0770 (and the socket's group)",
 )
@@ -194,7 +194,7 @@ _setting_unit(
     "server.lo-compat-privileges",
     "large objects keep their access checks",
     "medium",
-    None,
+    "6.5",
     lambda v: v == "off",
     "postgresql.conf: lo_compat_privileges = off",
 )
@@ -203,7 +203,7 @@ _setting_unit(
     "server.system-table-mods",
     "the system catalogs cannot be altered",
     "medium",
-    None,
+    "6.5",
     lambda v: v == "off",
     "postgresql.conf: allow_system_table_mods = off",
 )
@@ -212,7 +212,7 @@ _setting_unit(
     "server.authentication-timeout",
     "an unfinished login is dropped within a minute",
     "low",
-    None,
+    "6.4",
     lambda v: v.isdigit() and int(v) <= 60,
     "postgresql.conf: authentication_timeout = 60s",
 )
@@ -239,7 +239,7 @@ def weak_ciphers(value: str) -> list[str]:
     "no weak cipher is offered (NULL, EXPORT, RC4, 3DES)",
     "medium",
     "postgresql.conf: ssl_ciphers = 'HIGH:!aNULL:!eNULL:!EXPORT:!RC4:!3DES:!MD5'",
-    cis=None,
+    cis="6.10",
 )
 def _ssl_ciphers(c: Check, facts: Facts) -> list[Finding]:
     if facts.setting("ssl") == "off":
@@ -258,7 +258,7 @@ def _ssl_ciphers(c: Check, facts: Facts) -> list[Finding]:
     "a password-complexity module is loaded",
     "low",
     "shared_preload_libraries = 'passwordcheck' (or credcheck): weak passwords set with ALTER ROLE are refused",
-    cis=None,
+    cis="5.6",
 )
 def _password_check(c: Check, facts: Facts) -> list[Finding]:
     libraries = facts.setting("shared_preload_libraries")
