@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 
 def admin_url() -> DatabaseURL:

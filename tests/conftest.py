@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 pytest_plugins = ["servers", "support"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SENTINEL_PASSWORD
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 
 def _embedded_admin_url() -> DatabaseURL:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_CACHE, TEST_SUPPRESSIONS, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 GUIDE = ROOT / "docs" / "ja" / "operations-guide.md"
 ORIGINAL = ROOT.parent / "shared" / "seed" / "000_ffe205c06cd97c92.txt"

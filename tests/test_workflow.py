@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_CACHE, TEST_SUPPRESSIONS, connect_to
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 
 WORKFLOW = ROOT / ".github" / "workflows" / "database-migration.yml"

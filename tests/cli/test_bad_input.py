@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 
 def one_bad_input_line(result: Result) -> str:

@@ -15,8 +15,8 @@ import pytest
 from conftest import ROOT, SENTINEL_PASSWORD, TEST_CACHE, TEST_SUPPRESSIONS, Result, connect_to, run_cli
 from conftest import assert_no_secret as assert_no_secret_in
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 from revision_data import table_checksums

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import connect_to, edit, in_project, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 from support import ok
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 HEAVY = ("alembic", "sqlalchemy", "mandala_db.schema", "pydantic", "pglast")
 

@@ -11,9 +11,9 @@ import sys
 import time
 
 from conftest import ROOT
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
 from mandala_db.core.revision import current_revision
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 

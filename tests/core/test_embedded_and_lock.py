@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 
 from conftest import ROOT, run_cli
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
 from mandala_db.core.lock import MigrationLock
+from mandala_db.core.url import DatabaseURL
 
 
 def test_without_a_url_the_embedded_server_is_started_and_reused(tmp_path: Path) -> None:

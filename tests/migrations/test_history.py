@@ -10,11 +10,11 @@ import pytest
 
 from mandala_db.core import catalog
 from mandala_db.core.catalog import models_snapshot
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.revision import current_revision
 from mandala_db.core.tools import find_client
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import BASE, History
 from mandala_db.ops.migrate.runner import AlembicRunner

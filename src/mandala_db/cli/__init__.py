@@ -10,16 +10,16 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
-from typing import Annotated
+import typing
+from typing import Annotated, Any
 
 import typer
 
 from mandala_db import __version__
 from mandala_db.cli import context
-from mandala_db.core.config import DatabaseURL, Environment, MonitorSettings, Settings, project_root
-from mandala_db.core.errors import BadInput, MandalaError
+from mandala_db.core.errors import MandalaError
 from mandala_db.core.events import bus, json_sink, text_sink
+from mandala_db.core.settings import LOG_FORMATS, SETTINGS, Settings
 
 app = typer.Typer(
     name="mandala-db",
@@ -37,129 +37,73 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
-    ctx: typer.Context,
-    database_url: Annotated[
-        str | None,
-        typer.Option("--database-url", help="Default $DATABASE_URL; with neither, the embedded PostgreSQL."),
-    ] = None,
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env", help="development, test, staging or production (default $MANDALA_ENV, $NODE_ENV)."
-        ),
-    ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="The result as one JSON document on stdout.")
-    ] = False,
-    log_format: Annotated[
-        str | None,
-        typer.Option("--log-format", help="text or json log lines on stderr (default $MANDALA_LOG_FORMAT)."),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and debug lines.")] = False,
-    state_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--state-dir",
-            help="Where the embedded server and local state live ($MANDALA_STATE_DIR).",
-            hidden=True,
-        ),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-    metrics: Annotated[
-        str | None,
-        typer.Option("--metrics", help="emf, cloudwatch, prometheus (a comma list; $MANDALA_METRICS)."),
-    ] = None,
-    metrics_file: Annotated[
-        str | None,
-        typer.Option("--metrics-file", help="EMF lines, or the Prometheus textfile ($MANDALA_METRICS_FILE)."),
-    ] = None,
-    pushgateway: Annotated[
-        str | None,
-        typer.Option("--pushgateway", help="Push metrics to this Pushgateway ($MANDALA_PUSHGATEWAY_URL)."),
-    ] = None,
-    alert_webhook: Annotated[
-        str | None, typer.Option("--alert-webhook", help="POST alerts here ($MANDALA_ALERT_WEBHOOK).")
-    ] = None,
-    alert_sns: Annotated[
-        str | None,
-        typer.Option("--alert-sns", help="Publish alerts to this SNS topic ($MANDALA_ALERT_SNS_TOPIC)."),
-    ] = None,
-    alert_after: Annotated[
-        str | None,
-        typer.Option(
-            "--alert-after", help="Alert when a revision runs longer (default 30s; $MANDALA_ALERT_AFTER)."
-        ),
-    ] = None,
+    ctx: typer.Context, json_output: bool, yes: bool, verbose: bool, version: bool, **flags: str | None
 ) -> None:
-    fmt = (log_format or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
-    # Logging first, so that even a bad URL is reported in the requested format.
-    bus.sinks[:] = [
-        json_sink(verbose=verbose) if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")
-    ]
-    raw_url = database_url if database_url is not None else os.environ.get("DATABASE_URL") or None
+    """The global options: --json, --yes, --verbose and --version are facts of this call; every other one
+    is a setting's flag (`core.settings.SETTINGS`), resolved with its variable and the settings file."""
+    # Logging first, so that even a bad URL is reported in the requested format (the flag or variable:
+    # the file is read by the resolution below, which may still change it).
+    early = (flags.get("log_format") or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()
+    early = early if early in LOG_FORMATS else "text"
+    _log_to(early, verbose)
     command = " ".join(a for a in sys.argv[1:] if not a.startswith("-"))[:40] or "mandala-db"
-    root = project_root(Path.cwd())
-    settings = Settings(
-        environment=Environment.DEVELOPMENT,
-        database_url=None,
-        state_dir=state_dir or Path(os.environ.get("MANDALA_STATE_DIR") or root / ".mandala"),
+    invocation = ctx.find_root().obj
+    if isinstance(invocation, context.Invocation):
+        invocation.log_format, invocation.json_output = early, json_output
+    settings = Settings.resolve(
+        flags,
+        os.environ,
         json_output=json_output,
-        log_format=fmt,
         assume_yes=yes,
         verbose=verbose,
         interactive=sys.stdin.isatty(),
         command=ctx.invoked_subcommand or command,
-        backup_dir=Path(os.environ.get("BACKUP_DIR") or root / "backups"),
-        retention_env=os.environ.get("BACKUP_RETENTION_DAYS"),
-        s3_bucket=os.environ.get("S3_BACKUP_BUCKET") or None,
-        cache_dir=Settings.default_cache_dir(),
-        security_suppressions=Path(os.environ["MANDALA_SECURITY_SUPPRESSIONS"])
-        if os.environ.get("MANDALA_SECURITY_SUPPRESSIONS")
-        else _found(root / "security-suppressions.toml"),
     )
-    invocation = ctx.find_root().obj
     if isinstance(invocation, context.Invocation):
         invocation.settings = settings
-    if fmt not in ("text", "json"):
-        raise BadInput(f"unknown log format {log_format!r}", "use text or json")
-    if database_url is not None and not database_url.strip():
-        raise BadInput(
-            "--database-url is empty",
-            "give a URL such as postgresql://USER@HOST:5432/DBNAME, or leave the option out "
-            "for the embedded server",
-        )
-    if database_url is None and "DATABASE_URL" in os.environ and not os.environ["DATABASE_URL"].strip():
-        # An empty variable is a secret that did not arrive (a CI environment without it), never a request
-        # for "some database".
-        raise BadInput(
-            "DATABASE_URL is set but empty",
-            "set it to the database's URL (postgresql://USER@HOST:5432/DBNAME), or unset it to use the "
-            "embedded server in development",
-        )
-    settings.environment = Environment.resolve(env)
+    _log_to(settings.log_format, verbose)
+    for warning in settings.file_warnings:
+        bus.warning("settings", warning)
     bus.environment = settings.environment.value
-    if raw_url:
-        # Register the raw secret before parsing, so even a parse error cannot echo it.
-        for secret in DatabaseURL.raw_secrets(raw_url):
-            bus.add_secret(secret)
-        settings.database_url = DatabaseURL.parse(raw_url)
-        bus.add_secret(settings.database_url.password)
-    flags = {
-        "metrics": metrics, "metrics_file": metrics_file, "pushgateway": pushgateway,
-        "alert_webhook": alert_webhook, "alert_sns": alert_sns, "alert_after": alert_after,
-    }  # fmt: skip
-    settings.monitor = MonitorSettings.resolve(flags, os.environ, root)
     if isinstance(invocation, context.Invocation):
         invocation.start_monitor(settings, command_words(sys.argv[1:], ctx.invoked_subcommand))
 
 
-def _found(path: Path) -> Path | None:
-    return path if path.is_file() else None
+def _log_to(fmt: str, verbose: bool) -> None:
+    bus.sinks[:] = [
+        json_sink(verbose=verbose) if fmt == "json" else text_sink(min_level="DEBUG" if verbose else "INFO")
+    ]
+
+
+def _global_options() -> None:
+    """Give the callback its signature: the call's own options, then one option per setting with a flag.
+    Typer reads options from the signature, so a row added to the table is an option here too."""
+    import inspect
+
+    def param(name: str, annotation: Any) -> inspect.Parameter:
+        default = False if typing.get_args(annotation)[0] is bool else None
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    params = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+        param("json_output", Annotated[bool, typer.Option("--json", help="The result as one JSON document on stdout.")]),
+        param("yes", Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to confirmations.")]),
+        param("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks and debug lines.")]),
+        param("version", Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                      help="Show the version.")]),
+    ]  # fmt: skip
+    for setting in SETTINGS:
+        if setting.flag:
+            variables = ", ".join(f"${v}" for v in setting.env)
+            option = typer.Option(setting.flag, help=f"{setting.help} ({variables})", hidden=setting.hidden)
+            params.append(param(setting.name, Annotated[str | None, option]))
+    main_options.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    main_options.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    app.callback()(main_options)
+
+
+_global_options()
 
 
 def _add_migrate() -> None:
@@ -230,18 +174,9 @@ GROUPS = {
 
 
 def options_with_values() -> frozenset[str]:
-    """The global options that take a value, read from the callback's own declarations (so an option added
-    there is never mistaken for a command group)."""
-    import typing
-
-    names: set[str] = set()
-    for hint in typing.get_type_hints(main_options, include_extras=True).values():
-        info = next(iter(getattr(hint, "__metadata__", ())), None)
-        if info is not None and typing.get_args(hint)[0] is not bool:
-            # In Annotated form Typer reads the first declaration from `default`.
-            decls = (getattr(info, "default", None), *getattr(info, "param_decls", ()))
-            names.update(d for d in decls if isinstance(d, str) and d.startswith("--"))
-    return frozenset(names)
+    """The global options that take a value: every setting's flag (the others are switches), so an option
+    added to the table is never mistaken for a command group."""
+    return frozenset(s.flag for s in SETTINGS if s.flag)
 
 
 def register_commands(argv: list[str]) -> None:
@@ -260,16 +195,19 @@ def register_commands(argv: list[str]) -> None:
         add()
 
 
-def _report(exc: MandalaError, _settings: Settings | None) -> None:
+def _report(exc: MandalaError, invocation: context.Invocation) -> None:
+    settings = invocation.settings
+    json_output = settings.json_output if settings is not None else invocation.json_output
+    log_format = settings.log_format if settings is not None else invocation.log_format
     line = bus.scrub(exc.line())
     from mandala_db.cli.output import Output
 
-    if _settings is not None and _settings.json_output and not Output.document_written:
+    if json_output and not Output.document_written:
         doc = {"ok": False, "error": bus.scrub(exc.message), "hint": exc.hint, "exit_code": exc.exit_code}
         sys.stdout.write(bus.scrub(json.dumps(doc)) + "\n")
     # The record goes to every sink (alerts read it); the text log leaves ERROR records to this line.
     bus.error("error", bus.scrub(exc.message), hint=exc.hint, exit_code=exc.exit_code)
-    if _settings is None or _settings.log_format != "json":
+    if log_format != "json":
         sys.stderr.write(f"error: {line}\n")
 
 
@@ -303,7 +241,7 @@ def _run(args: list[str], invocation: context.Invocation) -> None:
     except MandalaError as exc:
         if invocation.settings is not None and invocation.settings.verbose:
             traceback.print_exc()
-        _report(exc, invocation.settings)
+        _report(exc, invocation)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -317,7 +255,7 @@ def _run(args: list[str], invocation: context.Invocation) -> None:
             or MandalaError(
                 f"unexpected error: {type(exc).__name__}: {exc}", "run again with -v for details"
             ),
-            invocation.settings,
+            invocation,
         )
         sys.exit(failure.exit_code if failure else 1)
 

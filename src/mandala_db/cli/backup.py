@@ -14,8 +14,8 @@ from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.options import TableLockRetries, TableLockTimeout, lock_policy
 from mandala_db.cli.output import Output, ProgressBar, Screen
-from mandala_db.core.config import Settings
 from mandala_db.core.errors import BadInput
+from mandala_db.core.settings import Settings
 
 backup_app = typer.Typer(
     help="Backups: full, schema, data, all; stats, cleanup, verify.", no_args_is_help=True

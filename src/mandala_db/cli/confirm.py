@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mandala_db.core.config import Settings
 from mandala_db.core.errors import Refused
+from mandala_db.core.settings import Settings
 
 
 def confirm(settings: Settings, action: str, *, typed: str | None = None) -> None:

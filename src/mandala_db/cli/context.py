@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mandala_db.core.config import Settings
+from mandala_db.core.settings import Settings
 
 if TYPE_CHECKING:
     from mandala_db.core.database import Database
@@ -23,6 +23,9 @@ class Invocation:
 
     settings: Settings | None = None
     monitor: Monitor | None = None
+    # Before the settings are resolved (and when they cannot be): how to report the error that stopped them.
+    log_format: str = "text"
+    json_output: bool = False
 
     def start_monitor(self, settings: Settings, command: str) -> None:
         """The metrics and alert sinks the settings ask for, on the event stream, for this run."""
@@ -76,9 +79,9 @@ def database(settings: Settings) -> Database:
 
 def database_at(settings: Settings, raw_url: str) -> Database:
     """Another database named on the command line (`--timings-from`): its password is a secret too."""
-    from mandala_db.core.config import DatabaseURL
     from mandala_db.core.database import Database
     from mandala_db.core.events import bus
+    from mandala_db.core.url import DatabaseURL
 
     for secret in DatabaseURL.raw_secrets(raw_url):
         bus.add_secret(secret)

@@ -9,7 +9,7 @@ import typer
 
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.output import Output, Screen
-from mandala_db.core.config import duration_seconds
+from mandala_db.core.durations import duration_seconds
 
 app = typer.Typer(help="Recovery rehearsed and measured: restore the newest good backup into a scratch database.",
                   invoke_without_command=True)  # fmt: skip

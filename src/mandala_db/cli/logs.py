@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mandala_db.cli.context import database, settings_for
-from mandala_db.core.config import duration_seconds
+from mandala_db.core.durations import duration_seconds
 from mandala_db.core.events import bus
 
 app = typer.Typer(

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mandala_db.core.config import Settings, duration
+from mandala_db.core.durations import duration
+from mandala_db.core.settings import Settings
 
 if TYPE_CHECKING:
     from mandala_db.core.blockers import LockPolicy

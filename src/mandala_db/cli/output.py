@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, Protocol
 
-from mandala_db.core.config import Settings
 from mandala_db.core.events import bus
+from mandala_db.core.settings import Settings
 
 
 class Screen(Protocol):

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.errors import BadInput, OperationFailed
 from mandala_db.core.events import bus
+from mandala_db.core.url import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -7,10 +7,10 @@ import os
 import warnings
 from pathlib import Path
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database, ensure_database
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
+from mandala_db.core.url import DatabaseURL
 
 APP_DATABASE = "mandala"
 

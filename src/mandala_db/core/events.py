@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from mandala_db.core.config import redact
+from mandala_db.core.url import redact
 
 Sink = Callable[[dict[str, Any]], None]
 

@@ -21,9 +21,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.errors import OperationFailed
 from mandala_db.core.events import bus
+from mandala_db.core.url import DatabaseURL
 
 Progress = Callable[[int, int, str], None]  # (tables done, tables in all, current table)
 

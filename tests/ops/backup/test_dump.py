@@ -20,8 +20,8 @@ from conftest import (
     drop_database,
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.backup.manifest import BackupManifest
 from mandala_db.ops.migrate.loader import History
 from revision_data import table_checksums

@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import (
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.backup import cleanup_plan
 from mandala_db.ops.backup.manifest import BackupManifest
 from support import backup, ok

@@ -14,7 +14,7 @@ from conftest import (
     connect_to,
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from revision_data import table_checksums
 from support import ok
 

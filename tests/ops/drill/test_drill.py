@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from conftest import connect_to, database_state, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 from servers import ScratchServer
 from support import damage, ok, take_backup

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import edit, in_project, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 
 def versions(project: Path) -> set[str]:

@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT, Result, connect_to, create_database, drop_database, edit, in_project, run_cli
 from mandala_db.core import catalog
 from mandala_db.core.catalog import models_snapshot
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 
 HEAD = History.load().head or ""

@@ -12,8 +12,8 @@ import psycopg
 
 from conftest import connect_to, in_project, run_cli
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.lock import lock_key
+from mandala_db.core.url import DatabaseURL
 from test_executor import HEAD, add_revision, deploy_with_demo, ledger, ok
 
 

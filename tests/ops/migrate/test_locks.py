@@ -15,7 +15,7 @@ import pytest
 
 from conftest import connect_to
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.analysis import LOCK_ORDER, analyze, strongest
 from mandala_db.ops.migrate.effects import Walk
 from mandala_db.ops.migrate.plan import TableStats

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from conftest import connect_to, in_project
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from test_executor import HEAD, add_revision, deploy_with_demo, ok
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from conftest import in_project
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from test_executor import HEAD, add_revision, deploy_with_demo, ok
 
 

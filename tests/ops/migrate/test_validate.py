@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
 from servers import free_port
 from support import ok

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from servers import BadServer, free_port
 
 TIMEOUT_S = 2.0

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import SENTINEL_PASSWORD, assert_no_secret, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from servers import free_port
 from support import ok
 

@@ -13,7 +13,7 @@ from conftest import (
     database_state,
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.backup.manifest import BackupManifest
 from revision_data import table_checksums
 from support import backup, ok

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 
 def test_the_download_a_killed_s3_restore_left_is_removed_by_the_next_one(

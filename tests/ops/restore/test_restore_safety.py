@@ -27,7 +27,7 @@ from conftest import (
     from_template,
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.backup import BackupManifest
 from support import build_loaded, damage, reseal, take_backup
 

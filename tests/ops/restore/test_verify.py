@@ -12,7 +12,7 @@ from conftest import (
     connect_to,
     run_cli,
 )
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.backup.manifest import BackupManifest
 from support import backup, ok
 

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from conftest import connect_to, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from support import ok
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 SUPERUSER_ONLY = (
     "server.md5-passwords",

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.security import cis
 from mandala_db.ops.security.checks.registry import CHECKS, check
 from support import ok

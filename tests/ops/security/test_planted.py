@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from conftest import connect_to, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from servers import ScratchServer, scratch_server
 
 __all__ = ["scratch_server"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import connect_to, run_cli
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.security.recommend import APPLICATION, MIGRATOR, READONLY
 from servers import ScratchServer, scratch_server
 from support import ok

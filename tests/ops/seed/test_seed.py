@@ -11,8 +11,8 @@ import pytest
 
 from conftest import Result
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.seed.rows import NAMESPACE, make_id

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from mandala_db.core import catalog
-from mandala_db.core.config import Environment
 from mandala_db.core.database import Database
 from mandala_db.core.errors import MandalaError, OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_schema
+from mandala_db.core.settings import Environment
 from mandala_db.migrations import VERSIONS
 from mandala_db.ops.migrate.autodetector import diff
 from mandala_db.ops.migrate.executor import Executor, RunOptions, StepResult

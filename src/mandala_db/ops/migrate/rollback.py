@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from mandala_db.core import ledger
-from mandala_db.core.config import Environment
 from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import Refused
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.core.settings import Environment
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
 from mandala_db.ops.migrate.executor import Executor, RunOptions, RunResult
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import Sink, bus
+from mandala_db.core.settings import MonitorSettings
 from mandala_db.ops.monitor.deadline import bounded, socket_timeout
 
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mandala_db.core.config import MonitorSettings
 from mandala_db.core.events import bus
+from mandala_db.core.settings import MonitorSettings
 from mandala_db.ops.monitor.deadline import bounded, socket_timeout
 
 ALERTING_COMMANDS = ("migrate deploy", "migrate prod", "migrate rollback", "migrate dev", "migrate resolve",

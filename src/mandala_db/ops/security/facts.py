@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import Database
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.security.graph import PrivilegeGraph
 
 # Settings the checks read. Those a role may not see are missing from pg_settings for it.

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from mandala_db.core.config import DatabaseURL
 from mandala_db.core.database import quote_ident
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.security.findings import Finding
 
 MIGRATOR, APPLICATION, READONLY = "mandala_migrator", "mandala_app", "mandala_readonly"

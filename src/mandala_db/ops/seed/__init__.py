@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mandala_db.core.config import Environment
 from mandala_db.core.events import bus
 from mandala_db.core.progress import Bars, no_bars
+from mandala_db.core.settings import Environment
 
 if TYPE_CHECKING:
     from mandala_db.core.database import Database

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mandala_db.core.config import Environment
 from mandala_db.core.errors import BadInput, Refused
+from mandala_db.core.settings import Environment
 from mandala_db.ops.seed import demo, development, edge, performance
 from mandala_db.ops.seed.rows import DataSet
 

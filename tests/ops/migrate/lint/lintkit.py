@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_cli
 from mandala_db.core import catalog
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.analysis import Statement, analyze
 from mandala_db.ops.migrate.lint import LintFinding, lint_units
 from mandala_db.ops.migrate.loader import read_revision

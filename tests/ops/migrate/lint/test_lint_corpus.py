@@ -9,7 +9,7 @@ import pytest
 from corpus import DANGEROUS, SAFE, Migration
 from lintkit import findings, populated, rules, shown
 
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 
 __all__ = ["populated"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lintkit import findings, populated, rules, shown
 
-from mandala_db.core.config import DatabaseURL
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.lint import RULES
 from mandala_db.ops.migrate.model import rewrites
 

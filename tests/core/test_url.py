@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mandala_db.core.config import DatabaseURL, Environment, redact
 from mandala_db.core.errors import BadInput
+from mandala_db.core.url import DatabaseURL, redact
 
 
 def test_postgres_and_postgresql_schemes_and_percent_encoded_passwords() -> None:
@@ -98,15 +98,3 @@ def test_malformed_urls_say_what_is_wrong_without_echoing_the_password(raw: str,
 def test_redact_removes_secrets_and_url_passwords() -> None:
     text = "failed: postgresql://app:s3cr%21t@db/x and s3cr!t again"
     assert redact(text, "s3cr!t") == "failed: postgresql://app:****@db/x and **** again"
-
-
-def test_environment_resolution_order() -> None:
-    assert Environment.resolve(None, {}) is Environment.DEVELOPMENT
-    assert Environment.resolve(None, {"NODE_ENV": "production"}) is Environment.PRODUCTION
-    assert (
-        Environment.resolve(None, {"NODE_ENV": "production", "MANDALA_ENV": "staging"}) is Environment.STAGING
-    )
-    assert Environment.resolve("test", {"MANDALA_ENV": "staging"}) is Environment.TEST
-    assert Environment.resolve("prod", {}).protected
-    with pytest.raises(BadInput, match="unknown environment 'qa'"):
-        Environment.resolve("qa", {})
