@@ -37,7 +37,7 @@ def populated(admin_url: DatabaseURL) -> Iterator[DatabaseURL]:
         c.execute("CREATE TABLE prices (id int PRIMARY KEY, amount numeric(10,2), code varbit(8))")
         c.execute("INSERT INTO prices SELECT g, g, B'101' FROM generate_series(1, 100) g")
         c.execute("CREATE TABLE empty_things (id int PRIMARY KEY, name varchar(50))")
-        from corpus import SETUP
+        from ops.migrate.lint.corpus import SETUP
 
         for statement in SETUP:
             c.execute(statement)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus import DANGEROUS, SAFE, Migration
-from lintkit import findings, populated, rules, shown
 
 from mandala_db.core.url import DatabaseURL
+from ops.migrate.lint.corpus import DANGEROUS, SAFE, Migration
+from ops.migrate.lint.lintkit import findings, populated, rules, shown
 
 __all__ = ["populated"]
 

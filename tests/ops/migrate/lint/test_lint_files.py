@@ -173,9 +173,8 @@ def test_the_corpus_without_a_database(tmp_path: Path) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from corpus import DANGEROUS, SAFE
-
     from mandala_db.ops.migrate.lint.files import lint_files
+    from ops.migrate.lint.corpus import DANGEROUS, SAFE
 
     missed, false = [], []
     for case in DANGEROUS + SAFE:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lintkit import findings, populated, rules, shown
 
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.lint import RULES
 from mandala_db.ops.migrate.model import rewrites
+from ops.migrate.lint.lintkit import findings, populated, rules, shown
 
 __all__ = ["populated"]
 
