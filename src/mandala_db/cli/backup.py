@@ -20,18 +20,27 @@ from mandala_db.core.settings import Settings
 backup_app = typer.Typer(
     help="Backups: full, schema, data, all; stats, cleanup, verify.", no_args_is_help=True
 )
-restore_app = typer.Typer(help="Restores from a verified file or from S3.", no_args_is_help=True)
+restore_app = typer.Typer(help="Restores from a verified file or from a remote copy.", no_args_is_help=True)
 
 Dir = Annotated[
     str | None, typer.Option("--dir", help="The backup folder (default $BACKUP_DIR, else ./backups).")
 ]
-S3Flag = Annotated[bool, typer.Option("--s3", help="Upload to $S3_BACKUP_BUCKET (also when that is set).")]
-S3Bucket = Annotated[
-    str | None, typer.Option("--s3-bucket", help="Upload to this bucket (default $S3_BACKUP_BUCKET).")
+S3Flag = Annotated[
+    bool,
+    typer.Option(
+        "--s3", help="Copy to the remote ($S3_BACKUP_BUCKET, $BACKUP_REMOTE), and fail without one."
+    ),
 ]
-S3Listed = Annotated[
+S3Bucket = Annotated[
+    str | None, typer.Option("--s3-bucket", help="Copy to this bucket (s3://BUCKET/$S3_BACKUP_PREFIX).")
+]
+RemoteTo = Annotated[
+    str | None, typer.Option("--remote", help="Copy to this storage: s3://bucket/prefix or file:///folder.")
+]
+S3Listed = Annotated[str | None, typer.Option("--s3-bucket", help="Also list the backups in this bucket.")]
+RemoteListed = Annotated[
     str | None,
-    typer.Option("--s3-bucket", help="Also list the backups in this bucket (default $S3_BACKUP_BUCKET)."),
+    typer.Option("--remote", help="Also list the backups on this storage (default: the configured remote)."),
 ]
 TargetDb = Annotated[str | None, typer.Option("--target-db", help="Restore into this database instead.")]
 
@@ -56,6 +65,7 @@ def _register(kind: str, kinds: tuple[str, ...], doc: str) -> None:
         ] = None,
         s3: S3Flag = False,
         s3_bucket: S3Bucket = None,
+        remote: RemoteTo = None,
     ) -> None:
         from mandala_db.ops.backup import backup
 
@@ -68,8 +78,8 @@ def _register(kind: str, kinds: tuple[str, ...], doc: str) -> None:
             jobs=jobs,
             compression=compression,
             pg_version=pg_version,
-            bucket=s.bucket(s3_bucket),
-            require_bucket=s3,
+            remote=s.remote(remote, s3_bucket),
+            require_remote=s3,
             bars=partial(ProgressBar, s.json_output),
         )
         Output(s).result(
@@ -146,21 +156,23 @@ def schedule_command(
 
 
 @backup_app.command("stats")
-def stats_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None) -> None:
-    """Count, total size, newest, oldest and last verified backup of each kind, locally and on S3."""
+def stats_command(
+    ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None, remote: RemoteListed = None
+) -> None:
+    """Count, total size, newest, oldest and last verified backup of each kind, locally and on the remote."""
     from mandala_db.ops.backup import stats
-    from mandala_db.ops.backup.s3 import S3Store
+    from mandala_db.ops.backup.remote import Remote
     from mandala_db.ops.drill import freshness
 
     s = settings_for(ctx, "backup stats")
-    folder, bucket = s.backups_in(directory), s.bucket(s3_bucket)
+    folder, url = s.backups_in(directory), s.remote(remote, s3_bucket)
     local = stats(folder)
     fresh = freshness(folder)
-    remote = S3Store(bucket).totals() if bucket else None
-    where = f"{folder}" + (f" and s3://{bucket}" if bucket else "")
+    totals = Remote.at(url).totals() if url else None
+    where = f"{folder}" + (f" and {url}" if url else "")
     Output(s).result(
-        {"ok": True, "local": local, "s3": remote, "freshness": fresh},
-        lambda c: views.print_backup_stats(c, where, local, remote, fresh),
+        {"ok": True, "local": local, "remote": totals, "freshness": fresh},
+        lambda c: views.print_backup_stats(c, where, local, totals, fresh),
     )
 
 
@@ -176,7 +188,6 @@ def cleanup_command(
 ) -> None:
     """Delete backups older than the retention, keeping the newest few of each kind and the newest verified."""
     from mandala_db.ops.backup import apply_cleanup, cleanup_plan
-    from mandala_db.ops.backup.s3 import UPLOADS
 
     s = settings_for(ctx, "backup cleanup")
     days, folder = s.retention_days(retention_days), s.backups_in(directory)
@@ -189,28 +200,37 @@ def cleanup_command(
         )
         apply_cleanup(plan)
     settled: list[str] = []
-    if not dry_run and s.bucket(None) and (folder / UPLOADS).is_dir():
-        from mandala_db.ops.backup.s3 import S3Store
+    url = s.remote()
+    if not dry_run and url:
+        from mandala_db.ops.backup.remote import Remote
 
-        settled = S3Store(str(s.bucket(None))).sweep(folder / UPLOADS)
+        settled = Remote.at(url).sweep(folder)
     Output(s).result(
-        {"ok": True, "retention_days": days, "keep": keep, **plan.to_dict(dry_run), "s3_settled": settled},
+        {
+            "ok": True,
+            "retention_days": days,
+            "keep": keep,
+            **plan.to_dict(dry_run),
+            "remote_settled": settled,
+        },
         lambda c: views.print_cleanup(c, plan, dry_run),
     )
 
 
 @restore_app.command("list")
-def list_command(ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None) -> None:
-    """The backups with their kind, time, size, revision and verification state, locally and on S3."""
+def list_command(
+    ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None, remote: RemoteListed = None
+) -> None:
+    """The backups with their kind, time, size, revision and verification state, locally and on the remote."""
     from mandala_db.ops.backup import listing
-    from mandala_db.ops.backup.s3 import S3Store
+    from mandala_db.ops.backup.remote import Remote
 
     s = settings_for(ctx, "restore list")
     local = listing(s.backups_in(directory))
-    bucket = s.bucket(s3_bucket)
-    remote = S3Store(bucket).list() if bucket else []
+    url = s.remote(remote, s3_bucket)
+    copies = Remote.at(url).list() if url else []
     Output(s).result(
-        {"ok": True, "local": local, "s3": remote}, lambda c: views.print_backup_list(c, local, remote)
+        {"ok": True, "local": local, "remote": copies}, lambda c: views.print_backup_list(c, local, copies)
     )
 
 
@@ -253,22 +273,41 @@ def restore_command(
     _show_restore(s, result)
 
 
-@restore_app.command("s3-restore", epilog=YES_EPILOG)
-def s3_restore_command(
-    ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="s3://bucket/key of a backup uploaded by mandala-db.")],
-    target_db: TargetDb = None,
-    directory: Dir = None,
-    lock_timeout: TableLockTimeout = None,
-    lock_retries: TableLockRetries = 5,
-) -> None:
-    """Download a backup and its manifest, verify them, then restore as `restore restore` does."""
-    from mandala_db.ops.restore import check_target_name, restore_from_s3
+def _remote_restore(name: str) -> None:
+    def command(
+        ctx: typer.Context,
+        url: Annotated[
+            str,
+            typer.Argument(
+                help="The backup's URL (s3://bucket/key, file:///path), as `restore list` shows it."
+            ),
+        ],
+        target_db: TargetDb = None,
+        directory: Dir = None,
+        lock_timeout: TableLockTimeout = None,
+        lock_retries: TableLockRetries = 5,
+    ) -> None:
+        """Download a backup and its manifest, verify them, then restore as `restore restore` does."""
+        _restore_from_remote(ctx, name, url, target_db, directory, lock_timeout, lock_retries)
 
-    s = settings_for(ctx, "restore s3-restore")
+    restore_app.command(name, epilog=YES_EPILOG)(command)
+
+
+def _restore_from_remote(
+    ctx: typer.Context,
+    name: str,
+    url: str,
+    target_db: str | None,
+    directory: str | None,
+    lock_timeout: str | None,
+    lock_retries: int,
+) -> None:
+    from mandala_db.ops.restore import check_target_name, restore_from_remote
+
+    s = settings_for(ctx, f"restore {name}")
     check_target_name(target_db)
     db = database(s)
-    result = restore_from_s3(
+    result = restore_from_remote(
         db,
         url,
         target_db=target_db,
@@ -278,3 +317,7 @@ def s3_restore_command(
         locks=lock_policy(lock_timeout, lock_retries),
     )
     _show_restore(s, result)
+
+
+_remote_restore("remote-restore")
+_remote_restore("s3-restore")  # the guide's name: the same command, for every storage

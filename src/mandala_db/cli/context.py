@@ -89,15 +89,17 @@ def database_at(settings: Settings, raw_url: str) -> Database:
 
 
 def ship_backup(settings: Settings) -> Callable[[Any], None] | None:
-    """With $S3_BACKUP_BUCKET, the backup a command takes first is uploaded (and checked) there too."""
-    bucket = settings.s3_bucket
-    if not bucket:
+    """With a remote configured (BACKUP_REMOTE, S3_BACKUP_BUCKET), the backup a command takes first is
+    copied (and checked) there too."""
+    url = settings.remote()
+    if not url:
         return None
+    from mandala_db.ops.backup.remote import Remote
+
+    remote = Remote.at(url)  # a remote that cannot be is refused before anything is backed up
 
     def upload(backup: Any) -> None:
-        from mandala_db.ops.backup.s3 import S3Store
-
-        S3Store(bucket).upload(backup.path, backup.manifest)
+        remote.upload(backup.path, backup.manifest)
 
     return upload
 

@@ -19,7 +19,11 @@ app = typer.Typer(help="Recovery rehearsed and measured: restore the newest good
 def drill_command(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Option("--from", help="latest (default), a backup file, or s3://bucket/key.")
+        str,
+        typer.Option(
+            "--from",
+            help="latest (default), a backup file, or a remote backup's URL (s3://bucket/key, file:///path).",
+        ),
     ] = "latest",
     directory: Annotated[
         str | None, typer.Option("--dir", help="The backup folder (default $BACKUP_DIR).")
@@ -46,7 +50,7 @@ def drill_command(
     s = settings_for(ctx, "drill")
     target = duration_seconds("--rto-target", rto_target) if rto_target else None
     age = duration_seconds("--max-backup-age", max_backup_age) if max_backup_age else None
-    result = drill(database(s), source=source, backup_dir=s.backups_in(directory), bucket=s.s3_bucket,
+    result = drill(database(s), source=source, backup_dir=s.backups_in(directory), remote=s.remote(),
                    rto_target=target, max_backup_age=age, rehearse=rehearse)  # fmt: skip
     if report:
         report.write_text(report_markdown(result), encoding="utf-8")

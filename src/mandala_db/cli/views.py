@@ -181,8 +181,8 @@ def print_backup_list(console: Screen, local: list[dict[str, Any]], remote: list
 
 def print_backups(console: Screen, backups: list[Any]) -> None:
     for b in backups:
-        s3 = b.manifest.s3
-        where = f", uploaded to s3://{s3['bucket']}/{s3['key']}" if s3 else ""
+        remote = b.manifest.remote
+        where = f", copied to {remote['url']}" if remote else ""
         console.print(
             f"{b.manifest.kind}: {b.path} ({human_size(b.manifest.size)}, "
             f"{b.manifest.duration_ms / 1000:.1f} s, sha256 {b.to_dict()['sha256'] or 'per file'}){where}"

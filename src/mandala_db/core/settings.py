@@ -92,8 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
             kind="path"),
     Setting("backup_retention_days", "Days backups are kept (read by the commands that prune).", "`30`",
             env=("BACKUP_RETENTION_DAYS",), key="backup-retention-days", kind="days"),
-    Setting("s3_bucket", "The S3 bucket backups are uploaded to.", "none", env=("S3_BACKUP_BUCKET",),
-            key="s3-bucket"),
+    Setting("backup_remote", "Where backups are copied: s3://bucket/prefix or file:///folder (a mounted share).",
+            "none", env=("BACKUP_REMOTE",), key="backup-remote"),
+    Setting("s3_bucket", "The guide's way to name the remote: s3://BUCKET/PREFIX.", "none",
+            env=("S3_BACKUP_BUCKET",), key="s3-bucket"),
+    Setting("s3_prefix", "The folder in the bucket that `s3-bucket` names.", "`mandala-db`",
+            env=("S3_BACKUP_PREFIX",), key="s3-prefix"),
     Setting("security_suppressions", "The reviewed file of suppressed security findings.",
             "`./security-suppressions.toml`", env=("MANDALA_SECURITY_SUPPRESSIONS",),
             key="security-suppressions", kind="path"),
@@ -280,7 +284,9 @@ class Settings:
     command: str = "mandala-db"
     backup_dir: Path = Path("backups")
     backup_retention_days: str | None = None  # checked by the commands that use it: a typo stops only them
+    backup_remote: str | None = None
     s3_bucket: str | None = None
+    s3_prefix: str = "mandala-db"
     security_suppressions: Path | None = None
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     cache_dir: Path | None = None
@@ -353,9 +359,18 @@ class Settings:
         """The command's --suppressions, else the setting, else (None) no file."""
         return explicit or self.security_suppressions
 
-    def bucket(self, explicit: str | None) -> str | None:
-        """The S3 bucket: the command's --s3-bucket, else the setting, else none."""
-        return explicit or self.s3_bucket
+    def remote(self, explicit: str | None = None, bucket: str | None = None) -> str | None:
+        """Where backups are copied, as a storage URL: the command's --remote, else its --s3-bucket, else
+        the backup_remote setting, else the s3_bucket one (in the s3_prefix folder), else nowhere."""
+        if explicit:
+            return explicit
+        if bucket:
+            return f"s3://{bucket}/{self.s3_prefix.strip('/')}".rstrip("/")
+        if self.backup_remote:
+            return self.backup_remote
+        if self.s3_bucket:
+            return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}".rstrip("/")
+        return None
 
 
 SETTING = {s.name: s for s in SETTINGS}

@@ -170,7 +170,7 @@ def test_a_drill_from_s3_downloads_checks_and_ships_its_history(
     made = json.loads(
         ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path / "made"), url=loaded, env=env)).stdout
     )
-    s3_url = f"s3://{bucket}/{made['backups'][0]['s3']['key']}"
+    s3_url = f"s3://{bucket}/{made['backups'][0]['remote']['key']}"
     doc = json.loads(
         ok(
             run_cli("--json", "drill", "--from", s3_url, "--dir", str(tmp_path / "d1"), url=loaded, env=env)

@@ -55,7 +55,7 @@ class Backup:
             "sha256": next(iter(entry.values()))["sha256"] if len(entry) == 1 else None,
             "duration_ms": self.manifest.duration_ms,
             "head_revision": self.manifest.head_revision,
-            "s3": self.manifest.s3,
+            "remote": self.manifest.remote,
         }
 
 
@@ -307,15 +307,22 @@ def backup(
     jobs: int = 1,
     compression: str | None = None,
     pg_version: int | None = None,
-    bucket: str | None = None,
-    require_bucket: bool = False,
+    remote: str | None = None,
+    require_remote: bool = False,
     bars: Bars = no_bars,
 ) -> list[Backup]:
-    """`backup KIND`: the dumps of one snapshot, then (with a bucket) each uploaded and checked on S3."""
-    if require_bucket and not bucket:
-        raise BadInput("--s3 needs a bucket", "set S3_BACKUP_BUCKET or pass --s3-bucket")
-    if bucket and fmt == "directory":
-        raise BadInput("a directory-format backup is not uploaded to S3", "use --format custom or plain")
+    """`backup KIND`: the dumps of one snapshot, then (with a remote) each copied there and checked."""
+    if require_remote and not remote:
+        raise BadInput(
+            "--s3 needs a bucket", "set S3_BACKUP_BUCKET (or BACKUP_REMOTE), or pass --s3-bucket or --remote"
+        )
+    if remote and fmt == "directory":
+        raise BadInput("a directory-format backup is not copied to a remote", "use --format custom or plain")
+    store = None
+    if remote:
+        from mandala_db.ops.backup.remote import Remote
+
+        store = Remote.at(remote)  # a remote that cannot be is refused before the dump is taken
     with bars(0, f"backup {'/'.join(kinds)}") as bar:
         backups = create_backups(
             db,
@@ -327,10 +334,7 @@ def backup(
             pg_version=pg_version,
             progress=bar.tables if bar else None,
         )
-    if bucket:
-        from mandala_db.ops.backup.s3 import S3Store
-
-        store = S3Store(bucket)
+    if store is not None:
         for b in backups:
             with bars(b.manifest.size, f"upload {b.path.name}") as bar:
                 store.upload(b.path, b.manifest, bar.bytes if bar else None)

@@ -77,7 +77,7 @@ class BackupManifest:
     snapshot: str | None = None
     schema: str = "public"  # the application schema the row counts are of
     verifications: list[dict[str, Any]] = field(default_factory=list)
-    s3: dict[str, Any] | None = None
+    remote: dict[str, Any] | None = None  # where the copy on a remote storage is (`s3` before the seam)
     toc_sha256: str | None = (
         None  # the archive's table of contents (pg_restore --list), or a plain file's objects
     )
@@ -102,15 +102,25 @@ class BackupManifest:
             )
         try:
             data = json.loads(path.read_text())
+            legacy = isinstance(data, dict) and "s3" in data and "remote" not in data
+            if legacy:
+                data["remote"] = _remote_from_s3(data.pop("s3"))
             manifest = cls(**data)
+            if legacy:  # an instance attribute only then, so vars() of a manifest holds only its fields
+                manifest._signed_as_s3 = True
         except (ValueError, TypeError, OSError) as exc:
             raise BadInput(f"the manifest {path} is unreadable: {exc}") from None
         if authenticate:
             manifest.authenticate(path)
         return manifest
 
+    _signed_as_s3 = False  # read from a manifest written before the seam: signed with its `s3` field
+
     def _payload(self) -> bytes:
         body = {k: v for k, v in asdict(self).items() if k != "signature"}
+        if self._signed_as_s3:
+            remote = body.pop("remote")
+            body["s3"] = {k: v for k, v in remote.items() if k not in ("url", "store")} if remote else None
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def sign(self, key: bytes) -> None:
@@ -149,6 +159,7 @@ class BackupManifest:
     def save(self, backup: Path) -> Path:
         """Written whole or not at all; signed again when a key is configured (verifications are signed too)."""
         key = backup_key()
+        self.__dict__.pop("_signed_as_s3", None)  # written now in today's form, and signed as that
         if key is not None:
             self.sign(key)
         path = self.path_for(backup)
@@ -182,6 +193,13 @@ class BackupManifest:
         since)."""
         latest = self.latest_verification
         return latest is None or latest.get("ok") is True
+
+
+def _remote_from_s3(s3: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An old manifest's `s3` field as today's `remote`: the same facts, with the URL and the store."""
+    if not s3:
+        return None
+    return {"url": f"s3://{s3.get('bucket')}/{s3.get('key')}", "store": "s3", **s3}
 
 
 def intact(backup: Path, manifest: BackupManifest) -> bool:

@@ -1,4 +1,4 @@
-"""`mandala-db drill`: recovery rehearsed and measured. The newest good backup (local or S3) is fetched,
+"""`mandala-db drill`: recovery rehearsed and measured. The newest good backup (local or remote) is fetched,
 proved (sha256 and a full read), restored into a scratch database (never the live one) in the checked
 transaction restores use, then checked (the data check and the reads the application depends on), and
 optionally used to rehearse the next deploy. RTO is measured by phase, RPO from the backup's end; every
@@ -92,22 +92,25 @@ def newest_good_full(backup_dir: Path) -> tuple[Path, Any] | None:
     return newest_trusted(backup_dir, "full")
 
 
-def _fetcher(source: str, backup_dir: Path, bucket: str | None) -> tuple[Callable[[Path], Path], bool]:
+def _fetcher(source: str, backup_dir: Path, remote: str | None) -> tuple[Callable[[Path], Path], bool]:
     """How to get the backup file (given the drill's private folder), and whether that is a download (timed
     as its own phase). Everything a user could have mistyped is refused here (exit 2), before the drill
     starts: such a run is not a failed recovery and is not recorded."""
     from mandala_db.ops.backup import BackupManifest
-    from mandala_db.ops.backup.s3 import S3Location, S3Store
+    from mandala_db.ops.backup.remote import SCHEMES, Remote, download, locate
 
-    def download(location: S3Location) -> Callable[[Path], Path]:
-        return lambda workdir: S3Store(location.bucket).download(location, workdir)
+    def fetch(url: str) -> Callable[[Path], Path]:
+        locate(url)  # refused now if it names no backup
+        return lambda workdir: download(url, workdir)
 
-    if source.startswith("s3:"):
-        return download(S3Location.parse(source)), True
+    if source.partition(":")[0] in SCHEMES:
+        return fetch(source), True
     if source != "latest":
         path = Path(source)
         if not path.exists():
-            raise BadInput(f"--from {path} does not exist", "give a backup file, s3://bucket/key or latest")
+            raise BadInput(
+                f"--from {path} does not exist", "give a backup file, s3://bucket/key, file:///path or latest"
+            )
         manifest = BackupManifest.load(path)  # a file without a manifest is not a backup of ours
         if manifest.kind != "full":
             raise BadInput(f"--from {path} is a {manifest.kind} backup", "a drill restores a full backup")
@@ -116,10 +119,10 @@ def _fetcher(source: str, backup_dir: Path, bucket: str | None) -> tuple[Callabl
     if local is not None:
         found = local[0]
         return (lambda _workdir: found), False
-    remote = [o for o in S3Store(bucket).list() if o["kind"] == "full" and o["trusted"]] if bucket else []
-    if remote:
-        return download(S3Location.parse(remote[0]["url"])), True
-    raise BadInput(f"there is no good full backup in {backup_dir}" + (f" nor in s3://{bucket}" if bucket else ""),
+    copies = [o for o in Remote.at(remote).list() if o["kind"] == "full" and o["trusted"]] if remote else []
+    if copies:
+        return fetch(copies[0]["url"]), True
+    raise BadInput(f"there is no good full backup in {backup_dir}" + (f" nor in {remote}" if remote else ""),
                    "take one with `mandala-db backup full`")  # fmt: skip
 
 
@@ -132,7 +135,7 @@ def drill(
     *,
     source: str = "latest",
     backup_dir: Path,
-    bucket: str | None = None,
+    remote: str | None = None,
     rto_target: float | None = None,
     max_backup_age: float | None = None,
     rehearse: bool = False,
@@ -147,7 +150,7 @@ def drill(
     from mandala_db.ops.restore.apply import prove_file
     from mandala_db.ops.restore.verify import read_all
 
-    fetch, is_download = _fetcher(source, backup_dir, bucket)
+    fetch, is_download = _fetcher(source, backup_dir, remote)
     drop_leftovers(db)
     sweep_temp_dirs("drill")
     scratch = scratch_name(db, "drill")
@@ -172,7 +175,7 @@ def drill(
         try:
             path: Path = phase("download", lambda: fetch(workdir)) if is_download else fetch(workdir)
         except MandalaError as exc:
-            result.fault = exc  # S3 said no: its own error, with its own next step
+            result.fault = exc  # the storage said no: its own error, with its own next step
             raise
         result.backup = str(path)
         manifest = BackupManifest.load(path, authenticate=True)
@@ -235,7 +238,7 @@ def drill(
     result.ok = not result.problems
     if local_manifest is not None and backup_verdict is not None:
         _record_in_manifest(Path(result.backup), local_manifest, result, backup_verdict)
-    record(backup_dir, result, bucket)
+    record(backup_dir, result, remote)
     level = bus.info if result.ok else bus.error
     level("drill_complete" if result.ok else "drill_failed",
           f"drill {'passed' if result.ok else 'failed'}: RTO {result.rto_s:.1f} s, RPO {result.rpo_s:.0f} s",
@@ -268,16 +271,16 @@ def _record_in_manifest(path: Path, manifest: Any, result: DrillResult, verdict:
         bus.warning("drill_not_recorded", f"the drill could not be recorded in {path}'s manifest: {exc}")
 
 
-def record(backup_dir: Path, result: DrillResult, bucket: str | None = None) -> None:
-    """Beside the backups, and with S3 configured a copy there too (the evidence outlives the machine)."""
+def record(backup_dir: Path, result: DrillResult, remote: str | None = None) -> None:
+    """Beside the backups, and with a remote configured a copy there too (the evidence outlives the machine)."""
     backup_dir.mkdir(parents=True, exist_ok=True)
     with (backup_dir / HISTORY_FILE).open("a", encoding="utf-8") as f:
         f.write(json.dumps(result.to_dict(), default=str) + "\n")
-    if bucket:
-        from mandala_db.ops.backup.s3 import S3Store
+    if remote:
+        from mandala_db.ops.backup.remote import Remote
 
         try:
-            S3Store(bucket).put_text(HISTORY_FILE, (backup_dir / HISTORY_FILE).read_text(encoding="utf-8"))
+            Remote.at(remote).put_text(HISTORY_FILE, (backup_dir / HISTORY_FILE).read_text(encoding="utf-8"))
         except MandalaError as exc:
             bus.warning("drill_history_not_shipped", exc.message)
 

@@ -1,4 +1,4 @@
-"""Restores and verification: `restore` (and so `s3-restore`), `verify`, and the restore into a scratch
+"""Restores and verification: `restore` (and so `remote-restore`), `verify`, and the restore into a scratch
 database that `verify --restore` and drills use. Every restore is one transaction of ours, committed only
 when the archive was read to its end and the result matches its manifest; nothing in a backup can make
 psql run a command on this machine."""
@@ -14,7 +14,7 @@ from mandala_db.ops.restore.apply import (
     user_tables,
 )
 from mandala_db.ops.restore.guard import ScriptGuard, ScriptRefused, scan_file
-from mandala_db.ops.restore.remote import restore_from_s3
+from mandala_db.ops.restore.remote import restore_from_remote
 from mandala_db.ops.restore.session import CHECK_MARKER
 from mandala_db.ops.restore.verify import read_all, verify
 
@@ -27,7 +27,7 @@ __all__ = [
     "prove",
     "read_all",
     "restore",
-    "restore_from_s3",
+    "restore_from_remote",
     "restore_into_new_database",
     "scan_file",
     "scratch_name",

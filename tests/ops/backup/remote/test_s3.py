@@ -1,4 +1,4 @@
-"""ops/backup/s3.py: backups on a real S3 protocol server (moto) on loopback."""
+"""ops/backup/remote/s3.py: backups on a real S3 protocol server (moto) on loopback, through the remote seam."""
 
 from __future__ import annotations
 
@@ -67,17 +67,17 @@ def test_s3_round_trip_with_a_multipart_upload_and_s3_restore(
         ).stdout
     )["backups"]
     assert made["size"] > 1024 * 1024
-    assert made["s3"]["multipart"] is True and made["s3"]["key"].startswith("mandala-db/full/")
-    assert made["s3"]["checked_by"] == "read-back"  # a multipart object's checksum is of its parts
+    assert made["remote"]["multipart"] is True and made["remote"]["key"].startswith("mandala-db/full/")
+    assert made["remote"]["checked_by"] == "read-back"  # a multipart object's checksum is of its parts
     listing = json.loads(
         ok(run_cli("--json", "restore", "list", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
     )
-    (remote,) = listing["s3"]
-    assert remote["url"] == f"s3://mandala-backups/{made['s3']['key']}" and remote["size"] == made["size"]
+    (remote,) = listing["remote"]
+    assert remote["url"] == f"s3://mandala-backups/{made['remote']['key']}" and remote["size"] == made["size"]
     stats = json.loads(
         ok(run_cli("--json", "backup", "stats", "--dir", str(tmp_path), url=loaded, env=s3_server)).stdout
     )
-    assert stats["s3"]["full"]["count"] == 1
+    assert stats["remote"]["full"]["count"] == 1
     ok(
         run_cli(
             "--yes",
@@ -104,17 +104,17 @@ def test_an_upload_is_checked_against_what_the_store_holds_not_what_we_sent(
     """The store's own SHA-256 of a single-part object is compared with the backup; an object that was
     changed in the store (same size, same metadata) fails the check."""
     from mandala_db.core.errors import OperationFailed
-    from mandala_db.ops.backup.s3 import S3Store
+    from mandala_db.ops.backup.remote.s3 import S3Storage
 
     env = {**s3_server, "MANDALA_S3_MULTIPART_THRESHOLD": str(512 * 1024 * 1024)}
     (made,) = json.loads(
         ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
     )["backups"]
-    assert made["s3"]["checked_by"] == "store-sha256" and made["s3"]["multipart"] is False
+    assert made["remote"]["checked_by"] == "store-sha256" and made["remote"]["multipart"] is False
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    store = S3Store("mandala-backups")
-    key, sha, size = made["s3"]["key"], made["sha256"], made["size"]
+    store = S3Storage("mandala-backups")
+    key, sha, size = made["remote"]["key"], made["sha256"], made["size"]
     assert store.check_uploaded(key, sha, size) == "store-sha256"
     original = store.client.get_object(Bucket="mandala-backups", Key=key)["Body"].read()
     tampered = bytearray(original)
@@ -142,12 +142,12 @@ def test_s3_restore_refuses_a_manifest_rewritten_in_the_bucket_when_a_key_is_set
         ok(run_cli("--json", "backup", "full", "--dir", str(tmp_path), url=loaded, env=env)).stdout
     )["backups"]
     client = s3_client(env)
-    key = made["s3"]["key"] + ".manifest.json"
+    key = made["remote"]["key"] + ".manifest.json"
     manifest = json.loads(client.get_object(Bucket="mandala-backups", Key=key)["Body"].read())
     assert manifest["signature"]["alg"] == "hmac-sha256"
     manifest["head_revision"] = None  # whoever can write the bucket can rewrite the manifest beside it
     client.put_object(Bucket="mandala-backups", Key=key, Body=json.dumps(manifest).encode())
-    url = f"s3://mandala-backups/{made['s3']['key']}"
+    url = f"s3://mandala-backups/{made['remote']['key']}"
     refused = run_cli("--yes", "restore", "s3-restore", url, "--target-db", other_db, url=loaded, env=env)
     assert refused.code == 2 and "does not match its signature" in refused.stderr, refused.output
     with connect_to(loaded) as c:
@@ -238,4 +238,4 @@ def test_a_killed_upload_leaves_nothing_the_next_backup_does_not_settle(
     assert store.list_multipart_uploads(Bucket="mandala-backups", Prefix=prefix).get("Uploads", []) == []
     after = [o["Key"] for o in store.list_objects_v2(Bucket="mandala-backups", Prefix=prefix)["Contents"]]
     assert len(after) == 2 and {k.endswith(".manifest.json") for k in after} == {True, False}
-    assert not list((tmp_path / ".s3-uploads").iterdir())
+    assert not list((tmp_path / ".remote-uploads").iterdir())
