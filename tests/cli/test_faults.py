@@ -26,7 +26,7 @@ def test_a_server_that_goes_away_mid_deploy_is_one_line_and_the_next_deploy_sett
 ) -> None:
     """Every session of the deploy is ended by the server while a revision runs (what a crash or a
     restart does to it): the error says the server went away and what settles it."""
-    revision = HISTORY.revisions[2]
+    revision = HISTORY.named("add_processing_state")
     edit(project, f"migrations/versions/{revision.id}.py", "def upgrade() -> None:\n",
          "def upgrade() -> None:\n    op.execute('SELECT pg_sleep(60)')\n")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}

@@ -101,7 +101,7 @@ def test_stairway_every_revision_up_down_up_keeps_every_row(
 def test_task_enums_are_mapped_both_ways(db_url: DatabaseURL, conn: psycopg.Connection[Any]) -> None:
     task_management = HISTORY.resolve("task_management")
     with executor(db_url) as ex:
-        ex.upgrade(HISTORY.revisions[HISTORY.index(task_management) - 1].id)
+        ex.upgrade(HISTORY.named("task_management").down_revision)
         POPULATE[0](conn)
         ex.upgrade(task_management)
         rows = dict(
@@ -123,7 +123,7 @@ def test_task_enums_are_mapped_both_ways(db_url: DatabaseURL, conn: psycopg.Conn
             "SELECT estimated_minutes FROM tasks WHERE id = %s", (uid("t0"),)
         ).fetchone()
         assert nulls_backfilled == (30,)
-        ex.downgrade(HISTORY.revisions[HISTORY.index(task_management) - 1].id)
+        ex.downgrade(HISTORY.named("task_management").down_revision)
         back = {r[0] for r in conn.execute("SELECT DISTINCT type::text FROM tasks").fetchall()}
         assert back == {"ACTION", "REVIEW"}
         statuses = {r[0] for r in conn.execute("SELECT DISTINCT status::text FROM tasks").fetchall()}
@@ -134,7 +134,7 @@ def test_task_management_downgrade_refuses_long_titles_and_changes_nothing(
     db_url: DatabaseURL, conn: psycopg.Connection[Any]
 ) -> None:
     with executor(db_url) as ex:
-        ex.upgrade(HISTORY.revisions[0].id)
+        ex.upgrade(HISTORY.named("init").id)
         POPULATE[0](conn)
         ex.upgrade()
         long_title = "長" * 240
@@ -162,9 +162,9 @@ def test_split_keeps_task_reflections_with_their_ids(
 ) -> None:
     split = HISTORY.resolve("split_reflections")
     with executor(db_url) as ex:
-        ex.upgrade(HISTORY.revisions[0].id)
+        ex.upgrade(HISTORY.named("init").id)
         POPULATE[0](conn)
-        ex.upgrade(HISTORY.revisions[-2].id)
+        ex.upgrade(HISTORY.named("add_workflow_executions").id)
         ids = sorted(r[0] for r in conn.execute("SELECT id::text FROM reflections").fetchall())
         ex.upgrade(split)
         assert sorted(r[0] for r in conn.execute("SELECT id::text FROM task_reflections").fetchall()) == ids

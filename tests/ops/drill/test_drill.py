@@ -103,18 +103,21 @@ def test_a_rehearsal_applies_the_pending_revision_and_ends_where_it_began(
     loaded: DatabaseURL, tmp_path: Path
 ) -> None:
     history = History.load()
-    ok(run_cli("--yes", "migrate", "rollback", "to", history.revisions[-2].id, url=loaded))
+    ok(run_cli("--yes", "migrate", "rollback", "to", history.named("add_workflow_executions").id, url=loaded))
     take_backup(loaded, tmp_path)
     doc = json.loads(ok(run_cli("--json", "drill", "--rehearse", "--dir", str(tmp_path), url=loaded)).stdout)
     steps = [(s["direction"], s["revision"]) for s in doc["rehearsal"]]
-    assert steps == [("upgrade", history.revisions[-1].id), ("downgrade", history.revisions[-1].id)]
+    assert steps == [
+        ("upgrade", history.named("split_reflections").id),
+        ("downgrade", history.named("split_reflections").id),
+    ]
     assert all(s["duration_ms"] >= 0 for s in doc["rehearsal"]) and "rehearse" in doc["phases_s"]
     recovery = sum(v for k, v in doc["phases_s"].items() if k != "rehearse")
     assert abs(doc["rto_s"] - recovery) < 0.01  # the rehearsal is not part of the recovery time
     assert doc["rto_s"] < sum(doc["phases_s"].values())
     with connect_to(loaded) as conn:  # the live database stayed where it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
-            history.revisions[-2].id,
+            history.named("add_workflow_executions").id,
         )
 
 

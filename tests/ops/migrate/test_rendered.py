@@ -16,7 +16,7 @@ HISTORY = History.load()
 
 @pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
 def test_a_cached_step_is_what_alembic_renders(tmp_path: Path, direction: str) -> None:
-    rev = HISTORY.revisions[3]
+    rev = HISTORY.named("task_management")
     first = Renderer(tmp_path).step(rev, direction)
     again = Renderer(tmp_path).step(rev, direction)  # a new process would read the cache like this
     assert list((tmp_path / "rendered").glob("*.json")), "nothing was cached"
@@ -31,14 +31,14 @@ def test_a_cached_step_is_what_alembic_renders(tmp_path: Path, direction: str) -
 
 def test_a_warm_cache_does_not_load_alembic(tmp_path: Path) -> None:
     renderer = Renderer(tmp_path)
-    renderer.step(HISTORY.revisions[0], "upgrade")
+    renderer.step(HISTORY.named("init"), "upgrade")
     cold_reader = Renderer(tmp_path)
-    cold_reader.step(HISTORY.revisions[0], "upgrade")
+    cold_reader.step(HISTORY.named("init"), "upgrade")
     assert cold_reader._runner is None  # the cache answered; Alembic was never asked
 
 
 def test_a_damaged_entry_is_rendered_again(tmp_path: Path) -> None:
-    rev = HISTORY.revisions[1]
+    rev = HISTORY.named("add_progress_and_change_history")
     Renderer(tmp_path).step(rev, "upgrade")
     (entry,) = (tmp_path / "rendered").glob("*.json")
     entry.write_text('{"format": 1, "revision": "x"')  # cut short
@@ -50,18 +50,18 @@ def test_an_edited_revision_file_is_a_new_entry(tmp_path: Path) -> None:
     """The key is the file's bytes: an edit (even one that renders the same SQL) never reads a stale entry."""
     versions = tmp_path / "versions"
     versions.mkdir()
-    source = HISTORY.revisions[0].path
+    source = HISTORY.named("init").path
     copy = versions / source.name
     copy.write_text(source.read_text())
-    rev = History.load(versions).revisions[0]
+    rev = History.load(versions).named("init")
     renderer = Renderer(tmp_path / "cache")
     renderer._runner = AlembicRunner()  # renders the shipped files, which are what the copy says
     renderer.step(rev, "upgrade")
     copy.write_text(source.read_text() + "\n# an edit\n")
-    renderer.step(History.load(versions).revisions[0], "upgrade")
+    renderer.step(History.load(versions).named("init"), "upgrade")
     assert len(list((tmp_path / "cache" / "rendered").glob("*.json"))) == 2
 
 
 def test_without_a_cache_directory_nothing_is_written(tmp_path: Path) -> None:
-    step = Renderer(None).step(HISTORY.revisions[0], "upgrade")
+    step = Renderer(None).step(HISTORY.named("init"), "upgrade")
     assert step.statements and not list(tmp_path.iterdir())

@@ -149,13 +149,13 @@ def test_a_run_killed_before_its_fingerprint_leaves_drift_unknown_not_wrong(
     drift (or worse, agree) about a schema it never saw."""
     history = History.load()
     with Executor(Database(db_url), history, RunOptions()) as ex:
-        ex.upgrade(history.revisions[4].id)
+        ex.upgrade(history.named("add_reminder_tables").id)
         # What a runner killed after revision 6 committed, before its bookkeeping, leaves behind.
-        step = ex.renderer.step(history.revisions[5], "upgrade")
+        step = ex.renderer.step(history.named("add_workflow_executions"), "upgrade")
         with conn.transaction():
             conn.execute(";\n".join(s.sql for s in step.statements).encode())
     doc = json.loads(cli("--json", "migrate", "status").stdout)["status"]
-    assert doc["current"] == history.revisions[5].id
+    assert doc["current"] == history.named("add_workflow_executions").id
     assert doc["drift"] == "unknown"
     assert cli("migrate", "deploy").code == 0
     assert json.loads(cli("--json", "migrate", "status").stdout)["status"]["drift"] == "none"

@@ -78,7 +78,7 @@ def test_a_revision_stuck_on_a_lock_alerts_once_while_it_runs(
     db_url: DatabaseURL, webhook: Receiver, tmp_path: Path
 ) -> None:
     ok(run_cli("migrate", "deploy", url=db_url))
-    ok(run_cli("--yes", "migrate", "rollback", "to", HISTORY.revisions[-2].id, url=db_url))
+    ok(run_cli("--yes", "migrate", "rollback", "to", HISTORY.named("add_workflow_executions").id, url=db_url))
     holder = connect_to(db_url)
     holder.autocommit = False
     holder.execute("LOCK TABLE reflections IN ACCESS SHARE MODE")  # the last revision's ALTER must wait

@@ -147,6 +147,13 @@ class History:
     def upto(self, rev: str | None) -> list[Revision]:
         return self.revisions[: self.index(rev) + 1]
 
+    def named(self, ref: str) -> Revision:
+        """The revision a ref names (an id, a unique prefix, or its name after the timestamp)."""
+        rev = self.resolve(ref)
+        if rev == BASE:
+            raise BadInput("base is not a revision", "name one, e.g. its id or the words after its timestamp")
+        return self.by_id[rev]
+
     def resolve(self, ref: str) -> str:
         """A full id, a unique prefix of one, `base`, or `head`."""
         ref = ref.strip()
