@@ -118,6 +118,14 @@ def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
     return False
 
 
+class _Failed(Exception):
+    """An attempt at a revision that failed: the cause, said as the database said it, after how long."""
+
+    def __init__(self, cause: Exception, message: str, elapsed_ms: float) -> None:
+        super().__init__(message)
+        self.cause, self.message, self.elapsed_ms = cause, message, elapsed_ms
+
+
 class Executor:
     """Moves one database along the history. Use as a context manager: it holds the lock while open."""
 
@@ -254,87 +262,86 @@ class Executor:
     ) -> tuple[float, int]:
         """One revision, retried while it only failed to get a lock in time; returns its duration (ms) and
         its ledger row."""
-        assert self.conn is not None and self.ledger is not None
         step = self.renderer.step(rev, direction)
-        checksum, statements, split = step.checksum, step.statements, step.split
-        verb = "migration" if direction == "upgrade" else "rollback"
         tries = max(1, self.options.lock_retries)
         for attempt in range(1, tries + 1):
-            resume = self.ledger.resume_point(rev.id, direction, checksum) if split else 0
-            row = self.ledger.start(
-                rev.id,
-                direction,
-                rev.file_checksum,
-                checksum,
-                statements_total=len(statements),
-                statements_done=resume,
-                tables=_tables(statements),
-            )
-            bus.info(
-                "migration_start",
-                f"{verb} started: {rev.id}" + (f" (resuming after statement {resume})" if resume else ""),
-                migration=rev.id,
-                direction=direction,
-                attempt=attempt,
-            )
-            started = time.perf_counter()
             try:
-                with Heartbeat(self.conn, work.info.backend_pid, rev.id, self.options.heartbeat_s):
-                    self._execute(work, rev, step, row, resume)
-            except Exception as exc:
-                message = database_error(exc)
-                elapsed = (time.perf_counter() - started) * 1000
-                self.ledger.finish(row, "failed", error=message)
-                if is_lock_timeout(exc) and attempt < tries:
+                return self._attempt(work, rev, direction, step, attempt)
+            except _Failed as failed:
+                if is_lock_timeout(failed.cause) and attempt < tries:
                     pause = backoff(attempt)
                     bus.warning(
                         "lock_timeout",
-                        f"{rev.id}: {message}; try {attempt} of {tries}, again in {pause:.1f} s",
+                        f"{rev.id}: {failed.message}; try {attempt} of {tries}, again in {pause:.1f} s",
                         migration=rev.id,
                         attempt=attempt,
                     )
                     time.sleep(pause)
                     continue
-                bus.error(
-                    "migration_failed",
-                    f"{verb} failed: {rev.id}: {message}",
-                    migration=rev.id,
-                    duration_ms=elapsed,
-                    direction=direction,
-                )
-                if is_lock_timeout(exc):
-                    holders = blockers(self.conn, _tables(statements))
-                    who = describe(holders)
-                    raise OperationFailed(
-                        f"revision {rev.id} could not get its locks in {tries} tries "
-                        f"(lock_timeout {self.timeouts(rev)[0]} each): blocked by {who}",
-                        "end or wait for that session, then run again; nothing of this revision was applied",
-                    ) from exc
-                where = at or "base (empty)"
-                if split:
-                    raise OperationFailed(
-                        f"revision {rev.id} failed at a statement that runs outside a transaction: {message}",
-                        f"the database is still recorded at {where}; the statements before it are kept and the "
-                        "next run resumes after them",
-                    ) from exc
-                raise OperationFailed(
-                    f"revision {rev.id} failed and was rolled back: {message}",
-                    f"the database is at {where}, as it was before this revision started; fix the cause and run again",
-                ) from exc
-            elapsed = (time.perf_counter() - started) * 1000
-            self.ledger.finish(row, "succeeded")
-            if direction == "downgrade":
-                self.ledger.mark_rolled_back(rev.id)
-            bus.info(
-                "migration_complete",
-                f"{verb} complete: {rev.id}",
-                migration=rev.id,
-                duration_ms=elapsed,
-                direction=direction,
-                tables=_tables(statements),
-            )
-            return elapsed, row
+                raise self._failure(rev, direction, step, failed, tries, at) from failed.cause
         raise AssertionError("unreachable")
+
+    def _attempt(
+        self, work: psycopg.Connection[Any], rev: Revision, direction: str, step: RenderedStep, attempt: int
+    ) -> tuple[float, int]:
+        """One try, from its ledger row to its outcome: the row says succeeded or failed whatever happens
+        (a failure is raised as `_Failed`, for `_step` to retry or report)."""
+        assert self.conn is not None and self.ledger is not None
+        verb = "migration" if direction == "upgrade" else "rollback"
+        resume = self.ledger.resume_point(rev.id, direction, step.checksum) if step.split else 0
+        tables = _tables(step.statements)
+        row = self.ledger.start(rev.id, direction, rev.file_checksum, step.checksum,
+                                statements_total=len(step.statements), statements_done=resume, tables=tables)  # fmt: skip
+        bus.info(
+            "migration_start",
+            f"{verb} started: {rev.id}" + (f" (resuming after statement {resume})" if resume else ""),
+            migration=rev.id,
+            direction=direction,
+            attempt=attempt,
+        )
+        started = time.perf_counter()
+        try:
+            with Heartbeat(self.conn, work.info.backend_pid, rev.id, self.options.heartbeat_s):
+                self._execute(work, rev, step, row, resume)
+        except Exception as exc:
+            failed = _Failed(exc, database_error(exc), (time.perf_counter() - started) * 1000)
+            self.ledger.finish(row, "failed", error=failed.message)
+            raise failed from exc
+        elapsed = (time.perf_counter() - started) * 1000
+        self.ledger.finish(row, "succeeded")
+        if direction == "downgrade":
+            self.ledger.mark_rolled_back(rev.id)
+        bus.info("migration_complete", f"{verb} complete: {rev.id}", migration=rev.id, duration_ms=elapsed,
+                 direction=direction, tables=tables)  # fmt: skip
+        return elapsed, row
+
+    def _failure(
+        self, rev: Revision, direction: str, step: RenderedStep, failed: _Failed, tries: int, at: str | None
+    ) -> OperationFailed:
+        """The one line a failed revision ends with: who held the locks, or where the database is now."""
+        assert self.conn is not None
+        verb = "migration" if direction == "upgrade" else "rollback"
+        message = failed.message
+        bus.error("migration_failed", f"{verb} failed: {rev.id}: {message}", migration=rev.id,
+                  duration_ms=failed.elapsed_ms, direction=direction)  # fmt: skip
+        if is_lock_timeout(failed.cause):
+            who = describe(blockers(self.conn, _tables(step.statements)))
+            return OperationFailed(
+                f"revision {rev.id} could not get its locks in {tries} tries "
+                f"(lock_timeout {self.timeouts(rev)[0]} each): blocked by {who}",
+                "end or wait for that session, then run again; nothing of this revision was applied",
+            )
+        where = at or "base (empty)"
+        if step.split:
+            return OperationFailed(
+                f"revision {rev.id} failed at a statement that runs outside a transaction: {message}",
+                f"the database is still recorded at {where}; the statements before it are kept and the "
+                "next run resumes after them",
+            )
+        return OperationFailed(
+            f"revision {rev.id} failed and was rolled back: {message}",
+            f"the database is at {where}, as it was before this revision started; fix the cause and run again",
+        )
 
     def _execute(
         self, work: psycopg.Connection[Any], rev: Revision, step: RenderedStep, row: int, resume: int
