@@ -32,7 +32,7 @@ APPLICATION_READS = {
 def drop_leftovers(db: Database) -> list[str]:
     """Scratch databases of this database's drills that died (a drill running beside this one keeps its
     own)."""
-    from mandala_db.ops.restore.apply import drop_leftover_scratch
+    from mandala_db.ops.restore.scratch import drop_leftover_scratch
 
     return drop_leftover_scratch(db, "drill")
 

@@ -9,12 +9,11 @@ from mandala_db.ops.restore.apply import (
     prove,
     restore,
     restore_into_new_database,
-    scratch_name,
-    scratch_prefix,
     user_tables,
 )
 from mandala_db.ops.restore.guard import ScriptGuard, ScriptRefused, scan_file
 from mandala_db.ops.restore.remote import restore_from_remote
+from mandala_db.ops.restore.scratch import drop_leftover_scratch, scratch_name, scratch_prefix
 from mandala_db.ops.restore.session import CHECK_MARKER
 from mandala_db.ops.restore.verify import read_all, verify
 
@@ -24,6 +23,7 @@ __all__ = [
     "ScriptGuard",
     "ScriptRefused",
     "check_target_name",
+    "drop_leftover_scratch",
     "prove",
     "read_all",
     "restore",

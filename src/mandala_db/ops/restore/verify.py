@@ -16,13 +16,9 @@ from mandala_db.core.errors import BadInput, CheckFailed, MandalaError
 from mandala_db.core.process import Progress, capture
 from mandala_db.core.progress import Bars, no_bars
 from mandala_db.ops.backup import BackupManifest, restore_tool
-from mandala_db.ops.restore.apply import (
-    drop_leftover_scratch,
-    prove_file,
-    restore_into_new_database,
-    scratch_name,
-)
+from mandala_db.ops.restore.apply import prove_file, restore_into_new_database
 from mandala_db.ops.restore.guard import scan_file
+from mandala_db.ops.restore.scratch import drop_leftover_scratch, scratch_name
 from mandala_db.ops.restore.session import CHECK_MARKER
 
 
