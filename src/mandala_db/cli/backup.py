@@ -67,17 +67,14 @@ def _register(kind: str, kinds: tuple[str, ...], doc: str) -> None:
         s3_bucket: S3Bucket = None,
         remote: RemoteTo = None,
     ) -> None:
-        from mandala_db.ops.backup import backup
+        from mandala_db.ops.backup import DumpOptions, backup
 
         s = settings_for(ctx, f"backup {kind}")
         backups = backup(
             database(s),
             s.backups_in(directory),
             kinds,
-            fmt=fmt,
-            jobs=jobs,
-            compression=compression,
-            pg_version=pg_version,
+            DumpOptions(fmt=fmt, jobs=jobs, compression=compression, pg_version=pg_version),
             remote=s.remote(remote, s3_bucket),
             require_remote=s3,
             bars=partial(ProgressBar, s.json_output),

@@ -18,7 +18,7 @@ import psycopg
 from mandala_db import __version__
 from mandala_db.core import catalog
 from mandala_db.core.database import Database, quote_ident, server_version
-from mandala_db.core.errors import BadInput, OperationFailed
+from mandala_db.core.errors import BadInput, MandalaError, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import DUMPING_TABLE, Progress, conninfo, run_tool
 from mandala_db.core.progress import Bars, no_bars
@@ -80,6 +80,25 @@ def _compression_args(spec: str | None, tool: ClientTool, fmt: str) -> tuple[lis
     return [f"--compress={method}" + (f":{level}" if level else "")], spec
 
 
+@dataclass(frozen=True)
+class DumpOptions:
+    """How the dumps are written: pg_dump's format, parallel jobs (directory format), compression, and the
+    major version of the client tools (default: the server's)."""
+
+    fmt: str = "custom"
+    jobs: int = 1
+    compression: str | None = None
+    pg_version: int | None = None
+
+    def check(self) -> None:
+        if self.fmt not in EXTENSIONS:
+            raise BadInput(f"unknown format {self.fmt!r}", "use custom, directory or plain")
+        if self.jobs > 1 and self.fmt != "directory":
+            raise BadInput(
+                "--jobs needs --format directory", "pg_dump dumps tables in parallel only into a directory"
+            )
+
+
 @dataclass
 class DumpRun:
     """What every dump of one run shares: the server, the tools, the snapshot and what was read in it."""
@@ -107,21 +126,13 @@ def create_backups(
     db: Database,
     directory: Path,
     kinds: tuple[str, ...] = ("full",),
+    options: DumpOptions = DumpOptions(),
     *,
-    fmt: str = "custom",
-    jobs: int = 1,
-    compression: str | None = None,
-    pg_version: int | None = None,
     label: str | None = None,
     progress: Progress | None = None,
 ) -> list[Backup]:
     """One pg_dump per kind, all from one exported snapshot, each with its manifest."""
-    if fmt not in EXTENSIONS:
-        raise BadInput(f"unknown format {fmt!r}", "use custom, directory or plain")
-    if jobs > 1 and fmt != "directory":
-        raise BadInput(
-            "--jobs needs --format directory", "pg_dump dumps tables in parallel only into a directory"
-        )
+    options.check()
     for kind in kinds:
         if kind not in KINDS:
             raise BadInput(f"unknown backup kind {kind!r}", "use full, schema, data or all")
@@ -131,8 +142,8 @@ def create_backups(
     with db.connect() as conn:
         (major,) = _one(conn, "SELECT current_setting('server_version_num')::int / 10000")
         (dbname,) = _one(conn, "SELECT current_database()")
-        pg_dump, pg_restore = find_pair(int(major), pg_version)
-        compress_args, compression_text = _compression_args(compression, pg_dump, fmt)
+        pg_dump, pg_restore = find_pair(int(major), options.pg_version)
+        compress_args, compression_text = _compression_args(options.compression, pg_dump, options.fmt)
         with conn.transaction():
             # One snapshot for every dump of this run and for the manifest's counts: they all agree.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -149,9 +160,11 @@ def create_backups(
                 return counted
 
             run = DumpRun(
-                db, directory, fmt, jobs, pg_dump, pg_restore, compress_args, compression_text,
-                str(snapshot), server_version(conn), str(dbname), schema, current_revision(conn),
-                snap.fingerprint, len(snap.tables), counts, progress,
+                db=db, directory=directory, fmt=options.fmt, jobs=options.jobs, pg_dump=pg_dump,
+                pg_restore=pg_restore, compress_args=compress_args, compression=compression_text,
+                snapshot=str(snapshot), server_version=server_version(conn), dbname=str(dbname), schema=schema,
+                head=current_revision(conn), fingerprint=snap.fingerprint, tables=len(snap.tables),
+                counts=counts, progress=progress,
             )  # fmt: skip
             try:
                 return [_dump_one(run, kind, label or kind) for kind in kinds]
@@ -173,8 +186,34 @@ def _count_rows(conn: psycopg.Connection[Any], schema: str, snap: catalog.Snapsh
 
 
 def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
-    started_at = datetime.now(UTC)
-    started = time.perf_counter()
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    path = _new_path(run, kind, label, started_at)
+    partial = path.with_name(f"{path.name}.{os.getpid()}{PARTIAL}")
+    bus.info("backup_start", f"backup started: {kind} to {path} with {run.pg_dump.name} {run.pg_dump.version}",
+             kind=kind, format=run.fmt)  # fmt: skip
+    try:
+        run_tool(_pg_dump_command(run, kind, partial), run.db.url, pattern=DUMPING_TABLE,
+                 total=0 if kind == "schema" else run.tables, progress=run.progress)  # fmt: skip
+        # Everything is read from the finished dump while it still has its partial name, and the manifest
+        # written before the rename: a kill at any moment leaves either a complete backup with its
+        # manifest, or a partial (and perhaps a manifest without its backup) that the next run removes.
+        manifest = _manifest(run, kind, label, path, partial, started_at, started)
+        manifest.save(path)
+        partial.rename(path)
+    except BaseException as exc:
+        remove_files(partial)
+        if not path.exists():
+            BackupManifest.path_for(path).unlink(missing_ok=True)
+        if isinstance(exc, OperationFailed):
+            raise _named_fault(exc, run) from None
+        raise
+    bus.info("backup_complete", f"backup complete: {path} ({manifest.size:,} bytes)",
+             duration_ms=manifest.duration_ms, kind=kind, size=manifest.size)  # fmt: skip
+    return Backup(path, manifest)
+
+
+def _new_path(run: DumpRun, kind: str, label: str, started_at: datetime) -> Path:
+    """`<kind>/<label>_backup_<time><ext>`, with `_N` when two backups fall in one second."""
     target = run.directory / kind
     target.mkdir(parents=True, exist_ok=True)
     stem = f"{label}_backup_{started_at:%Y%m%d_%H%M%S}"
@@ -183,9 +222,12 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     while any(p.exists() for p in (path, BackupManifest.path_for(path))) or list(
         target.glob(f"{path.name}.*")
     ):
-        n += 1  # two backups in one second
+        n += 1
         path = target / f"{stem}_{n}{EXTENSIONS[run.fmt]}"
-    partial = path.with_name(f"{path.name}.{os.getpid()}{PARTIAL}")
+    return path
+
+
+def _pg_dump_command(run: DumpRun, kind: str, partial: Path) -> list[str]:
     cmd = [
         str(run.pg_dump.path),
         f"--format={run.fmt}",
@@ -203,77 +245,52 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
         cmd.append(f"--jobs={run.jobs}")
     if run.fmt == "plain" and kind != "data":
         cmd += ["--clean", "--if-exists"]  # so a plain script can replace what a non-empty target holds
-    bus.info(
-        "backup_start",
-        f"backup started: {kind} to {path} with {run.pg_dump.name} {run.pg_dump.version}",
+    return cmd
+
+
+def _manifest(
+    run: DumpRun, kind: str, label: str, path: Path, partial: Path, started_at: datetime, started: float
+) -> BackupManifest:
+    """The finished dump described: its files (named as they will be), digests, and the run's facts."""
+    files = {name.replace(partial.name, path.name, 1): entry for name, entry in file_entries(partial).items()}
+    toc, ddl = archive_digests(partial, run.fmt, run.pg_restore)
+    return BackupManifest(
+        tool=f"mandala-db {__version__}",
+        pg_dump_version=run.pg_dump.version,
+        server_version=run.server_version,
+        database=run.dbname,
+        host=run.db.url.host_label,
         kind=kind,
+        label=label,
         format=run.fmt,
+        compression=run.compression,
+        started_at=started_at.isoformat(),
+        finished_at=datetime.now(UTC).isoformat(),
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        size=sum(f["size"] for f in files.values()),
+        files=files,
+        head_revision=run.head,
+        schema_fingerprint=run.fingerprint,
+        row_counts=run.counts() if kind != "schema" else {},
+        snapshot=run.snapshot,
+        schema=run.schema,
+        toc_sha256=toc,
+        ddl_sha256=ddl,
+        toc_tool=None if run.fmt == "plain" else f"pg_restore {run.pg_restore.version}",
     )
-    try:
-        run_tool(
-            cmd,
-            run.db.url,
-            pattern=DUMPING_TABLE,
-            total=0 if kind == "schema" else run.tables,
-            progress=run.progress,
+
+
+def _named_fault(exc: OperationFailed, run: DumpRun) -> MandalaError:
+    """pg_dump's failure said as what it is: a compression this build lacks, or a full disk."""
+    lowered = exc.message.lower()
+    if "compression" in lowered and ("not support" in lowered or "not built" in lowered):
+        return BadInput(
+            f"{run.pg_dump.name} {run.pg_dump.version} was built without {run.compression}: "
+            f"{exc.message.split('error:', 1)[-1].strip()}",
+            "use --compression gzip (every build has it), or a pg_dump built with it (--pg-version, "
+            "MANDALA_PG_BINDIR)",
         )
-        # Everything is read from the finished dump while it still has its partial name, and the manifest
-        # written before the rename: a kill at any moment leaves either a complete backup with its
-        # manifest, or a partial (and perhaps a manifest without its backup) that the next run removes.
-        files = {
-            name.replace(partial.name, path.name, 1): entry for name, entry in file_entries(partial).items()
-        }
-        toc, ddl = archive_digests(partial, run.fmt, run.pg_restore)
-        finished_at = datetime.now(UTC)
-        manifest = BackupManifest(
-            tool=f"mandala-db {__version__}",
-            pg_dump_version=run.pg_dump.version,
-            server_version=run.server_version,
-            database=run.dbname,
-            host=run.db.url.host_label,
-            kind=kind,
-            label=label,
-            format=run.fmt,
-            compression=run.compression,
-            started_at=started_at.isoformat(),
-            finished_at=finished_at.isoformat(),
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            size=sum(f["size"] for f in files.values()),
-            files=files,
-            head_revision=run.head,
-            schema_fingerprint=run.fingerprint,
-            row_counts=run.counts() if kind != "schema" else {},
-            snapshot=run.snapshot,
-            schema=run.schema,
-            toc_sha256=toc,
-            ddl_sha256=ddl,
-            toc_tool=None if run.fmt == "plain" else f"pg_restore {run.pg_restore.version}",
-        )
-        manifest.save(path)
-        partial.rename(path)
-    except BaseException as exc:
-        remove_files(partial)
-        if not path.exists():
-            BackupManifest.path_for(path).unlink(missing_ok=True)
-        if isinstance(exc, OperationFailed):
-            lowered = exc.message.lower()
-            if "compression" in lowered and ("not support" in lowered or "not built" in lowered):
-                raise BadInput(
-                    f"{run.pg_dump.name} {run.pg_dump.version} was built without {run.compression}: "
-                    f"{exc.message.split('error:', 1)[-1].strip()}",
-                    "use --compression gzip (every build has it), or a pg_dump built with it (--pg-version, "
-                    "MANDALA_PG_BINDIR)",
-                ) from None
-            raise _named_disk_fault(exc, run.directory) from None
-        raise
-    bus.info(
-        "backup_complete",
-        f"backup complete: {path} ({manifest.size:,} bytes)",
-        duration_ms=manifest.duration_ms,
-        kind=kind,
-        size=manifest.size,
-    )
-    return Backup(path, manifest)
+    return _named_disk_fault(exc, run.directory)
 
 
 def _named_disk_fault(exc: OperationFailed, directory: Path) -> OperationFailed:
@@ -302,11 +319,8 @@ def backup(
     db: Database,
     directory: Path,
     kinds: tuple[str, ...],
+    options: DumpOptions = DumpOptions(),
     *,
-    fmt: str = "custom",
-    jobs: int = 1,
-    compression: str | None = None,
-    pg_version: int | None = None,
     remote: str | None = None,
     require_remote: bool = False,
     bars: Bars = no_bars,
@@ -316,7 +330,7 @@ def backup(
         raise BadInput(
             "--s3 needs a bucket", "set S3_BACKUP_BUCKET (or BACKUP_REMOTE), or pass --s3-bucket or --remote"
         )
-    if remote and fmt == "directory":
+    if remote and options.fmt == "directory":
         raise BadInput("a directory-format backup is not copied to a remote", "use --format custom or plain")
     store = None
     if remote:
@@ -324,16 +338,7 @@ def backup(
 
         store = Remote.at(remote)  # a remote that cannot be is refused before the dump is taken
     with bars(0, f"backup {'/'.join(kinds)}") as bar:
-        backups = create_backups(
-            db,
-            directory,
-            kinds,
-            fmt=fmt,
-            jobs=jobs,
-            compression=compression,
-            pg_version=pg_version,
-            progress=bar.tables if bar else None,
-        )
+        backups = create_backups(db, directory, kinds, options, progress=bar.tables if bar else None)
     if store is not None:
         for b in backups:
             with bars(b.manifest.size, f"upload {b.path.name}") as bar:
