@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.options import TableLockRetries, TableLockTimeout, lock_policy
 from mandala_db.cli.output import Output, ProgressBar, Screen
 from mandala_db.core.errors import BadInput
+
+if TYPE_CHECKING:
+    from mandala_db.ops.backup.manifest import BackupKind
 from mandala_db.core.settings import Settings
 
 backup_app = typer.Typer(
@@ -45,7 +48,7 @@ RemoteListed = Annotated[
 TargetDb = Annotated[str | None, typer.Option("--target-db", help="Restore into this database instead.")]
 
 
-def _register(kind: str, kinds: tuple[str, ...], doc: str) -> None:
+def _register(kind: str, kinds: tuple[BackupKind, ...], doc: str) -> None:
     def command(
         ctx: typer.Context,
         directory: Dir = None,

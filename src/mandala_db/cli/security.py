@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from mandala_db.cli.options import Suppressions, TableLockRetries, TableLockTime
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.errors import BadInput, CheckFailed
 
+if TYPE_CHECKING:
+    from mandala_db.ops.security.findings import Severity
+
 app = typer.Typer(help="Security: check, recommend, audit, all; apply-roles.", no_args_is_help=True)
 
 FailOn = Annotated[
@@ -22,21 +25,22 @@ FailOn = Annotated[
 ]
 
 
-def _fail_on(value: str) -> str:
+def _fail_on(value: str) -> Severity:
     from mandala_db.ops.security import SEVERITIES
 
-    if value not in SEVERITIES:
-        raise BadInput(f"--fail-on {value!r} is not a severity", "use high, medium or low")
-    return value
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    raise BadInput(f"--fail-on {value!r} is not a severity", "use high, medium or low")
 
 
-def _verdict(report: Any, fail_on: str) -> CheckFailed | None:
-    failing = report.failing(fail_on)
+def _verdict(report: Any, level: Severity) -> CheckFailed | None:
+    failing = report.failing(level)
     if not failing:
         return None
     names = "; ".join(f"{f.id}{' on ' + f.object if f.object else ''}" for f in failing[:5])
     return CheckFailed(
-        f"{len(failing)} security finding(s) at {fail_on} or above: {names}",
+        f"{len(failing)} security finding(s) at {level} or above: {names}",
         "see `mandala-db security recommend` for the fixes, or suppress a reviewed exception in security-suppressions.toml",
     )
 
@@ -46,12 +50,12 @@ def check_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Su
     """Every check, each pass, fail or skipped (with the reason); exit 5 on a failure at --fail-on or above."""
     from mandala_db.ops.security import check_database
 
-    fail_on = _fail_on(fail_on)
+    level = _fail_on(fail_on)
     s = settings_for(ctx, "security check")
     report = check_database(database(s), s.suppressions_file(suppressions), s.backup_dir, s.environment.value)
-    Output(s).result({"ok": not report.failing(fail_on), "fail_on": fail_on, **report.to_dict()},
+    Output(s).result({"ok": not report.failing(level), "fail_on": level, **report.to_dict()},
                      lambda c: views.print_security_report(c, report))  # fmt: skip
-    failure = _verdict(report, fail_on)
+    failure = _verdict(report, level)
     if failure is not None:
         raise failure
 
@@ -159,7 +163,7 @@ def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Supp
     """check, recommend and audit in one report; exit 5 as `check` does."""
     from mandala_db.ops.security import check_database, recommend, snapshot
 
-    fail_on = _fail_on(fail_on)
+    level = _fail_on(fail_on)
     s = settings_for(ctx, "security all")
     db = database(s)
     report = check_database(db, s.suppressions_file(suppressions), s.backup_dir, s.environment.value)
@@ -174,12 +178,12 @@ def all_command(ctx: typer.Context, fail_on: FailOn = "high", suppressions: Supp
         views.print_audit(console, live)
 
     doc = {
-        "ok": not report.failing(fail_on),
+        "ok": not report.failing(level),
         "check": report.to_dict(),
         "recommend": advice.to_dict(),
         "audit": live.to_dict(),
     }
     Output(s).result(doc, human)
-    failure = _verdict(report, fail_on)
+    failure = _verdict(report, level)
     if failure is not None:
         raise failure

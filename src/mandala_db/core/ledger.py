@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 import psycopg
 
 from mandala_db import __version__
 
 TABLE = "mandala_migration_runs"
+Direction = Literal["upgrade", "downgrade"]
 
 DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     id bigserial PRIMARY KEY,
@@ -53,7 +54,7 @@ class LedgerRow:
     id: int
     run_id: str
     revision: str
-    direction: str
+    direction: Direction
     status: str
     started_at: datetime
     finished_at: datetime | None
@@ -111,7 +112,7 @@ class RunLedger:
             for statement in UPGRADES:
                 self.conn.execute(statement)
 
-    def interrupt_stale(self, took_effect: Callable[[str, str], bool]) -> list[tuple[str, str]]:
+    def interrupt_stale(self, took_effect: Callable[[str, Direction], bool]) -> list[tuple[str, str]]:
         """Rows still 'running' while we hold the lock belong to a runner that died. Whether the step took
         effect is read from the database itself (`took_effect(revision, direction)`): a runner killed after
         its commit but before its bookkeeping did finish the step, and the ledger says so."""
@@ -119,7 +120,7 @@ class RunLedger:
         for row_id, revision, direction in self.conn.execute(
             f"SELECT id, revision, direction FROM {TABLE} WHERE status = 'running' ORDER BY id"
         ).fetchall():
-            done = took_effect(revision, direction)
+            done = took_effect(revision, cast(Direction, direction))  # the table's CHECK allows only these
             self.conn.execute(
                 f"UPDATE {TABLE} SET status = %s, finished_at = clock_timestamp(), error = %s WHERE id = %s",
                 (
@@ -136,7 +137,7 @@ class RunLedger:
     def start(
         self,
         revision: str,
-        direction: str,
+        direction: Direction,
         file_checksum: str | None,
         sql_checksum: str | None,
         *,
@@ -186,7 +187,7 @@ class RunLedger:
                 f"UPDATE {TABLE} SET statements_done = %s WHERE id = %s", (statements_done, row_id)
             )
 
-    def resume_point(self, revision: str, direction: str, sql_checksum: str) -> int:
+    def resume_point(self, revision: str, direction: Direction, sql_checksum: str) -> int:
         """How many statements the last, unfinished attempt of the same SQL got through."""
         row = self.conn.execute(
             f"""SELECT status, sql_checksum, statements_done FROM {TABLE}
@@ -207,7 +208,7 @@ class RunLedger:
         )
 
     def record(
-        self, revision: str, direction: str, status: str, note: str, fingerprint: str | None = None
+        self, revision: str, direction: Direction, status: str, note: str, fingerprint: str | None = None
     ) -> None:
         """A row for something done by hand (resolve): no duration, just the fact."""
         row_id = self.start(revision, direction, None, None)

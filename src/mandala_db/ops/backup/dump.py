@@ -29,6 +29,7 @@ from mandala_db.ops.backup.manifest import (
     EXTENSIONS,
     KINDS,
     PARTIAL,
+    BackupKind,
     BackupManifest,
     file_entries,
     remove_files,
@@ -125,7 +126,7 @@ class DumpRun:
 def create_backups(
     db: Database,
     directory: Path,
-    kinds: tuple[str, ...] = ("full",),
+    kinds: tuple[BackupKind, ...] = ("full",),
     options: DumpOptions = DumpOptions(),
     *,
     label: str | None = None,
@@ -185,7 +186,7 @@ def _count_rows(conn: psycopg.Connection[Any], schema: str, snap: catalog.Snapsh
     }
 
 
-def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
+def _dump_one(run: DumpRun, kind: BackupKind, label: str) -> Backup:
     started_at, started = datetime.now(UTC), time.perf_counter()
     path = _new_path(run, kind, label, started_at)
     partial = path.with_name(f"{path.name}.{os.getpid()}{PARTIAL}")
@@ -212,7 +213,7 @@ def _dump_one(run: DumpRun, kind: str, label: str) -> Backup:
     return Backup(path, manifest)
 
 
-def _new_path(run: DumpRun, kind: str, label: str, started_at: datetime) -> Path:
+def _new_path(run: DumpRun, kind: BackupKind, label: str, started_at: datetime) -> Path:
     """`<kind>/<label>_backup_<time><ext>`, with `_N` when two backups fall in one second."""
     target = run.directory / kind
     target.mkdir(parents=True, exist_ok=True)
@@ -227,7 +228,7 @@ def _new_path(run: DumpRun, kind: str, label: str, started_at: datetime) -> Path
     return path
 
 
-def _pg_dump_command(run: DumpRun, kind: str, partial: Path) -> list[str]:
+def _pg_dump_command(run: DumpRun, kind: BackupKind, partial: Path) -> list[str]:
     cmd = [
         str(run.pg_dump.path),
         f"--format={run.fmt}",
@@ -249,7 +250,13 @@ def _pg_dump_command(run: DumpRun, kind: str, partial: Path) -> list[str]:
 
 
 def _manifest(
-    run: DumpRun, kind: str, label: str, path: Path, partial: Path, started_at: datetime, started: float
+    run: DumpRun,
+    kind: BackupKind,
+    label: str,
+    path: Path,
+    partial: Path,
+    started_at: datetime,
+    started: float,
 ) -> BackupManifest:
     """The finished dump described: its files (named as they will be), digests, and the run's facts."""
     files = {name.replace(partial.name, path.name, 1): entry for name, entry in file_entries(partial).items()}
@@ -310,7 +317,7 @@ def _named_disk_fault(exc: OperationFailed, directory: Path) -> OperationFailed:
     return exc
 
 
-def create_backup(db: Database, directory: Path, *, label: str = "full", kind: str = "full") -> Backup:
+def create_backup(db: Database, directory: Path, *, label: str = "full", kind: BackupKind = "full") -> Backup:
     """The single full backup taken before `migrate prod`, a destructive rollback or a restore."""
     return create_backups(db, directory, (kind,), label=label)[0]
 
@@ -318,7 +325,7 @@ def create_backup(db: Database, directory: Path, *, label: str = "full", kind: s
 def backup(
     db: Database,
     directory: Path,
-    kinds: tuple[str, ...],
+    kinds: tuple[BackupKind, ...],
     options: DumpOptions = DumpOptions(),
     *,
     remote: str | None = None,

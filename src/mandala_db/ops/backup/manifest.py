@@ -14,12 +14,13 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mandala_db.core.errors import BadInput
 
 TOOL_PREFIX = "mandala-db"
-KINDS = ("full", "schema", "data")
+BackupKind = Literal["full", "schema", "data"]
+KINDS: tuple[BackupKind, ...] = ("full", "schema", "data")
 EXTENSIONS = {"custom": ".dump", "directory": ".dir", "plain": ".sql"}
 PARTIAL = ".partial"  # pg_dump writes here; the name becomes the backup's only once the dump succeeded
 DELETING = ".deleting"  # a backup being deleted is renamed first, so that a kill never leaves half of one

@@ -19,7 +19,7 @@ from mandala_db.core.blockers import backoff, blockers, describe, is_lock_timeou
 from mandala_db.core.database import Database, quote_ident
 from mandala_db.core.errors import OperationFailed, Refused
 from mandala_db.core.events import bus
-from mandala_db.core.ledger import RunLedger
+from mandala_db.core.ledger import Direction, RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
 from mandala_db.ops.migrate.analysis import Statement, touched_tables
@@ -50,7 +50,7 @@ class RunOptions:
 @dataclass
 class StepResult:
     revision: str
-    direction: str
+    direction: Direction
     duration_ms: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +160,7 @@ class Executor:
             )
         return self
 
-    def _took_effect(self, revision: str, direction: str) -> bool:
+    def _took_effect(self, revision: str, direction: Direction) -> bool:
         if revision not in self.history.by_id:
             return False
         position = self.history.index(revision)
@@ -199,7 +199,7 @@ class Executor:
         ]
         return self._run(before, todo, "downgrade")
 
-    def _run(self, before: str | None, todo: list[Revision], direction: str) -> RunResult:
+    def _run(self, before: str | None, todo: list[Revision], direction: Direction) -> RunResult:
         assert self.conn is not None and self.ledger is not None
         result = RunResult(before, before, interrupted=self.interrupted)
         if direction == "upgrade":
@@ -258,7 +258,7 @@ class Executor:
         return lock, statement
 
     def _step(
-        self, work: psycopg.Connection[Any], rev: Revision, direction: str, at: str | None
+        self, work: psycopg.Connection[Any], rev: Revision, direction: Direction, at: str | None
     ) -> tuple[float, int]:
         """One revision, retried while it only failed to get a lock in time; returns its duration (ms) and
         its ledger row."""
@@ -282,7 +282,12 @@ class Executor:
         raise AssertionError("unreachable")
 
     def _attempt(
-        self, work: psycopg.Connection[Any], rev: Revision, direction: str, step: RenderedStep, attempt: int
+        self,
+        work: psycopg.Connection[Any],
+        rev: Revision,
+        direction: Direction,
+        step: RenderedStep,
+        attempt: int,
     ) -> tuple[float, int]:
         """One try, from its ledger row to its outcome: the row says succeeded or failed whatever happens
         (a failure is raised as `_Failed`, for `_step` to retry or report)."""
@@ -316,7 +321,13 @@ class Executor:
         return elapsed, row
 
     def _failure(
-        self, rev: Revision, direction: str, step: RenderedStep, failed: _Failed, tries: int, at: str | None
+        self,
+        rev: Revision,
+        direction: Direction,
+        step: RenderedStep,
+        failed: _Failed,
+        tries: int,
+        at: str | None,
     ) -> OperationFailed:
         """The one line a failed revision ends with: who held the locks, or where the database is now."""
         assert self.conn is not None

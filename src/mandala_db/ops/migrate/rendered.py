@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from mandala_db import __version__
 from mandala_db.core.errors import BadInput
+from mandala_db.core.ledger import Direction
 from mandala_db.migrations import SCRIPT_LOCATION
 from mandala_db.ops.migrate.analysis import SqlSyntaxError, Statement, analyze, needs_autocommit
 from mandala_db.ops.migrate.loader import Revision
@@ -35,7 +36,7 @@ FORMAT = 3  # bump when what is stored changes
 @dataclass
 class RenderedStep:
     revision: str
-    direction: str
+    direction: Direction
     sql: str
     checksum: str
     statements: list[Statement]
@@ -72,7 +73,7 @@ class RenderedStep:
         )
 
     @classmethod
-    def from_json(cls, text: str, revision: str, direction: str) -> RenderedStep | None:
+    def from_json(cls, text: str, revision: str, direction: Direction) -> RenderedStep | None:
         try:
             doc = json.loads(text)
             if doc["format"] != FORMAT or (doc["revision"], doc["direction"]) != (revision, direction):
@@ -139,18 +140,18 @@ class Renderer:
         self._runner = None
         self._steps.clear()
 
-    def _key(self, rev: Revision, direction: str) -> str:
+    def _key(self, rev: Revision, direction: Direction) -> str:
         digest = hashlib.sha256(_environment_digest().encode())
         digest.update(f"\0{rev.id}\0{direction}\0".encode() + rev.path.read_bytes())
         return digest.hexdigest()
 
-    def step(self, rev: Revision, direction: str) -> RenderedStep:
+    def step(self, rev: Revision, direction: Direction) -> RenderedStep:
         key = self._key(rev, direction)
         if key not in self._steps:
             self._steps[key] = self._step(rev, direction, key)
         return self._steps[key]
 
-    def _step(self, rev: Revision, direction: str, key: str) -> RenderedStep:
+    def _step(self, rev: Revision, direction: Direction, key: str) -> RenderedStep:
         path = self.cache_dir / f"{key}.json" if self.cache_dir else None
         if path is not None:
             try:

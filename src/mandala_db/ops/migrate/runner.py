@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mandala_db.core.ledger import Direction
 from mandala_db.migrations import SCRIPT_LOCATION
 from mandala_db.ops.migrate.loader import BASE, Revision
 
@@ -27,7 +28,7 @@ class AlembicRunner:
         self.config.set_main_option("script_location", str(SCRIPT_LOCATION))
         self.script: ScriptDirectory = ScriptDirectory.from_config(self.config)
 
-    def _steps_fn(self, destination: str, direction: str) -> Callable[[Any, Any], Any]:
+    def _steps_fn(self, destination: str, direction: Direction) -> Callable[[Any, Any], Any]:
         def fn(rev: Any, context: Any) -> Any:
             if direction == "upgrade":
                 return self.script._upgrade_revs(destination, rev)
@@ -35,7 +36,7 @@ class AlembicRunner:
 
         return fn
 
-    def run(self, connection: Connection, destination: str, direction: str) -> None:
+    def run(self, connection: Connection, destination: str, direction: Direction) -> None:
         from alembic.runtime.environment import EnvironmentContext
 
         self.config.attributes["connection"] = connection
@@ -44,7 +45,7 @@ class AlembicRunner:
         ):
             self.script.run_env()
 
-    def render(self, start: str | None, destination: str, direction: str = "upgrade") -> str:
+    def render(self, start: str | None, destination: str, direction: Direction = "upgrade") -> str:
         """The SQL that moving from start to destination runs, rendered offline."""
         from alembic.runtime.environment import EnvironmentContext
 
@@ -64,7 +65,7 @@ class AlembicRunner:
             self.config.attributes.pop("output_buffer", None)
         return buffer.getvalue()
 
-    def revision_sql(self, rev: Revision, direction: str = "upgrade") -> str:
+    def revision_sql(self, rev: Revision, direction: Direction = "upgrade") -> str:
         if direction == "upgrade":
             return self.render(rev.down_revision, rev.id, "upgrade")
         return self.render(rev.id, rev.down_revision or BASE, "downgrade")

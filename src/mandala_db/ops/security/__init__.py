@@ -11,7 +11,7 @@ from mandala_db.core.events import bus
 from mandala_db.ops.security.audit import AuditDiff, AuditSnapshot, compare, snapshot
 from mandala_db.ops.security.checks import CHECKS, run_all
 from mandala_db.ops.security.facts import Facts
-from mandala_db.ops.security.findings import SEVERITIES, Finding, SecurityReport
+from mandala_db.ops.security.findings import SEVERITIES, Finding, SecurityReport, Severity
 from mandala_db.ops.security.recommend import Recommendation, recommend
 from mandala_db.ops.security.roles import RolesApplied, apply_roles
 from mandala_db.ops.security.suppressions import apply as apply_suppressions
@@ -49,7 +49,10 @@ def check_database(
 
 
 def blocking_findings(
-    db: Database, suppressions: Path | None = None, at_least: str = "high", environment: str = "production"
+    db: Database,
+    suppressions: Path | None = None,
+    at_least: Severity = "high",
+    environment: str = "production",
 ) -> list[str]:
     """For `migrate prod`'s pre-flight: a line for each unsuppressed failing finding at `at_least` or above."""
     report = check_database(db, suppressions, environment=environment)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from mandala_db.ops.security.cis import BENCHMARK
 
-SEVERITIES = ("low", "medium", "high")
+Severity = Literal["low", "medium", "high"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high")
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 UNKNOWN = (
     "unknown"  # the check ran but cannot tell (a server newer than the tool's release table): never a pass
 )
 
 
-def severity_rank(severity: str) -> int:
+def severity_rank(severity: Severity) -> int:
     return SEVERITIES.index(severity)
 
 
@@ -25,7 +26,7 @@ class Finding:
 
     id: str  # stable: the key for suppressions; the CIS number where one applies
     title: str
-    severity: str
+    severity: Severity
     status: str
     evidence: str
     remediation: str = ""
@@ -66,7 +67,7 @@ class SecurityReport:
     server_version: str
     suppression_problems: list[str] = field(default_factory=list)
 
-    def failing(self, at_least: str = "low") -> list[Finding]:
+    def failing(self, at_least: Severity = "low") -> list[Finding]:
         return [
             f for f in self.findings if f.failing and severity_rank(f.severity) >= severity_rank(at_least)
         ]

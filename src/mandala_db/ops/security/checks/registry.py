@@ -11,7 +11,7 @@ from typing import Any
 
 from mandala_db.ops.security import cis as benchmark
 from mandala_db.ops.security.facts import Facts
-from mandala_db.ops.security.findings import FAIL, PASS, SKIPPED, Finding
+from mandala_db.ops.security.findings import FAIL, PASS, SKIPPED, Finding, Severity
 
 # The newest minor release of each major version this table knows, and when it was written. A server
 # behind it misses security fixes; a newer one only means the table is older than the server.
@@ -25,7 +25,7 @@ NOT_LOCAL = "not applicable: the connection does not leave this machine (a Unix 
 class Check:
     id: str
     title: str
-    severity: str
+    severity: Severity
     remediation: str
     cis: str | None
     run: Callable[[Check, Facts], list[Finding]]
@@ -58,7 +58,7 @@ CHECKS: list[Check] = []
 
 
 def check(
-    id: str, title: str, severity: str, remediation: str, cis: str | None = None
+    id: str, title: str, severity: Severity, remediation: str, cis: str | None = None
 ) -> Callable[[Callable[[Check, Facts], list[Finding]]], Check]:
     if not benchmark.known(cis):
         # a number cited from memory of another edition would send the reader to the wrong recommendation

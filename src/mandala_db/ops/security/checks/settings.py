@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from mandala_db.ops.security.checks.registry import Check, _setting_check, check
 from mandala_db.ops.security.facts import Facts
-from mandala_db.ops.security.findings import Finding
+from mandala_db.ops.security.findings import Finding, Severity
 
 
 @check(
@@ -52,7 +52,7 @@ def _password_encryption(c: Check, facts: Facts) -> list[Finding]:
 
 
 def _log_check(
-    name: str, title: str, cis: str, good: Callable[[str], bool], fix: str, severity: str = "medium"
+    name: str, title: str, cis: str, good: Callable[[str], bool], fix: str, severity: Severity = "medium"
 ) -> None:
     @check(f"log.{name.removeprefix('log_')}", title, severity, fix, cis=cis)
     def _run(c: Check, facts: Facts) -> list[Finding]:
@@ -96,7 +96,13 @@ _VERBOSE_ENOUGH = ("debug5", "debug4", "debug3", "debug2", "debug1", "info", "no
 
 
 def _setting_unit(
-    name: str, ident: str, title: str, severity: str, cis: str | None, good: Callable[[str], bool], fix: str
+    name: str,
+    ident: str,
+    title: str,
+    severity: Severity,
+    cis: str | None,
+    good: Callable[[str], bool],
+    fix: str,
 ) -> None:
     @check(ident, title, severity, fix, cis=cis)
     def _run(c: Check, facts: Facts) -> list[Finding]:
