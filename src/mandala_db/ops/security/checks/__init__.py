@@ -9,16 +9,9 @@ import psycopg
 
 # isort: off
 # Each module registers its checks when imported; this order is the order of the report.
-from mandala_db.ops.security.checks import (
-    connection,
-    settings,
-    server,
-    hba,
-    roles,
-    privileges,
-    objects,
-    backup,
-)  # noqa: F401
+# fmt: off
+from mandala_db.ops.security.checks import connection, settings, server, hba, roles, privileges, objects, backup  # noqa: F401
+# fmt: on
 
 # isort: on
 from mandala_db.ops.security.checks.registry import CHECKS, Check, check
