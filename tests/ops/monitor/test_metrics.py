@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -243,11 +244,25 @@ def test_logs_tail_follow_prints_runs_as_they_happen(db_url: DatabaseURL) -> Non
     }
     follower = subprocess.Popen([sys.executable, "-m", "mandala_db", "logs", "tail", "--follow"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    lines: list[str] = []
+    all_seen = threading.Event()
+
+    def read() -> None:
+        assert follower.stdout is not None
+        for line in follower.stdout:
+            lines.append(line)
+            if sum("migration complete:" in ln for ln in lines) == 7:
+                all_seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        time.sleep(1.5)
         ok(run_cli("migrate", "deploy", url=db_url))
-        time.sleep(3)
+        # The event aimed at: the follower printed every run of the deploy (not a wall-clock guess).
+        assert all_seen.wait(60), "".join(lines)
     finally:
         follower.send_signal(signal.SIGINT)
-        out, err = follower.communicate(timeout=20)
-    assert out.count("migration complete:") == 7, (out, err)
+        follower.wait(timeout=60)
+        reader.join(timeout=10)
+    out, err = "".join(lines), follower.stderr.read() if follower.stderr else ""
+    assert follower.returncode == 0 and out.count("migration complete:") == 7, (out, err)

@@ -102,10 +102,16 @@ def test_a_check_that_does_not_hold_stops_psql_and_says_why(
 def test_clearing_a_schema_drops_its_objects_but_not_the_schema_nor_an_extensions(
     conn: psycopg.Connection[Any],
 ) -> None:
+    # An extension whose functions land in public (which one the server ships varies: pgserver has no pgcrypto).
+    found = conn.execute(
+        "SELECT name FROM pg_available_extensions WHERE name = ANY(%s) ORDER BY name LIMIT 1",
+        (["citext", "hstore", "pgcrypto", "vector"],),
+    ).fetchone()
+    if found:
+        conn.execute(f"CREATE EXTENSION IF NOT EXISTS {found[0]} SCHEMA public")
     conn.execute(
-        "CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood);"
+        "CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood);"
         "CREATE VIEW v AS SELECT * FROM t; CREATE SEQUENCE s; CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
-        "GRANT USAGE ON SCHEMA public TO PUBLIC"
     )
 
     class Undo(Exception):
@@ -118,10 +124,11 @@ def test_clearing_a_schema_drops_its_objects_but_not_the_schema_nor_an_extension
                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S')),
                       (SELECT count(*) FROM pg_type WHERE typname = 'mood'),
                       (SELECT count(*) FROM pg_proc WHERE proname = 'f'),
-                      (SELECT count(*) FROM pg_proc WHERE proname = 'gen_random_bytes'),
+                      (SELECT count(*) > 0 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+                       WHERE p.pronamespace = 'public'::regnamespace),
                       to_regnamespace('public') IS NOT NULL"""
         ).fetchone()
-        assert left == (0, 0, 0, 1, True)
+        assert left == (0, 0, 0, bool(found), True)
         raise Undo  # run inside the restore's transaction, it is undone with it
     assert tables(conn) == {"t"}
 
