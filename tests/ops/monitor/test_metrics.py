@@ -242,8 +242,12 @@ def test_logs_tail_follow_prints_runs_as_they_happen(db_url: DatabaseURL) -> Non
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DATABASE_URL": db_url.render(mask=False),
     }
+    # Interrupted as at a terminal: a suite started in the background (as CI may run it) passes SIGINT on
+    # ignored, Python keeps an ignored SIGINT ignored, and the follower would never stop. It gets the
+    # default disposition back, as a user's shell gives it.
     follower = subprocess.Popen([sys.executable, "-m", "mandala_db", "logs", "tail", "--follow"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     lines: list[str] = []
     all_seen = threading.Event()
 
