@@ -67,6 +67,9 @@ class Setting:
     kind: Kind = "text"
     group: Literal["", "monitor"] = ""
     hidden: bool = False  # left out of --help (kept for tests and tools)
+    # An empty variable is no value (a template left blank), except where empty says something: an empty
+    # DATABASE_URL is a secret that did not arrive, an empty MANDALA_CACHE_DIR turns the cache off.
+    empty_is_a_value: bool = False
 
     @property
     def label(self) -> str:
@@ -77,7 +80,8 @@ class Setting:
 # fmt: off
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "The database; with none, the embedded PostgreSQL (development and test only).",
-            "the embedded PostgreSQL under `./.mandala/`", env=("DATABASE_URL",), flag="--database-url", kind="url"),
+            "the embedded PostgreSQL under `./.mandala/`", env=("DATABASE_URL",), flag="--database-url", kind="url",
+            empty_is_a_value=True),
     Setting("environment", "development, test, staging or production.",
             "`development`", env=("MANDALA_ENV", "NODE_ENV"), flag="--env", kind="environment"),
     Setting("log_format", "text or json log lines on stderr.", "`text`",
@@ -87,7 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
             hidden=True),
     Setting("cache_dir", "Rendered revisions between runs; empty turns the cache off.",
             "`$XDG_CACHE_HOME/mandala-db`, else `~/.cache/mandala-db`", env=("MANDALA_CACHE_DIR",),
-            key="cache-dir", kind="path"),
+            key="cache-dir", kind="path", empty_is_a_value=True),
     Setting("backup_dir", "The backup folder.", "`./backups`", env=("BACKUP_DIR",), key="backup-dir",
             kind="path"),
     Setting("backup_retention_days", "Days backups are kept (read by the commands that prune).", "`30`",
@@ -323,16 +327,15 @@ class Settings:
             if setting.kind == "url":
                 out.database_url = _database_url(raw, source)
                 continue
-            if setting.name == "cache_dir" and source == "env" and not str(raw).strip():
-                out.cache_dir = None  # MANDALA_CACHE_DIR="" turns the cache off
-                continue
             target: Any = out.monitor if setting.group == "monitor" else out
+            if setting.name == "log_group":
+                out.monitor.log_group_configured = True  # named by a setting, not the default
+            if setting.empty_is_a_value and not str(raw).strip():
+                setattr(target, setting.name, None)  # empty where empty says "off"
+                continue
             value = parse(setting, raw)
             if value is not None:
                 setattr(target, setting.name, value)
-        out.monitor.log_group_configured = (
-            _raw_value(SETTING["log_group"], flags, environ, found.values)[1] != ""
-        )
         return out
 
     @property
@@ -364,13 +367,10 @@ class Settings:
         the backup_remote setting, else the s3_bucket one (in the s3_prefix folder), else nowhere."""
         if explicit:
             return explicit
-        if bucket:
-            return f"s3://{bucket}/{self.s3_prefix.strip('/')}".rstrip("/")
-        if self.backup_remote:
+        if not bucket and self.backup_remote:
             return self.backup_remote
-        if self.s3_bucket:
-            return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}".rstrip("/")
-        return None
+        bucket = bucket or self.s3_bucket
+        return f"s3://{bucket}/{self.s3_prefix.strip('/')}".rstrip("/") if bucket else None
 
 
 SETTING = {s.name: s for s in SETTINGS}
@@ -389,9 +389,7 @@ def _raw_value(
     if flags.get(setting.name) is not None:
         return flags[setting.name], "flag"
     for variable in setting.env:
-        if variable in environ and (
-            environ[variable].strip() or setting.kind == "url" or setting.name == "cache_dir"
-        ):
+        if variable in environ and (environ[variable].strip() or setting.empty_is_a_value):
             return environ[variable], "env"
     if setting.name in file:
         return file[setting.name], "file"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlparse
 
 from mandala_db.core.errors import BadInput, OperationFailed
@@ -63,19 +64,7 @@ class DirectoryStorage:
     def put(
         self, key: str, source: Path, sha256: str, progress: BytesProgress | None = None
     ) -> dict[str, Any]:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        try:
-            with source.open("rb") as src, partial.open("wb") as out:
-                for block in iter(lambda: src.read(_BLOCK), b""):
-                    out.write(block)
-                    if progress:
-                        progress(len(block))
-                out.flush()
-                os.fsync(out.fileno())
-                # Drop the cached pages, so the read-back below asks the disk or the file server.
-                os.posix_fadvise(out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        def proved(partial: Path) -> None:
             actual = _sha256(partial)  # what the share holds now, read back
             if actual != sha256:
                 raise OperationFailed(
@@ -83,42 +72,53 @@ class DirectoryStorage:
                     f"the backup's is {sha256[:12]}…)",
                     "the copy was damaged (check the share); run the backup again",
                 )
+
+        def fill(out: BinaryIO) -> None:
+            with source.open("rb") as src:
+                _copy(src, out, progress)
+
+        target = self._place(key, fill, proved)
+        return {"path": str(target), "checked_by": "read-back"}
+
+    def write(self, key: str, data: bytes) -> None:
+        self._place(key, lambda out: out.write(data))
+
+    def _place(
+        self, key: str, fill: Callable[[BinaryIO], object], check: Callable[[Path], None] | None = None
+    ) -> Path:
+        """Written under a hidden partial name, flushed, (checked,) renamed into place and the rename made
+        durable; on any failure the partial goes, and the object under its name is the old one or none."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            with partial.open("wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+                # Drop the cached pages, so a read-back asks the disk or the file server.
+                os.posix_fadvise(out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            if check is not None:
+                check(partial)
             os.replace(partial, target)
             _sync_folder(target.parent)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        return {"path": str(target), "checked_by": "read-back"}
+        return target
 
     def get(self, key: str, target: Path, progress: BytesProgress | None = None) -> None:
         path = self._path(key)
         if not path.is_file():
             raise MissingObject(self.url(key))
         with path.open("rb") as src, target.open("wb") as out:
-            for block in iter(lambda: src.read(_BLOCK), b""):
-                out.write(block)
-                if progress:
-                    progress(len(block))
+            _copy(src, out, progress)
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
         if not path.is_file():
             raise MissingObject(self.url(key))
         return path.read_bytes()
-
-    def write(self, key: str, data: bytes) -> None:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        try:
-            with partial.open("wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(partial, target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
 
     def sizes(self) -> dict[str, int]:
         if not self.folder.is_dir():
@@ -147,6 +147,13 @@ class DirectoryStorage:
             partial.unlink(missing_ok=True)
             done.append(f"removed the unfinished copy {partial}")
         return done
+
+
+def _copy(src: BinaryIO, out: BinaryIO, progress: BytesProgress | None) -> None:
+    for block in iter(lambda: src.read(_BLOCK), b""):
+        out.write(block)
+        if progress:
+            progress(len(block))
 
 
 def _sha256(path: Path) -> str:
