@@ -67,6 +67,24 @@ def dev(
 
 
 @app.command()
+def squash(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", help="The last revision the baseline stands for (an id or its name).")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Build and prove the baseline, write nothing.")
+    ] = False,
+) -> None:
+    """One baseline revision in place of the history up to --to, proved before anything is written."""
+    from mandala_db.ops.migrate.squash import squash as run_squash
+
+    s = settings_for(ctx, "migrate squash")
+    result = run_squash(database(s), s.environment, to, dry_run=dry_run)
+    Output(s).result({"ok": True, **result.to_dict()}, lambda c: plan_views.print_squash(c, result))
+
+
+@app.command()
 def deploy(
     ctx: typer.Context,
     lock_wait: LockWait = 120.0,

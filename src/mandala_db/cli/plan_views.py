@@ -117,3 +117,20 @@ def print_dev(console: Screen, result: Any) -> None:
         console.print(f"  lint: {warning}")
     if result.destructive:
         console.print(f"  its downgrade {'; '.join(result.destructive)}")
+
+
+def print_squash(console: Screen, result: Any) -> None:
+    verb = "Would write" if result.dry_run else "Wrote"
+    console.print(
+        f"{verb} the baseline {result.path.name}: {result.statements} statement(s) building "
+        f"{result.objects} tables, types and functions, proved equal to what the {len(result.replaced)} "
+        "revisions build.",
+        markup=False,
+    )
+    gone = "would be removed" if result.dry_run else "removed (version control keeps them)"
+    console.print(f"  replaced files {gone}: " + ", ".join(p.name for p in result.removed), markup=False)
+    if not result.dry_run:
+        console.print(
+            "  A database that applied them is at the baseline already; `migrate validate` accepts it.",
+            markup=False,
+        )

@@ -3,6 +3,8 @@ of it, or the words after its timestamp; `base` and `head` are the two ends; any
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mandala_db.core.errors import BadInput
@@ -34,3 +36,44 @@ def test_the_order_is_the_chain_of_down_revisions() -> None:
 def test_a_ref_that_names_no_one_revision_is_bad_input(ref: str, says: str) -> None:
     with pytest.raises(BadInput, match=says):
         HISTORY.named(ref)
+
+
+def _baseline(folder: Path, replaces: str, down: str = "None") -> Path:
+    path = folder / "20250101000000_base.py"
+    path.write_text(
+        f'"""A baseline."""\nrevision = "20250101000000_base"\ndown_revision = {down}\nreplaces = {replaces}\n'
+    )
+    return path
+
+
+def test_a_baseline_names_what_it_replaces_and_the_old_ids_say_where_they_went(tmp_path: Path) -> None:
+    checksum = "a" * 64
+    _baseline(tmp_path, f'[("20240101000000_old", "{checksum}"), ("20250101000000_base", "{"b" * 64}")]')
+    history = History.load(tmp_path)
+    baseline = history.named("20250101000000_base")
+    assert baseline.replaces[0] == ("20240101000000_old", checksum)
+    assert baseline.accepted_checksums == {baseline.file_checksum, "b" * 64}
+    assert history.replaced == {"20240101000000_old": baseline}
+    with pytest.raises(BadInput, match="which the squashed baseline 20250101000000_base replaces"):
+        history.index("20240101000000_old")
+
+
+@pytest.mark.parametrize(
+    ("replaces", "down"),
+    [
+        ("[('20240101000000_old', 'not-a-checksum')]", "None"),
+        ("[('no id', '" + "a" * 64 + "')]", "None"),
+        ("sorted(x)", "None"),
+        ("[('20240101000000_old', '" + "a" * 64 + "')]", '"20240101000000_old"'),
+    ],
+)
+def test_a_replaces_list_that_is_not_plain_pairs_or_a_baseline_that_is_not_first_is_bad_input(
+    tmp_path: Path, replaces: str, down: str
+) -> None:
+    if down != "None":
+        (tmp_path / "20240101000000_old.py").write_text(
+            'revision = "20240101000000_old"\ndown_revision = None\n'
+        )
+    _baseline(tmp_path, replaces, down)
+    with pytest.raises(BadInput, match="replaces"):
+        History.load(tmp_path)

@@ -5,6 +5,7 @@ Reading the headers as text keeps `migrate status` fast; Alembic loads the same 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import re
@@ -42,6 +43,15 @@ class Revision:
     destructive_downgrade: str | None
     lock_timeout: str | None = None  # overrides the run's default for this revision
     statement_timeout: str | None = None
+    # A squashed baseline's `replaces`: (revision id, checksum of its file) for every revision it stands
+    # for, so a database that applied them is at this one's id already and their files are not "edited".
+    replaces: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def accepted_checksums(self) -> set[str]:
+        """The file checksums a database that is at this revision may have recorded for it: this file's,
+        or, for a baseline, the file it replaced under the same id."""
+        return {self.file_checksum} | {c for rid, c in self.replaces if rid == self.id}
 
     @cached_property
     def source(self) -> str:
@@ -83,7 +93,35 @@ def read_revision(path: Path) -> Revision:
         found.get("destructive_downgrade"),
         found.get("lock_timeout"),
         found.get("statement_timeout"),
+        _replaces(path, text) if re.search(r"^replaces\s*=", text, re.M) else (),
     )
+
+
+def _replaces(path: Path, text: str) -> tuple[tuple[str, str], ...]:
+    """A baseline's `replaces`: a literal list of (id, checksum) pairs, read without running the file."""
+    try:
+        tree = ast.parse(text)
+        value = next(
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "replaces" for t in node.targets)
+        )
+        pairs = ast.literal_eval(value)
+        if not all(
+            isinstance(p, tuple)
+            and len(p) == 2
+            and REVISION_ID.match(p[0])
+            and re.fullmatch(r"[0-9a-f]{64}", p[1])
+            for p in pairs
+        ):
+            raise ValueError
+    except (SyntaxError, StopIteration, ValueError, TypeError):
+        raise BadInput(
+            f"revision file {path.name}: `replaces` must be a literal list of (revision id, sha256) pairs",
+            "write it again with `mandala-db migrate squash`",
+        ) from None
+    return tuple((str(a), str(b)) for a, b in pairs)
 
 
 class History:
@@ -92,6 +130,8 @@ class History:
     def __init__(self, revisions: list[Revision]) -> None:
         self.revisions = revisions
         self.by_id = {r.id: r for r in revisions}
+        # Revisions squashed into a baseline, gone from the files: old id -> the baseline that stands for it.
+        self.replaced = {old: r for r in revisions for old, _ in r.replaces if old not in self.by_id}
 
     @classmethod
     def load(cls, directory: Path = VERSIONS) -> History:
@@ -107,6 +147,11 @@ class History:
                 )
             by_id[rev.id] = rev
             children.setdefault(rev.down_revision, []).append(rev)
+            if rev.replaces and rev.down_revision is not None:
+                raise BadInput(
+                    f"revision {rev.id} replaces squashed revisions but revises {rev.down_revision}",
+                    "a squashed baseline is the first revision: set its down_revision = None",
+                )
         for rev in found:
             if rev.down_revision is not None and rev.down_revision not in by_id:
                 raise BadInput(f"revision {rev.id} revises {rev.down_revision}, which does not exist")
@@ -134,6 +179,13 @@ class History:
         """Position of a revision: -1 for base."""
         if rev is None or rev == BASE:
             return -1
+        if rev in self.replaced:
+            baseline = self.replaced[rev].id
+            raise BadInput(
+                f"the database is at revision {rev}, which the squashed baseline {baseline} replaces: "
+                "it stopped before the baseline's last revision",
+                f"bring it to {baseline} with the code from before the squash, then deploy with this one",
+            )
         if rev not in self.by_id:
             raise BadInput(
                 f"the database is at revision {rev}, which no revision file describes",

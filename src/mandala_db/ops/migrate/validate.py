@@ -72,8 +72,8 @@ def checksum_findings(
         row = recorded.get(rev.id)
         if row is None or row.file_checksum is None:
             continue
-        if row.file_checksum == rev.file_checksum:
-            continue
+        if row.file_checksum in rev.accepted_checksums:
+            continue  # this file, or the one a squashed baseline replaced under the same id
         if row.sql_checksum == sql_checksum(runner.revision_sql(rev)):
             findings.append(
                 Finding(

@@ -68,7 +68,8 @@ def new_revision_id(name: str, head: str | None, now: datetime | None = None) ->
     return f"{moment:%Y%m%d%H%M%S}_{slugify(name)}"
 
 
-def _statement(sql: str) -> str:
+def python_string(sql: str) -> str:
+    """A Python literal for one statement, as readable as the SQL allows."""
     if "\n" in sql and '"""' not in sql and "\\" not in sql and not sql.endswith('"'):
         return '"""' + sql + '"""'
     if "\n" not in sql and '"' not in sql and "\\" not in sql:
@@ -76,10 +77,10 @@ def _statement(sql: str) -> str:
     return repr(sql)
 
 
-def _statements(sqls: list[str]) -> str:
+def python_list(sqls: list[str]) -> str:
     if not sqls:
         return "[]"
-    return "[\n" + "".join(f"    {_statement(s)},\n" for s in sqls) + "]"
+    return "[\n" + "".join(f"    {python_string(s)},\n" for s in sqls) + "]"
 
 
 def write_revision(
@@ -102,7 +103,7 @@ def write_revision(
     if destructive:
         note = (
             "\n# Read by mandala-db: a rollback through this revision is flagged and confirmed first.\n"
-            f"destructive_downgrade = {_statement('; '.join(destructive))}\n"
+            f"destructive_downgrade = {python_string('; '.join(destructive))}\n"
         )
     text = TEMPLATE.format(
         summary=_summary(revision.split("_", 1)[1]),
@@ -112,8 +113,8 @@ def write_revision(
         down_literal=f'"{down_revision}"' if down_revision else "None",
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         destructive=note,
-        upgrade=_statements(upgrade),
-        downgrade=_statements(downgrade),
+        upgrade=python_list(upgrade),
+        downgrade=python_list(downgrade),
     )
     _check_source(text, revision, title)
     tmp = path.with_name(f".{path.name}.tmp")
