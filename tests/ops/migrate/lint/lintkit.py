@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,14 @@ from conftest import run_cli
 from mandala_db.core import catalog
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.analysis import Statement, analyze
-from mandala_db.ops.migrate.lint import LintFinding, lint_units
+from mandala_db.ops.migrate.lint import RULES, LintFinding, lint_units
 from mandala_db.ops.migrate.loader import read_revision
 from mandala_db.ops.migrate.plan import TableStats, revision_unit
 
 REVISION = "20991231000000_under_test"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def populated(admin_url: DatabaseURL) -> Iterator[DatabaseURL]:
     """The whole schema with the demo data set, a table with numeric and varbit columns, and an empty
     table, all analysed."""
@@ -76,3 +77,27 @@ def rules(found: list[LintFinding]) -> list[str]:
 
 def shown(found: list[Any]) -> list[str]:
     return [f.text() for f in found]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A rule's unit test: its file under tests/ops/migrate/lint/rules/ names it CASE."""
+
+    trigger: list[str]  # statements that trip the rule on the populated database
+    safe: list[str]  # the safe way to the same end, which must stay silent
+    extra: str = ""  # revision-file lines the case needs (destructive_downgrade)
+
+
+def fires_and_is_silent(rule: str, case: Case, url: DatabaseURL, tmp_path: Path) -> None:
+    found = findings(url, tmp_path, case.trigger, extra=case.extra)
+    assert rule in rules(found), shown(found)
+    assert all(f.severity == RULES[f.rule].severity for f in found)
+    silent = findings(url, tmp_path, case.safe)
+    assert rules(silent) == [], shown(silent)
+
+
+def is_waived(rule: str, case: Case, url: DatabaseURL, tmp_path: Path) -> None:
+    header = f"# mandala-db: allow {rule}: reviewed, safe here\n"
+    found = findings(url, tmp_path, case.trigger, header=header, extra=case.extra)
+    waived = [f for f in found if f.rule == rule]
+    assert waived and all(f.waived == "reviewed, safe here" and not f.blocking for f in waived)

@@ -3,6 +3,7 @@ and the README's table is the registry's own rendering."""
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
 
 from conftest import ROOT
@@ -24,3 +25,15 @@ def test_the_readme_rule_table_is_the_registry() -> None:
     start = readme.index("<!-- lint-rules:start")
     block = readme[readme.index("\n", start) + 1 : readme.index("<!-- lint-rules:end -->")]
     assert block == rules_table(), "run `mandala-db lint --list-rules` and paste it into the README"
+
+
+def test_every_rule_has_a_test_file_with_a_trigger_a_safe_form_and_a_waiver_test() -> None:
+    for name in RULES:
+        module = importlib.import_module(f"ops.migrate.lint.rules.test_{name.replace('-', '_')}")
+        if name == "bad-waiver":  # a waiver's own mistakes: its file plants them
+            continue
+        case = module.CASE
+        assert case.trigger or case.extra, f"{name} has no trigger"
+        assert case.safe or name == "destructive-downgrade", f"{name} has no safe form"
+        assert hasattr(module, "test_fires_on_the_risky_form_and_is_silent_on_the_safe_one")
+        assert hasattr(module, "test_is_waived_by_a_comment_with_a_reason")
