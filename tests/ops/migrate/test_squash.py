@@ -188,3 +188,36 @@ def test_a_history_with_what_is_not_generated_is_refused_naming_it() -> None:
     built = Snapshot("s", views={"open_tasks": "SELECT 1"})
     with pytest.raises(Refused, match="view open_tasks"):
         squash_module._render(built, Snapshot("s"))
+
+
+def test_a_revision_whose_sql_has_japanese_comments_deploys_and_squashes(
+    project: Path, db_url: DatabaseURL
+) -> None:
+    revision = project / VERSIONS / "20250501000000_add_priority.py"
+    revision.write_text(
+        '''"""Add priority"""
+from alembic import op
+
+revision = "20250501000000_add_priority"
+down_revision = "20250409000000_split_reflections"
+
+
+def upgrade() -> None:
+    op.execute("-- 優先度（1〜5）\\nALTER TABLE tasks ADD COLUMN priority smallint")
+
+
+def downgrade() -> None:
+    op.execute("-- 元に戻す\\nALTER TABLE tasks DROP COLUMN priority")
+''',
+        encoding="utf-8",
+    )
+    deployed = in_project(project, db_url, "migrate", "deploy")
+    assert deployed.code == 0 and "20250501000000_add_priority" in deployed.stdout, deployed.output
+    assert in_project(project, db_url, "migrate", "rollback", "to", "split_reflections", "--yes").code == 0
+    assert in_project(project, db_url, "migrate", "deploy").code == 0
+    squashed = in_project(project, db_url, "migrate", "squash", "--to", "add_priority")
+    assert squashed.code == 0, squashed.output
+    check = in_project(project, db_url, "migrate", "validate")  # the models never had the column
+    assert check.stdout.strip().splitlines() == [
+        "error: models and revisions disagree: column tasks.priority: in the revision files but not in the models"
+    ]

@@ -186,3 +186,18 @@ def test_the_corpus_without_a_database(tmp_path: Path) -> None:
         if case.rule is None and found:
             false.append((case.name, found))
     assert missed == [] and false == []
+
+
+def test_japanese_comments_before_a_statement_keep_its_text_and_line(tmp_path: Path) -> None:
+    # pglast counts positions in characters; cutting the UTF-8 bytes there used to end in
+    # "unexpected error: UnicodeDecodeError" (and, in a revision, a deploy that could not start).
+    sql = tmp_path / "priority.sql"
+    sql.write_text(
+        "-- タスクに優先度を追加する（運用ガイド参照）\nALTER TABLE tasks ADD COLUMN priority int;\n"
+        "-- インデックス作成の最適化\nCREATE INDEX ix_tasks_priority ON tasks (priority);\n",
+        encoding="utf-8",
+    )
+    result = run_cli("lint", str(sql))
+    assert result.code == 5, result.output
+    assert "priority.sql:4: error [non-concurrent-index]" in result.stdout
+    assert "unexpected" not in result.output

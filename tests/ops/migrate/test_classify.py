@@ -1,8 +1,9 @@
-"""The lock the plan says each statement takes is the lock PostgreSQL takes: every statement below runs
-against a real server and its locks are read from pg_locks. A statement that runs in a transaction is read
-in its own transaction before the rollback; one that cannot (CREATE INDEX CONCURRENTLY, VACUUM, ...) is
-made to queue behind a session holding SHARE UPDATE EXCLUSIVE, and the mode it waits for is read while it
-waits. The plan's side comes from the same walk `migrate plan` and the lint rules use."""
+"""ops/migrate/classify.py, held to the server: the lock the plan says each statement takes is the lock
+PostgreSQL takes: every statement below runs against a real server and its locks are read from pg_locks. A
+statement that runs in a transaction is read in its own transaction before the rollback; one that cannot
+(CREATE INDEX CONCURRENTLY, VACUUM, ...) is made to queue behind a session holding SHARE UPDATE EXCLUSIVE,
+and the mode it waits for is read while it waits. The plan's side comes from the same walk `migrate plan`
+and the lint rules use."""
 
 from __future__ import annotations
 
