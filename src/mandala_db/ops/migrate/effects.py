@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mandala_db.ops.migrate.analysis import Statement, nodes, strongest
-from mandala_db.ops.migrate.model import SERIAL_TYPES, SchemaModel, TypeInfo, apply, rewrites, type_of
+from mandala_db.ops.migrate.model import SERIAL_TYPES, SchemaModel, TypeInfo, rewrites, type_of
+from mandala_db.ops.migrate.moves import apply
 
 
 @dataclass

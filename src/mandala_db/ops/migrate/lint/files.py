@@ -15,7 +15,8 @@ from mandala_db.ops.migrate.analysis import SqlSyntaxError, analyze
 from mandala_db.ops.migrate.lint.engine import LintFinding, Unit, lint_units
 from mandala_db.ops.migrate.loader import History, Revision, read_revision
 from mandala_db.ops.migrate.locate import line_at, line_in_source
-from mandala_db.ops.migrate.model import SchemaModel, apply
+from mandala_db.ops.migrate.model import SchemaModel
+from mandala_db.ops.migrate.moves import apply
 from mandala_db.ops.migrate.rendered import Renderer, named_syntax_error
 
 
