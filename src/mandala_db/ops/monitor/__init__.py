@@ -37,34 +37,9 @@ class Monitor:
             wanted.add("prometheus")
         prometheus_file = settings.metrics_file if "prometheus" in wanted else None
         if "emf" in wanted:
-            from mandala_db.ops.monitor.emf import EmfSink
-
-            stream: Any = None
-            if settings.metrics_file and prometheus_file is None:
-                try:
-                    stream = settings.metrics_file.open("a", encoding="utf-8")
-                    self._files.append(stream)
-                except OSError as exc:  # a metrics file that cannot be written never fails the command
-                    bus.warning("metrics_failed", f"EMF: {settings.metrics_file} cannot be written: "
-                                f"{exc.strerror}; no EMF records this run")  # fmt: skip
-            else:
-                # The --json document owns stdout; EMF moves to stderr then (Lambda ships both).
-                stream = sys.stderr if stdout_taken else sys.stdout
-            if stream is not None:
-                self.sinks.append(EmfSink(stream, settings.namespace, command))
+            self._emf(command, stdout_taken, textfile_taken=prometheus_file is not None)
         if "prometheus" in wanted:
-            from mandala_db.ops.monitor.prometheus import PrometheusSink
-
-            prom = PrometheusSink(environment, command)
-            self.sinks.append(prom)
-            if prometheus_file is not None:
-                path = prometheus_file
-                self._flushes.append(("Prometheus textfile", lambda: prom.write_textfile(path)))
-            if settings.pushgateway:
-                gateway = settings.pushgateway
-                self._flushes.append(
-                    ("Pushgateway", lambda: prom.push(gateway, socket_timeout(settings.alert_timeout)))
-                )
+            self._prometheus(environment, command, prometheus_file)
         if "cloudwatch" in wanted:
             from mandala_db.ops.monitor.cloudwatch import CloudWatchSink
 
@@ -79,6 +54,38 @@ class Monitor:
                 AlertSink(
                     settings, database=database, environment=environment, command=command, state_file=state
                 )
+            )
+
+    def _emf(self, command: str, stdout_taken: bool, *, textfile_taken: bool) -> None:
+        from mandala_db.ops.monitor.emf import EmfSink
+
+        settings = self.settings
+        stream: Any = None
+        if settings.metrics_file and not textfile_taken:
+            try:
+                stream = settings.metrics_file.open("a", encoding="utf-8")
+                self._files.append(stream)
+            except OSError as exc:  # a metrics file that cannot be written never fails the command
+                bus.warning("metrics_failed", f"EMF: {settings.metrics_file} cannot be written: "
+                            f"{exc.strerror}; no EMF records this run")  # fmt: skip
+        else:
+            # The --json document owns stdout; EMF moves to stderr then (Lambda ships both).
+            stream = sys.stderr if stdout_taken else sys.stdout
+        if stream is not None:
+            self.sinks.append(EmfSink(stream, settings.namespace, command))
+
+    def _prometheus(self, environment: str, command: str, textfile: Path | None) -> None:
+        from mandala_db.ops.monitor.prometheus import PrometheusSink
+
+        settings = self.settings
+        prom = PrometheusSink(environment, command)
+        self.sinks.append(prom)
+        if textfile is not None:
+            self._flushes.append(("Prometheus textfile", lambda: prom.write_textfile(textfile)))
+        if settings.pushgateway:
+            gateway = settings.pushgateway
+            self._flushes.append(
+                ("Pushgateway", lambda: prom.push(gateway, socket_timeout(settings.alert_timeout)))
             )
 
     def finish(self) -> None:

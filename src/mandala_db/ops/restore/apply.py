@@ -18,7 +18,7 @@ from mandala_db.core.errors import BadInput, CheckFailed, OperationFailed
 from mandala_db.core.events import bus
 from mandala_db.core.process import RESTORING_TABLE, Progress, ToolProcess, capture, memory_file
 from mandala_db.core.progress import Bars, no_bars
-from mandala_db.core.tools import find_client
+from mandala_db.core.tools import ClientTool, find_client
 from mandala_db.ops.backup import Backup, BackupManifest, check_files, check_toc, create_backup, restore_tool
 from mandala_db.ops.restore.guard import ScriptGuard, scan_file
 from mandala_db.ops.restore.session import (
@@ -118,9 +118,7 @@ def _apply(
     dump_major, pg_restore = restore_tool(manifest)
     psql = find_client("psql", dump_major)
     guard = ScriptGuard(str(path))
-    total = len(manifest.row_counts)
     tx = RestoreTransaction(db, psql)
-    producer: ToolProcess | None = None
     try:
         try:
             tx.begin()
@@ -131,34 +129,7 @@ def _apply(
                 with path.open("rb") as script:
                     tx.pump(script, guard)
             else:
-                cmd = [str(pg_restore.path), "--verbose", "--no-owner", "--file=-"]
-                listing = b""
-                if manifest.kind == "data":
-                    listing, names = _data_only_listing(db, path, pg_restore)
-                    if names:
-                        tx.write(f"TRUNCATE {', '.join(names)} CASCADE;\n".encode())
-                    cmd += ["--data-only", "--disable-triggers"]
-                else:
-                    cmd += ["--clean", "--if-exists"]
-                with memory_file(listing, "mandala-toc") as (list_path, list_fd):
-                    if manifest.kind == "data":
-                        cmd.append(f"--use-list={list_path}")
-                    producer = ToolProcess(
-                        [*cmd, str(path)],
-                        stdout=subprocess.PIPE,
-                        pattern=RESTORING_TABLE,
-                        total=total,
-                        progress=progress,
-                        pass_fds=(list_fd,) if manifest.kind == "data" else (),
-                    )
-                tx.pump(producer.stdout, guard)
-                code = producer.wait()
-                if code != 0:
-                    raise BadInput(
-                        f"pg_restore could not read {path}: {producer.error_line(code)}; the restore was "
-                        f"rolled back and {db.url.dbname} is exactly as it was",
-                        "the archive is damaged; use another backup",
-                    )
+                _pump_archive(db, tx, path, manifest, pg_restore, guard, progress)
             snapshot = tx.check(
                 check_sql(
                     manifest.row_counts,
@@ -177,9 +148,53 @@ def _apply(
             why = tx.failure()
             raise (CheckFailed if CHECK_MARKER in why else OperationFailed)(why) from None
     finally:
+        tx.abort()
+
+
+def _pump_archive(
+    db: Database,
+    tx: RestoreTransaction,
+    path: Path,
+    manifest: BackupManifest,
+    pg_restore: ClientTool,
+    guard: ScriptGuard,
+    progress: Progress | None,
+) -> None:
+    """pg_restore turns the archive into SQL for our session; it never connects to the database itself,
+    and it is killed with the restore whatever ends it."""
+    producer: ToolProcess | None = None
+    try:
+        cmd = [str(pg_restore.path), "--verbose", "--no-owner", "--file=-"]
+        listing = b""
+        if manifest.kind == "data":
+            listing, names = _data_only_listing(db, path, pg_restore)
+            if names:
+                tx.write(f"TRUNCATE {', '.join(names)} CASCADE;\n".encode())
+            cmd += ["--data-only", "--disable-triggers"]
+        else:
+            cmd += ["--clean", "--if-exists"]
+        with memory_file(listing, "mandala-toc") as (list_path, list_fd):
+            if manifest.kind == "data":
+                cmd.append(f"--use-list={list_path}")
+            producer = ToolProcess(
+                [*cmd, str(path)],
+                stdout=subprocess.PIPE,
+                pattern=RESTORING_TABLE,
+                total=len(manifest.row_counts),
+                progress=progress,
+                pass_fds=(list_fd,) if manifest.kind == "data" else (),
+            )
+        tx.pump(producer.stdout, guard)
+        code = producer.wait()
+        if code != 0:
+            raise BadInput(
+                f"pg_restore could not read {path}: {producer.error_line(code)}; the restore was "
+                f"rolled back and {db.url.dbname} is exactly as it was",
+                "the archive is damaged; use another backup",
+            )
+    finally:
         if producer is not None:
             producer.kill()
-        tx.abort()
 
 
 def restore_into_new_database(

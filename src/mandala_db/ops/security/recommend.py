@@ -62,15 +62,40 @@ def role_sql(schema: str) -> list[Line]:
     so tables created later are covered too. Idempotent: a second run changes nothing."""
     s = quote_ident(schema)
     literal = schema.replace("'", "''")
-    create = (
-        "DO $$ BEGIN\n"
-        + "".join(
-            f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {r} NOLOGIN; END IF;\n"
-            for r in (MIGRATOR, APPLICATION, READONLY)
-        )
-        + "END $$"
+    return [
+        Line(_CREATE_ROLES, "three group roles (NOLOGIN): give people and services LOGIN roles that are members of them",
+             ["role.application"]),
+        Line(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC", "only the migrator creates objects in the schema",
+             ["schema.public-create"]),
+        Line(f"ALTER SCHEMA {s} OWNER TO {MIGRATOR}", "the migrator owns the schema; the application never does",
+             ["role.application"]),
+        Line(_migrator_owns(literal), "and every table, view, sequence and function already in it (each change is in the plan)",
+             ["role.application", "object.owner-superuser"]),
+        Line(f"GRANT USAGE ON SCHEMA {s} TO {APPLICATION}, {READONLY}", "both may look up objects in the schema"),
+        Line(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {APPLICATION}",
+             "the application reads and writes rows, and cannot change the schema", ["role.application"]),
+        Line(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {APPLICATION}", "the application can insert rows with serial ids"),
+        Line(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {READONLY}", "reporting and support read, never write"),
+        *_default_privileges(s),
+        Line(_tool_tables_read_only(literal), "but nobody except the migrator writes the tool's own tables (the revision "
+             "record, the run ledger, the seed records): run again after a new one appears", ["tool.tables-writable"]),
+    ]  # fmt: skip
+
+
+_CREATE_ROLES = (
+    "DO $$ BEGIN\n"
+    + "".join(
+        f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {r} NOLOGIN; END IF;\n"
+        for r in (MIGRATOR, APPLICATION, READONLY)
     )
-    owners = (
+    + "END $$"
+)
+
+
+def _migrator_owns(literal: str) -> str:
+    """The migrator takes over what is already in the schema (extension members and implicit objects
+    stay with their owners)."""
+    return (
         "DO $$ DECLARE o record; BEGIN\n"
         "  FOR o IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
         f"           WHERE n.nspname = '{literal}' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')\n"
@@ -95,7 +120,10 @@ def role_sql(schema: str) -> list[Line]:
         "  END LOOP;\n"
         "END $$"
     )
-    tool_tables = (
+
+
+def _tool_tables_read_only(literal: str) -> str:
+    return (
         "DO $$ DECLARE t record; BEGIN\n"
         "  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
         f"           WHERE n.nspname = '{literal}' AND c.relkind = 'r'\n"
@@ -106,6 +134,11 @@ def role_sql(schema: str) -> list[Line]:
         "  END LOOP;\n"
         "END $$"
     )
+
+
+def _default_privileges(s: str) -> list[Line]:
+    """For the migrator and for the role that runs this (the one that really creates objects when it
+    migrates), so tables created later are covered too."""
     defaults = []
     for who in (MIGRATOR, "CURRENT_USER"):
         for_role = f"FOR ROLE {who} " if who != "CURRENT_USER" else ""
@@ -122,42 +155,45 @@ def role_sql(schema: str) -> list[Line]:
             Line(f"ALTER DEFAULT PRIVILEGES {for_role}IN SCHEMA {s} GRANT SELECT ON TABLES TO {READONLY}",
                  "and the read-only role's view of them"),
         ]  # fmt: skip
-    return [
-        Line(create, "three group roles (NOLOGIN): give people and services LOGIN roles that are members of them",
-             ["role.application"]),
-        Line(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC", "only the migrator creates objects in the schema",
-             ["schema.public-create"]),
-        Line(f"ALTER SCHEMA {s} OWNER TO {MIGRATOR}", "the migrator owns the schema; the application never does",
-             ["role.application"]),
-        Line(owners, "and every table, view, sequence and function already in it (each change is in the plan)",
-             ["role.application", "object.owner-superuser"]),
-        Line(f"GRANT USAGE ON SCHEMA {s} TO {APPLICATION}, {READONLY}", "both may look up objects in the schema"),
-        Line(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {APPLICATION}",
-             "the application reads and writes rows, and cannot change the schema", ["role.application"]),
-        Line(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {APPLICATION}", "the application can insert rows with serial ids"),
-        Line(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {READONLY}", "reporting and support read, never write"),
-        *defaults,
-        Line(tool_tables, "but nobody except the migrator writes the tool's own tables (the revision record, the run "
-             "ledger, the seed records): run again after a new one appears", ["tool.tables-writable"]),
-    ]  # fmt: skip
+    return defaults
+
+
+class _Fixes:
+    """Which failing findings a recommended line fixes, named as `check` names them."""
+
+    def __init__(self, failing: list[Finding]) -> None:
+        self.failing = failing
+
+    def __call__(self, *ids: str) -> list[str]:
+        return sorted({f"{f.id} on {f.object}" if f.object else f.id for f in self.failing if f.id in ids})
 
 
 def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
     failing = [f for f in findings if f.failing]
+    fixes = _Fixes(failing)
+    roles = [Line(ln.text, ln.why, fixes(*ln.fixes)) for ln in role_sql(url.schema)]
+    # Only statements a check wrote for its object: advice in words ("keep only what the role needs") is
+    # shown by `check`, never printed here as if it were SQL.
+    per_object = [Line(f.sql, f"{f.id} on {f.object}: {f.evidence}", [f"{f.id} on {f.object}"])
+                  for f in failing if f.object and f.sql]  # fmt: skip
+    sections = [
+        Section("URLs", _urls(url, fixes)),
+        Section("postgresql.conf", _conf(fixes)),
+        Section("pg_hba.conf", _hba(url, fixes)),
+        Section("roles (SQL; `security apply-roles` runs it)", roles),
+    ]
+    if per_object:
+        sections.append(Section("this database's objects (SQL)", per_object))
+    return Recommendation(sections)
+
+
+def _urls(url: DatabaseURL, fixes: _Fixes) -> list[Line]:
     base = _base(url)
-    schema = url.schema
-
-    def fixes(*ids: str) -> list[str]:
-        return sorted({f"{f.id} on {f.object}" if f.object else f.id for f in failing if f.id in ids})
-
-    def tailored(lines: list[Line]) -> list[Line]:
-        return [Line(ln.text, ln.why, fixes(*ln.fixes)) for ln in lines]
-
     app_params = "sslmode=verify-full&sslrootcert=/etc/ssl/certs/db-ca.pem&connect_timeout=10&statement_timeout=30s&connection_limit=10&pool_timeout=10"
-    if schema != "public":
-        app_params += f"&schema={schema}"
+    if url.schema != "public":
+        app_params += f"&schema={url.schema}"
     libpq_params = "sslmode=verify-full&sslrootcert=/etc/ssl/certs/db-ca.pem&connect_timeout=10&options=-c%20statement_timeout%3D30000"
-    urls = [
+    return [
         Line(f"DATABASE_URL={base}?{app_params}",
              "for the application and mandala-db, which applies statement_timeout, connection_limit and pool_timeout itself",
              fixes("conn.sslmode", "conn.timeouts", "conn.pool", "conn.encrypted")),
@@ -170,7 +206,10 @@ def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
         Line("statement_timeout", "a runaway query is cancelled instead of holding locks and connections"),
         Line("connection_limit, pool_timeout", "one service cannot take every connection the server has"),
     ]  # fmt: skip
-    conf = [
+
+
+def _conf(fixes: _Fixes) -> list[Line]:
+    return [
         Line("ssl = on", "TLS for every TCP client", fixes("server.ssl", "conn.encrypted")),
         Line("ssl_min_protocol_version = 'TLSv1.2'", "no TLS 1.0 or 1.1", fixes("server.tls-version")),
         Line("password_encryption = 'scram-sha-256'", "new passwords stored as SCRAM, not MD5",
@@ -183,7 +222,10 @@ def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
         Line("shared_preload_libraries = 'pgaudit'  # then: CREATE EXTENSION pgaudit; pgaudit.log = 'ddl,role'",
              "an audit trail of DDL and role changes", fixes("server.pgaudit")),
     ]  # fmt: skip
-    hba = [
+
+
+def _hba(url: DatabaseURL, fixes: _Fixes) -> list[Line]:
+    return [
         Line("local   all   postgres                      peer", "the superuser only from the server itself",
              fixes("hba.remote-superuser", "hba.auth-method")),
         Line(f"hostssl {url.dbname or 'DBNAME'}  {APPLICATION},{MIGRATOR},{READONLY}  10.0.0.0/16  scram-sha-256",
@@ -192,17 +234,3 @@ def recommend(url: DatabaseURL, findings: list[Finding]) -> Recommendation:
         Line("hostnossl all   all   0.0.0.0/0   reject", "anything without TLS is refused outright",
              fixes("hba.tls-only", "conn.plaintext-refused")),
     ]  # fmt: skip
-    roles = tailored(role_sql(schema))
-    # Only statements a check wrote for its object: advice in words ("keep only what the role needs") is
-    # shown by `check`, never printed here as if it were SQL.
-    per_object = [Line(f.sql, f"{f.id} on {f.object}: {f.evidence}", [f"{f.id} on {f.object}"])
-                  for f in failing if f.object and f.sql]  # fmt: skip
-    sections = [
-        Section("URLs", urls),
-        Section("postgresql.conf", conf),
-        Section("pg_hba.conf", hba),
-        Section("roles (SQL; `security apply-roles` runs it)", roles),
-    ]
-    if per_object:
-        sections.append(Section("this database's objects (SQL)", per_object))
-    return Recommendation(sections)

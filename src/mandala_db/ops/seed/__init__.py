@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mandala_db.core.events import bus
 from mandala_db.core.progress import Bars, no_bars
@@ -14,6 +14,7 @@ from mandala_db.core.settings import Environment
 if TYPE_CHECKING:
     from mandala_db.core.database import Database
     from mandala_db.ops.seed.loader import SeedResult
+    from mandala_db.ops.seed.rows import DataSet
 
 
 def run(
@@ -55,22 +56,7 @@ def run(
             dataset=name,
             rows=dataset.row_count,
         )
-        with bars(dataset.row_count, f"{verb} {name}") as bar:
-            advance = bar.advance_by if bar else None
-            if remove:
-                result = loader.remove(conn, dataset, scale or 1.0, advance)
-            else:
-                result = loader.load(
-                    conn,
-                    dataset,
-                    scale or 1.0,
-                    advance,
-                    on_merge=lambda: bus.info(
-                        "seed_merge",
-                        f"some rows of {name} are already there: loading only the missing ones",
-                        dataset=name,
-                    ),
-                )
+        result = _move_rows(conn, dataset, scale or 1.0, remove=remove, bars=bars)
     bus.info(
         "seed_complete",
         f"seed {verb} complete: {name}, {result.total:,} rows {result.mode}",
@@ -80,3 +66,25 @@ def run(
         mode=result.mode,
     )
     return result
+
+
+def _move_rows(conn: Any, dataset: DataSet, scale: float, *, remove: bool, bars: Bars) -> SeedResult:
+    """The rows in (or out), with a progress bar on a terminal."""
+    from mandala_db.ops.seed import loader
+
+    verb = "remove" if remove else "load"
+    with bars(dataset.row_count, f"{verb} {dataset.name}") as bar:
+        advance = bar.advance_by if bar else None
+        if remove:
+            return loader.remove(conn, dataset, scale, advance)
+        return loader.load(
+            conn,
+            dataset,
+            scale,
+            advance,
+            on_merge=lambda: bus.info(
+                "seed_merge",
+                f"some rows of {dataset.name} are already there: loading only the missing ones",
+                dataset=dataset.name,
+            ),
+        )
