@@ -41,7 +41,7 @@ def main_options(
     ctx: typer.Context, json_output: bool, yes: bool, verbose: bool, version: bool, **flags: str | None
 ) -> None:
     """The global options: --json, --yes, --verbose and --version are facts of this call; every other one
-    is a setting's flag (`core.settings.SETTINGS`), resolved with its variable and the settings file."""
+    is a setting's flag (`core.settings_table.SETTINGS`), resolved with its variable and the settings file."""
     # Logging first, so that even a bad URL is reported in the requested format (the flag or variable:
     # the file is read by the resolution below, which may still change it).
     early = (flags.get("log_format") or os.environ.get("MANDALA_LOG_FORMAT") or "text").lower()

@@ -1,30 +1,48 @@
-"""Every setting of the tool in one table, and the one place they are resolved.
-
-A setting comes from, weakest first: its default, the `[tool.mandala-db]` table of the project's
-`pyproject.toml` (or the top of `mandala-db.toml`), its environment variable, its flag. `SETTINGS` names
-each once, with its variable, flag, file key, kind (which says how it is parsed and what a file may hold)
-and help line; the command line's global options are built from it, and the README's settings table is
-held to it by a test. A new setting is one row, its field on `Settings` (or `MonitorSettings`) and its use.
-"""
+"""Where every setting is resolved: `Settings.resolve` takes, weakest first, each setting's default, the
+project's settings file (`[tool.mandala-db]` in `pyproject.toml`, or the top of `mandala-db.toml`; read by
+core/settings_file), its environment variable, its flag. The table that names each setting once is
+core/settings_table; a new setting is one row there, its field on `Settings` (or `MonitorSettings`) and its
+use."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mandala_db.core.durations import duration_seconds
 from mandala_db.core.errors import BadInput
 from mandala_db.core.events import bus
+from mandala_db.core.settings_file import FileValues, project_root
+from mandala_db.core.settings_table import (
+    LOG_FORMATS,
+    METRIC_SINKS,
+    SETTING,
+    SETTINGS,
+    Kind,
+    Setting,
+    markdown_table,
+)
 from mandala_db.core.url import DatabaseURL
 
-Kind = Literal["text", "path", "url", "environment", "log-format", "seconds", "sinks", "days"]
-METRIC_SINKS = ("emf", "cloudwatch", "prometheus")
-LOG_FORMATS = ("text", "json")
+__all__ = [
+    "LOG_FORMATS",
+    "METRIC_SINKS",
+    "SETTING",
+    "SETTINGS",
+    "Environment",
+    "FileValues",
+    "Kind",
+    "MonitorSettings",
+    "Setting",
+    "Settings",
+    "markdown_table",
+    "parse",
+    "project_root",
+]
 
 
 class Environment(StrEnum):
@@ -54,164 +72,6 @@ class Environment(StrEnum):
                 f"unknown environment {raw!r}",
                 "use one of development, test, staging, production",
             ) from None
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str  # the field on Settings, or on Settings.monitor when group is "monitor"
-    help: str  # the flag's help and the README's description
-    default: str  # the default as the README shows it (the value itself is the field's default)
-    env: tuple[str, ...] = ()  # the first one set wins
-    flag: str | None = None
-    key: str | None = None  # in [tool.mandala-db]; None: never read from a file (a secret, a machine fact)
-    kind: Kind = "text"
-    group: Literal["", "monitor"] = ""
-    hidden: bool = False  # left out of --help (kept for tests and tools)
-    # An empty variable is no value (a template left blank), except where empty says something: an empty
-    # DATABASE_URL is a secret that did not arrive, an empty MANDALA_CACHE_DIR turns the cache off.
-    empty_is_a_value: bool = False
-
-    @property
-    def label(self) -> str:
-        """How an error names the setting: the flag, else the variable."""
-        return self.flag or (self.env[0] if self.env else self.name)
-
-
-# fmt: off
-SETTINGS: tuple[Setting, ...] = (
-    Setting("database_url", "The database; with none, the embedded PostgreSQL (development and test only).",
-            "the embedded PostgreSQL under `./.mandala/`", env=("DATABASE_URL",), flag="--database-url", kind="url",
-            empty_is_a_value=True),
-    Setting("environment", "development, test, staging or production.",
-            "`development`", env=("MANDALA_ENV", "NODE_ENV"), flag="--env", kind="environment"),
-    Setting("log_format", "text or json log lines on stderr.", "`text`",
-            env=("MANDALA_LOG_FORMAT",), flag="--log-format", key="log-format", kind="log-format"),
-    Setting("state_dir", "Where the embedded server and local state live.",
-            "`./.mandala`", env=("MANDALA_STATE_DIR",), flag="--state-dir", key="state-dir", kind="path",
-            hidden=True),
-    Setting("cache_dir", "Rendered revisions between runs; empty turns the cache off.",
-            "`$XDG_CACHE_HOME/mandala-db`, else `~/.cache/mandala-db`", env=("MANDALA_CACHE_DIR",),
-            key="cache-dir", kind="path", empty_is_a_value=True),
-    Setting("backup_dir", "The backup folder.", "`./backups`", env=("BACKUP_DIR",), key="backup-dir",
-            kind="path"),
-    Setting("backup_retention_days", "Days backups are kept (read by the commands that prune).", "`30`",
-            env=("BACKUP_RETENTION_DAYS",), key="backup-retention-days", kind="days"),
-    Setting("backup_remote", "Where backups are copied: s3://bucket/prefix or file:///folder (a mounted share).",
-            "none", env=("BACKUP_REMOTE",), key="backup-remote"),
-    Setting("s3_bucket", "The guide's way to name the remote: s3://BUCKET/PREFIX.", "none",
-            env=("S3_BACKUP_BUCKET",), key="s3-bucket"),
-    Setting("s3_prefix", "The folder in the bucket that `s3-bucket` names.", "`mandala-db`",
-            env=("S3_BACKUP_PREFIX",), key="s3-prefix"),
-    Setting("security_suppressions", "The reviewed file of suppressed security findings.",
-            "`./security-suppressions.toml`", env=("MANDALA_SECURITY_SUPPRESSIONS",),
-            key="security-suppressions", kind="path"),
-    Setting("metrics", "Metric sinks: emf, cloudwatch, prometheus (a comma list).",
-            "none: `emf`, `cloudwatch`, `prometheus`", env=("MANDALA_METRICS",), flag="--metrics",
-            key="metrics", kind="sinks", group="monitor"),
-    Setting("metrics_file", "EMF lines, or the Prometheus textfile.",
-            "EMF on stdout (stderr beside `--json`)", env=("MANDALA_METRICS_FILE",), flag="--metrics-file",
-            key="metrics-file", kind="path", group="monitor"),
-    Setting("pushgateway", "Push metrics to this Pushgateway.",
-            "none (implies `prometheus`)", env=("MANDALA_PUSHGATEWAY_URL",), flag="--pushgateway",
-            key="pushgateway", group="monitor"),
-    Setting("alert_webhook", "POST alerts here.", "none",
-            env=("MANDALA_ALERT_WEBHOOK",), flag="--alert-webhook", key="alert-webhook", group="monitor"),
-    Setting("alert_sns", "Publish alerts to this SNS topic.", "none",
-            env=("MANDALA_ALERT_SNS_TOPIC",), flag="--alert-sns", key="alert-sns", group="monitor"),
-    Setting("alert_after", "Alert when a revision runs longer.",
-            "`30s` (a bare number is seconds)", env=("MANDALA_ALERT_AFTER",), flag="--alert-after",
-            key="alert-after", kind="seconds", group="monitor"),
-    Setting("alert_backup_age", "A backup older than this alerts (`backup stats`).", "`26h`",
-            env=("MANDALA_ALERT_BACKUP_AGE",), key="alert-backup-age", kind="seconds", group="monitor"),
-    Setting("alert_timeout", "The longest a metrics or alert sink may wait.", "`5s`",
-            env=("MANDALA_ALERT_TIMEOUT",), key="alert-timeout", kind="seconds", group="monitor"),
-    Setting("namespace", "The CloudWatch namespace.", "`GoalMandala/Migration`",
-            env=("MANDALA_METRICS_NAMESPACE",), key="namespace", group="monitor"),
-    Setting("log_group", "The CloudWatch log group.", "`/aws/lambda/goal-mandala-migration`",
-            env=("MANDALA_LOG_GROUP",), key="log-group", group="monitor"),
-)
-# fmt: on
-BY_KEY = {s.key: s for s in SETTINGS if s.key}
-
-# What a file may hold for each kind (TOML has types; the environment and flags are text).
-_FILE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "seconds": ((str, int, float), 'a duration (a number of seconds or a string such as "30s")'),
-    "sinks": ((str, list), "a string or a list of strings"),
-    "days": ((int, str), "a whole number of days"),
-}
-
-
-def project_root(start: Path) -> Path:
-    """The project a command belongs to, found the way git finds `.git`: the nearest folder at or above
-    `start` with a `.mandala/` (the embedded server's state) or a `mandala-db.toml`, or a `pyproject.toml`
-    that declares `[tool.mandala-db]`. Without one, `start` itself. Run from a sub-folder, a command uses the
-    project's server, backups, alert state, settings and suppressions, not new ones of its own."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".mandala").is_dir() or (folder / "mandala-db.toml").is_file():
-            return folder
-        pyproject = folder / "pyproject.toml"
-        try:
-            if pyproject.is_file() and "[tool.mandala-db]" in pyproject.read_text(
-                encoding="utf-8", errors="replace"
-            ):
-                return folder
-        except OSError:
-            continue
-    return start
-
-
-@dataclass
-class FileValues:
-    """What the project's settings file holds, checked against the table: the known keys with values of
-    the right type, and one warning for each key the table does not know."""
-
-    values: dict[str, Any] = field(default_factory=dict)  # by setting name
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def read(cls, directory: Path) -> FileValues:
-        import tomllib
-
-        out = cls()
-        for name, table in (("mandala-db.toml", ()), ("pyproject.toml", ("tool", "mandala-db"))):
-            path = directory / name
-            if not path.exists():
-                continue
-            try:
-                doc: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise BadInput(f"{path} is not valid TOML: {exc}") from None
-            for part in table:
-                doc = doc.get(part, {}) if isinstance(doc, dict) else {}
-            if not doc:
-                continue
-            for raw_key, value in doc.items():
-                key = str(raw_key).replace("_", "-")
-                setting = BY_KEY.get(key)
-                if setting is None:
-                    # A key from a newer version, or a typo: said once, and never a reason to stop.
-                    near = difflib.get_close_matches(key, list(BY_KEY), n=1)
-                    out.warnings.append(
-                        f"unknown setting {key!r} in {name} (ignored)"
-                        + (f": did you mean {near[0]!r}?" if near else f"; known: {', '.join(BY_KEY)}")
-                    )
-                    continue
-                out.values[setting.name] = _checked_file_value(setting, value)
-            return out
-        return out
-
-
-def _checked_file_value(setting: Setting, value: Any) -> Any:
-    ok_types, want = _FILE_TYPES.get(setting.kind, ((str,), "a string"))
-    if not isinstance(value, ok_types) or isinstance(value, bool):
-        raise BadInput(
-            f"[tool.mandala-db] {setting.key} = {value!r} must be {want}, not {type(value).__name__}",
-            "fix the value in pyproject.toml or mandala-db.toml",
-        )
-    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise BadInput(f"[tool.mandala-db] {setting.key} = {value!r} must list strings")
-    return value
 
 
 def parse(setting: Setting, value: Any) -> Any:
@@ -373,8 +233,6 @@ class Settings:
         return f"s3://{bucket}/{self.s3_prefix.strip('/')}".rstrip("/") if bucket else None
 
 
-SETTING = {s.name: s for s in SETTINGS}
-
 # A row without its field would be dropped without a word: refuse it where the table is read.
 _FIELDS = {f.name for f in fields(Settings)}, {f.name for f in fields(MonitorSettings)}
 for _s in SETTINGS:
@@ -428,19 +286,3 @@ def _default_cache_dir(environ: Mapping[str, str]) -> Path | None:
         str(Path(environ["HOME"]) / ".cache") if environ.get("HOME") else ""
     )
     return Path(base) / "mandala-db" if base else None
-
-
-def markdown_table() -> str:
-    """The README's settings table, written from `SETTINGS` (a test holds the README to it)."""
-
-    def cell(text: str | None) -> str:
-        return f"`{text}`" if text else ""
-
-    rows = [
-        "| setting | meaning | `[tool.mandala-db]` key | variable | flag | default |",
-        "|---|---|---|---|---|---|",
-    ]
-    for s in SETTINGS:
-        variables = ", ".join(f"`{v}`" for v in s.env)
-        rows.append(f"| {s.name} | {s.help} | {cell(s.key)} | {variables} | {cell(s.flag)} | {s.default} |")
-    return "\n".join(rows)
