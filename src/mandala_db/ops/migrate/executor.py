@@ -21,8 +21,9 @@ from mandala_db.core.errors import OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.ledger import Direction, RunLedger
 from mandala_db.core.lock import MigrationLock
-from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema, version_table_exists
+from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
 from mandala_db.ops.migrate.analysis import Statement, touched_tables
+from mandala_db.ops.migrate.groups import run_groups
 from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 from mandala_db.ops.migrate.rendered import RenderedStep, Renderer, plan_digest
@@ -87,35 +88,6 @@ def database_error(exc: BaseException) -> str:
 def _tables(statements: list[Statement]) -> list[str]:
     """The existing tables a revision touches (what the ledger records and TablesAffected counts)."""
     return touched_tables(statements, frozenset({VERSION_TABLE}))[0]
-
-
-def _groups(statements: list[Statement]) -> list[list[Statement]]:
-    groups: list[list[Statement]] = []
-    for statement in statements:
-        if statement.transactional and groups and groups[-1][0].transactional:
-            groups[-1].append(statement)
-        else:
-            groups.append([statement])
-    return groups
-
-
-def _already_built(conn: psycopg.Connection[Any], statement: Statement) -> bool:
-    """Before (re)running CREATE INDEX CONCURRENTLY: a valid index of that name means an earlier run finished
-    it; an INVALID one is the wreck of a build that was interrupted, and is dropped before the retry."""
-    if not statement.kind.startswith("CREATE INDEX") or not statement.index:
-        return False
-    row = conn.execute(
-        """SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-           WHERE c.relname = %s AND c.relnamespace = %s::regnamespace""",
-        (statement.index, quote_ident(current_schema(conn))),
-    ).fetchone()
-    if row is None:
-        return False
-    if row[0]:
-        return True
-    bus.warning("invalid_index", f"dropping the INVALID index {statement.index} left by an interrupted build")
-    conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{statement.index}"')
-    return False
 
 
 class _Failed(Exception):
@@ -367,33 +339,9 @@ class Executor:
         work.execute(
             f"SET lock_timeout = '{lock_timeout}'; SET statement_timeout = '{statement_timeout or 0}'"
         )
-        done = 0
-        for group in _groups(step.statements):
-            if done + len(group) <= resume:
-                done += len(group)
-                continue
-            if len(group) == 1 and not group[0].transactional:
-                statement = group[0]
-                if _already_built(work, statement):
-                    bus.info(
-                        "statement_skipped",
-                        f"{rev.id}: index {statement.index} is already built",
-                        migration=rev.id,
-                    )
-                else:
-                    work.execute(statement.sql.encode())
-            else:
-                creates_version_table = any(s.creates == {VERSION_TABLE} for s in group)
-                skip_version_table = creates_version_table and version_table_exists(work)
-                body = ";\n".join(
-                    s.sql for s in group if not (skip_version_table and s.creates == {VERSION_TABLE})
-                )
-                with work.transaction():
-                    if body:
-                        work.execute(body.encode())
-            done += len(group)
-            if step.split:
-                self.ledger.progress(row, done)
+        ledger = self.ledger
+        progress = (lambda done: ledger.progress(row, done)) if step.split else None
+        run_groups(work, rev.id, step.statements, resume, progress)
 
     def _schema(self) -> str:
         assert self.conn is not None
