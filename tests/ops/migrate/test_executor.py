@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,83 +17,19 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import ROOT, Result, connect_to, create_database, drop_database, edit, in_project, run_cli
+from conftest import connect_to, create_database, drop_database, in_project, run_cli
 from mandala_db.core import catalog
 from mandala_db.core.catalog import models_snapshot
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.loader import History
-
-HEAD = History.load().head or ""
-
-
-def add_revision(
-    project: Path, rev_id: str, down: str, upgrade: list[str], downgrade: list[str], header: str = ""
-) -> str:
-    """A hand-written revision file in the copy of the project."""
-    text = f'''"""{rev_id.split("_", 1)[1].replace("_", " ")}"""
-
-from alembic import op
-{header}
-revision = "{rev_id}"
-down_revision = "{down}"
-
-UPGRADE = {upgrade!r}
-DOWNGRADE = {downgrade!r}
-
-
-def upgrade() -> None:
-    for statement in UPGRADE:
-        op.execute(statement)
-
-
-def downgrade() -> None:
-    for statement in DOWNGRADE:
-        op.execute(statement)
-'''
-    (project / "src/mandala_db/migrations/versions" / f"{rev_id}.py").write_text(text)
-    return rev_id
-
-
-def edit_models(project: Path, old: str, new: str) -> None:
-    edit(project, "schema/models.py", old, new)
-
-
-TASK_INDEXES = '        Index(None, "deadline"),\n'
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.output
-    return result
-
-
-def deploy_with_demo(project: Path, url: DatabaseURL) -> None:
-    """The shipped history and the demo data set, run from the copy of the project."""
-    ok(in_project(project, url, "migrate", "deploy"))
-    ok(in_project(project, url, "seed", "demo"))
-
-
-def spawn(url: DatabaseURL, *args: str, project: Path | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["DATABASE_URL"] = url.render(mask=False)
-    env["PYTHONPATH"] = str((project or ROOT) / "src")
-    return subprocess.Popen(
-        [sys.executable, "-m", "mandala_db", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def ledger(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
-    return [
-        (r[0], r[1], r[2])
-        for r in conn.execute(
-            "SELECT revision, direction, status FROM mandala_migration_runs ORDER BY id"
-        ).fetchall()
-    ]
-
+from ops.migrate.migratekit import (
+    HEAD,
+    add_revision,
+    deploy_with_demo,
+    ledger,
+    ok,
+    spawn,
+)
 
 # -- concurrency and kills -------------------------------------------------------------------------------
 
@@ -375,177 +310,4 @@ def test_create_index_concurrently_killed_mid_build_resumes_cleanly(
 # -- plan, lint, checksums ---------------------------------------------------------------------------------
 
 
-def test_plan_on_a_big_table_reports_locks_size_and_lint_and_changes_nothing(
-    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
-) -> None:
-    deploy_with_demo(project, db_url)
-    conn.execute(
-        "INSERT INTO tasks (action_id, title, estimated_minutes) "
-        "SELECT a.id, 'bulk ' || g, 30 FROM actions a, generate_series(1, 1000) g"
-    )
-    conn.execute("ANALYZE tasks")
-    add_revision(
-        project,
-        "20261201000000_task_priority",
-        HEAD,
-        [
-            "ALTER TABLE tasks ADD COLUMN priority smallint NOT NULL",
-            "CREATE INDEX ix_tasks_priority ON tasks (priority)",
-        ],
-        ["DROP INDEX ix_tasks_priority", "ALTER TABLE tasks DROP COLUMN priority"],
-    )
-    before = catalog.take(conn).fingerprint
-    result = ok(in_project(project, db_url, "--json", "migrate", "plan"))
-    (plan,) = json.loads(result.stdout)["plan"]
-    assert plan["statements"][0]["locks"] == {"tasks": "ACCESS EXCLUSIVE"}
-    assert plan["statements"][1]["locks"] == {"tasks": "SHARE"}
-    (tasks,) = plan["tables"]
-    assert tasks["rows_estimate"] > 100_000 and tasks["size_bytes"] > 5_000_000
-    rules = sorted(f["rule"] for f in plan["lint"])
-    assert rules == ["non-concurrent-index", "not-null-without-default"]
-    assert all(f["severity"] == "error" and f["alternative"] for f in plan["lint"])
-    text = ok(in_project(project, db_url, "migrate", "plan")).stdout
-    assert "ACCESS EXCLUSIVE on tasks" in text and "MB" in text and "CONCURRENTLY" in text
-    assert catalog.take(conn).fingerprint == before
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
-    # prod refuses unwaived lint errors before touching anything.
-    refused = in_project(project, db_url, "--yes", "migrate", "prod")
-    assert refused.code == 3 and "lint error(s) not waived" in refused.stderr
-    assert catalog.take(conn).fingerprint == before
-
-
-def test_lint_waiver_needs_a_reason_and_silences_the_rule(
-    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
-) -> None:
-    deploy_with_demo(project, db_url)
-    conn.execute("ANALYZE")
-    add_revision(
-        project,
-        "20261201000000_title_index",
-        HEAD,
-        ["CREATE INDEX ix_tasks_title ON tasks (title)"],
-        ["DROP INDEX ix_tasks_title"],
-        header="# mandala-db: allow non-concurrent-index: 128 rows, built in milliseconds\n",
-    )
-    (plan,) = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan")).stdout)["plan"]
-    assert plan["lint"][0]["waived"] == "128 rows, built in milliseconds"
-    assert ok(in_project(project, db_url, "--yes", "migrate", "prod", "--backup-dir", str(project / "b")))
-
-
-def test_edits_to_an_applied_revision_are_cosmetic_or_semantic(project: Path, db_url: DatabaseURL) -> None:
-    edit_models(project, TASK_INDEXES, TASK_INDEXES + '        Index("ix_tasks_title", "title"),\n')
-    add_revision(
-        project,
-        "20261201000000_title_index",
-        HEAD,
-        ["CREATE INDEX ix_tasks_title ON tasks (title)"],
-        ["DROP INDEX ix_tasks_title"],
-    )
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    path = project / "src/mandala_db/migrations/versions/20261201000000_title_index.py"
-    original = path.read_text()
-    path.write_text("# a comment\n" + original.replace("ON tasks (title)", "ON  tasks  (title)"))
-    cosmetic = in_project(project, db_url, "migrate", "validate")
-    assert cosmetic.code == 0, cosmetic.output
-    assert "its SQL is unchanged (cosmetic edit)" in cosmetic.stdout
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    path.write_text(original.replace("ON tasks (title)", "ON tasks (lower(title))"))
-    semantic = in_project(project, db_url, "migrate", "validate")
-    assert semantic.code == 5 and "its SQL changed" in semantic.stdout
-    prod = in_project(project, db_url, "--yes", "migrate", "prod", "--dry-run")
-    assert prod.code == 5 and "SQL changed" in prod.stderr
-
-
 # -- prod and resolve ----------------------------------------------------------------------------------------
-
-
-def test_prod_dry_run_changes_nothing_and_prod_backs_up_deploys_and_checks(
-    db_url: DatabaseURL, conn: psycopg.Connection[Any], cli: Any, tmp_path: Path
-) -> None:
-    ok(cli("migrate", "deploy"))
-    ok(cli("seed", "development"))
-    ok(
-        cli(
-            "--yes",
-            "migrate",
-            "rollback",
-            "to",
-            "add_reminder_tables",
-            env={"BACKUP_DIR": str(tmp_path / "rb")},
-        )
-    )
-    assert list((tmp_path / "rb" / "full").glob("pre_rollback_backup_*.dump"))  # destructive: backed up first
-    before = (catalog.take(conn).fingerprint, ledger(conn))
-    dry = ok(cli("--env", "production", "migrate", "prod", "--dry-run"))
-    assert "Dry run: nothing was changed" in dry.stdout and "20250409000000_split_reflections" in dry.stdout
-    assert (catalog.take(conn).fingerprint, ledger(conn)) == before
-    refused = cli("--env", "production", "migrate", "prod")
-    assert refused.code == 3 and "non-interactive" in refused.stderr
-    assert catalog.take(conn).fingerprint == before[0]
-    result = ok(
-        cli("--env", "production", "--json", "--yes", "migrate", "prod", "--backup-dir", str(tmp_path))
-    )
-    doc = json.loads(result.stdout)
-    assert (
-        doc["current"] == HEAD
-        and doc["postchecks"]["head_reached"]
-        and doc["postchecks"]["fingerprint_expected"]
-    )
-    backup = Path(doc["backup"]["path"])
-    assert backup.parent == tmp_path / "full" and backup.name.startswith("pre_migration_backup_")
-    manifest = json.loads(Path(doc["backup"]["manifest"]).read_text())
-    assert manifest["head_revision"] == "20250305000000_add_reminder_tables"
-    assert manifest["files"][backup.name]["sha256"] == doc["backup"]["sha256"]
-    assert manifest["row_counts"]["users"] == 3
-    again = ok(cli("--env", "production", "--yes", "migrate", "prod"))
-    assert "Nothing to deploy" in again.stdout
-
-
-def test_resolve_mends_the_record_after_hand_work(
-    project: Path, db_url: DatabaseURL, conn: psycopg.Connection[Any]
-) -> None:
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    edit_models(
-        project,
-        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n",
-        "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n    note: Mapped[str | None] = mapped_column(Text)\n",
-    )
-    rev = add_revision(
-        project,
-        "20261201000000_task_note",
-        HEAD,
-        ["ALTER TABLE tasks ADD COLUMN note text"],
-        ["ALTER TABLE tasks DROP COLUMN note"],
-    )
-    never = in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev)
-    assert never.code == 2 and "never applied or attempted" in never.stderr
-    # A claim the schema contradicts is refused, naming the objects, and nothing is recorded.
-    false_claim = in_project(project, db_url, "--yes", "migrate", "resolve", "--applied", rev)
-    assert false_claim.code == 5 and "tasks.note" in false_claim.stderr and "--force" in false_claim.stderr
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
-    conn.execute("ALTER TABLE tasks ADD COLUMN note text")  # a human applied it by hand
-    asked = in_project(project, db_url, "migrate", "resolve", "--applied", rev)
-    assert asked.code == 3 and "--yes" in asked.stderr  # it asks, like every command that rewrites the record
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
-    ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--applied", rev))
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
-    assert ledger(conn)[-1] == (rev, "upgrade", "resolved")
-    ok(in_project(project, db_url, "migrate", "validate"))
-    # Claiming the applied head rolled back while its column is still there: refused.
-    before = catalog.take(conn).fingerprint
-    contradicted = in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev)
-    assert contradicted.code == 5 and "tasks.note" in contradicted.stderr
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (rev,)
-    assert catalog.take(conn).fingerprint == before
-    conn.execute("ALTER TABLE tasks DROP COLUMN note")  # and undid it by hand
-    ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev))
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
-    status = json.loads(ok(in_project(project, db_url, "--json", "migrate", "status")).stdout)["status"]
-    assert [p["revision"] for p in status["pending"]] == [rev]
-    assert status["drift"] == "none"  # the record now matches what the human left
-    ok(in_project(project, db_url, "migrate", "deploy"))
-    # --force records a contradicted claim anyway (the operator knows better), and says what differs.
-    forced = ok(in_project(project, db_url, "--yes", "migrate", "resolve", "--rolled-back", rev, "--force"))
-    assert "schema contradicts" in forced.stderr
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
-    assert in_project(project, db_url, "migrate", "resolve").code == 2

@@ -14,7 +14,7 @@ from conftest import connect_to, in_project, run_cli
 from mandala_db.core import catalog
 from mandala_db.core.lock import lock_key
 from mandala_db.core.url import DatabaseURL
-from ops.migrate.test_executor import HEAD, add_revision, deploy_with_demo, ledger, ok
+from ops.migrate.migratekit import HEAD, add_revision, deploy_with_demo, ledger, ok
 
 
 def test_a_downgrade_marks_the_upgrade_it_undid_rolled_back(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import connect_to, in_project
 from mandala_db.core.url import DatabaseURL
-from ops.migrate.test_executor import HEAD, add_revision, deploy_with_demo, ok
+from ops.migrate.migratekit import HEAD, add_revision, deploy_with_demo, ok
 
 
 def test_a_deploy_holds_to_the_reviewed_plan(project: Path, db_url: DatabaseURL) -> None:

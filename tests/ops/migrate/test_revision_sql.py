@@ -13,7 +13,7 @@ import psycopg
 
 from conftest import in_project
 from mandala_db.core.url import DatabaseURL
-from ops.migrate.test_executor import HEAD, add_revision, deploy_with_demo, ok
+from ops.migrate.migratekit import HEAD, add_revision, deploy_with_demo, ok
 
 
 def test_statements_that_cannot_run_in_a_transaction_run_on_their_own(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from conftest import connect_to, in_project
 from mandala_db.core.database import Database
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.migrate.executor import Executor, RunOptions
 from mandala_db.ops.migrate.loader import History
+from ops.migrate.migratekit import HEAD, TASK_INDEXES, add_revision, edit_models, ok
 
 HAND_CHANGES = {
     "table added": ("CREATE TABLE stray (id int)", "table stray"),
@@ -114,9 +118,6 @@ def test_pending_revisions_fail_validation_but_not_status(db_url: DatabaseURL, c
 
 
 def test_status_does_not_hang_behind_a_locked_table(deployed: DatabaseURL, cli: Any) -> None:
-    import time
-
-    from conftest import connect_to
 
     holder = connect_to(deployed)
     holder.autocommit = False
@@ -159,3 +160,27 @@ def test_a_run_killed_before_its_fingerprint_leaves_drift_unknown_not_wrong(
     assert doc["drift"] == "unknown"
     assert cli("migrate", "deploy").code == 0
     assert json.loads(cli("--json", "migrate", "status").stdout)["status"]["drift"] == "none"
+
+
+def test_edits_to_an_applied_revision_are_cosmetic_or_semantic(project: Path, db_url: DatabaseURL) -> None:
+    edit_models(project, TASK_INDEXES, TASK_INDEXES + '        Index("ix_tasks_title", "title"),\n')
+    add_revision(
+        project,
+        "20261201000000_title_index",
+        HEAD,
+        ["CREATE INDEX ix_tasks_title ON tasks (title)"],
+        ["DROP INDEX ix_tasks_title"],
+    )
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    path = project / "src/mandala_db/migrations/versions/20261201000000_title_index.py"
+    original = path.read_text()
+    path.write_text("# a comment\n" + original.replace("ON tasks (title)", "ON  tasks  (title)"))
+    cosmetic = in_project(project, db_url, "migrate", "validate")
+    assert cosmetic.code == 0, cosmetic.output
+    assert "its SQL is unchanged (cosmetic edit)" in cosmetic.stdout
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    path.write_text(original.replace("ON tasks (title)", "ON tasks (lower(title))"))
+    semantic = in_project(project, db_url, "migrate", "validate")
+    assert semantic.code == 5 and "its SQL changed" in semantic.stdout
+    prod = in_project(project, db_url, "--yes", "migrate", "prod", "--dry-run")
+    assert prod.code == 5 and "SQL changed" in prod.stderr

@@ -1,6 +1,7 @@
-"""`mandala-db drill`: the newest good backup restored into a scratch database, checked, measured and
-recorded; the scratch database never outlives the drill, even a killed one; a damaged backup fails the
-drill and the live database is untouched; targets that are missed exit 5; a rehearsal ends where it began."""
+"""ops/drill/run.py, `mandala-db drill`: the newest good backup restored into a scratch database, checked,
+measured and recorded; the scratch database never outlives the drill, even a killed one; a damaged backup
+fails the drill and the live database is untouched; targets that are missed exit 5; a rehearsal ends where
+it began."""
 
 from __future__ import annotations
 
@@ -119,44 +120,6 @@ def test_a_rehearsal_applies_the_pending_revision_and_ends_where_it_began(
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
             history.named("add_workflow_executions").id,
         )
-
-
-def test_backup_stats_and_security_check_report_how_stale_recovery_is(
-    loaded: DatabaseURL, tmp_path: Path
-) -> None:
-    env = {"BACKUP_DIR": str(tmp_path)}
-    take_backup(loaded, tmp_path)
-    before = json.loads(ok(run_cli("--json", "backup", "stats", url=loaded, env=env)).stdout)["freshness"]
-    assert before["newest_good_backup_age_s"] is not None and before["last_passed_drill_at"] is None
-    checks = json.loads(run_cli("--json", "security", "check", url=loaded, env=env).stdout)["findings"]
-    [drills] = [f for f in checks if f["id"] == "backup.freshness" and f["object"] == "drills"]
-    assert drills["status"] == "fail" and "no drill has passed yet" in drills["evidence"]
-    ok(run_cli("drill", url=loaded, env=env))
-    after = json.loads(ok(run_cli("--json", "backup", "stats", url=loaded, env=env)).stdout)["freshness"]
-    assert after["last_passed_drill_age_s"] is not None and after["last_passed_drill_age_s"] < 60
-    checks = json.loads(run_cli("--json", "security", "check", url=loaded, env=env).stdout)["findings"]
-    assert [f["status"] for f in checks if f["id"] == "backup.freshness"] == ["pass"]
-
-
-def test_the_schedule_prints_cron_and_systemd_units_that_verify(tmp_path: Path, db_url: DatabaseURL) -> None:
-    import shutil
-
-    cron = ok(run_cli("backup", "schedule", "--print", "cron", url=db_url)).stdout
-    assert "30 2 * * *" in cron and "backup full" in cron and "0 4 * * 0" in cron and "drill" in cron
-    assert "DATABASE_URL=" not in cron  # secrets stay in the environment file
-    units = json.loads(ok(run_cli("--json", "backup", "schedule", "--print", "systemd", url=db_url)).stdout)[
-        "units"
-    ]
-    assert set(units) == {f"mandala-db-{j}.{k}" for j in ("backup", "drill") for k in ("service", "timer")}
-    if shutil.which("systemd-analyze") is None:
-        return
-    for name, body in units.items():
-        (tmp_path / name).write_text(body)
-    check = subprocess.run(
-        ["systemd-analyze", "verify", *map(str, tmp_path.glob("*"))], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stderr
-    assert run_cli("backup", "schedule", "--print", "launchd", url=db_url).code == 2
 
 
 def test_a_drill_from_s3_downloads_checks_and_ships_its_history(
