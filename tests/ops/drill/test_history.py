@@ -1,4 +1,5 @@
-"""ops/drill/history.py: the drill history beside the backups; `backup stats` and `security check` say how stale the last proof of recovery is."""
+"""ops/drill/history.py: the drill history beside the backups; `backup stats` and `security check` say how
+stale the last proof of recovery is."""
 
 from __future__ import annotations
 

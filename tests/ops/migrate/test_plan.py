@@ -1,4 +1,5 @@
-"""ops/migrate/plan.py: what `deploy` would do, read-only: each pending revision's SQL, its locks, the size of every table it touches, the lint."""
+"""ops/migrate/plan.py: what `deploy` would do, read-only: each pending revision's SQL, its locks, the size of
+every table it touches, the lint."""
 
 from __future__ import annotations
 

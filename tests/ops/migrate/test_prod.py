@@ -1,4 +1,5 @@
-"""ops/migrate/prod.py: the guarded production run. A dry run changes nothing; the real one backs up, deploys and checks."""
+"""ops/migrate/prod.py: the guarded production run. A dry run changes nothing; the real one backs up, deploys
+and checks."""
 
 from __future__ import annotations
 

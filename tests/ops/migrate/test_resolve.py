@@ -1,4 +1,5 @@
-"""ops/migrate/resolve.py: `migrate resolve` mends the record after a human applied or undid a revision by hand, and checks the claim against the schema first."""
+"""ops/migrate/resolve.py: `migrate resolve` mends the record after a human applied or undid a revision by
+hand, and checks the claim against the schema first."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ops/monitor/cloudwatch.py: metrics and log events on the S3-protocol suite's moto server, read back by `logs tail`."""
+"""ops/monitor/cloudwatch.py: metrics and log events on the S3-protocol suite's moto server, read back by
+`logs tail`."""
 
 from __future__ import annotations
 

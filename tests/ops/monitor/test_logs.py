@@ -1,4 +1,5 @@
-"""ops/monitor/logs.py: `logs tail` reads the run ledger when nothing is shipped, and follows new runs as they happen."""
+"""ops/monitor/logs.py: `logs tail` reads the run ledger when nothing is shipped, and follows new runs as they
+happen."""
 
 from __future__ import annotations
 

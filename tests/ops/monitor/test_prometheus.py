@@ -1,4 +1,5 @@
-"""ops/monitor/prometheus.py: the Prometheus textfile parses, a real Pushgateway receives the metrics, and one that is down costs one warning, not the deploy."""
+"""ops/monitor/prometheus.py: the Prometheus textfile parses, a real Pushgateway receives the metrics, and one
+that is down costs one warning, not the deploy."""
 
 from __future__ import annotations
 

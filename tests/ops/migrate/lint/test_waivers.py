@@ -1,4 +1,5 @@
-"""ops/migrate/lint/waivers.py: a rule is waived by a comment that names it with a reason; without the reason the waiver is itself an error."""
+"""ops/migrate/lint/waivers.py: a rule is waived by a comment that names it with a reason; without the reason
+the waiver is itself an error."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""ops/migrate/lint/rules/add_column_constraint.py, `add-column-constraint`: a constraint written inline in ADD
-COLUMN is built or checked in the same ACCESS EXCLUSIVE statement: REFERENCES and CHECK scan the table, UNIQUE
-and PRIMARY KEY build an index.
+"""ops/migrate/lint/rules/add_column_constraint.py, `add-column-constraint`: a constraint written inline in
+ADD COLUMN is built or checked in the same ACCESS EXCLUSIVE statement: REFERENCES and CHECK scan the table,
+UNIQUE and PRIMARY KEY build an index.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

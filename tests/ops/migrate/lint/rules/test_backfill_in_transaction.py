@@ -1,9 +1,9 @@
-"""ops/migrate/lint/rules/backfill_in_transaction.py, `backfill-in-transaction`: ADD COLUMN then UPDATE of that
-column in the same transaction: the ACCESS EXCLUSIVE lock the ADD COLUMN took is held until the whole backfill
-commits, so every read and write of the table waits for it.
+"""ops/migrate/lint/rules/backfill_in_transaction.py, `backfill-in-transaction`: ADD COLUMN then UPDATE of
+that column in the same transaction: the ACCESS EXCLUSIVE lock the ADD COLUMN took is held until the whole
+backfill commits, so every read and write of the table waits for it.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

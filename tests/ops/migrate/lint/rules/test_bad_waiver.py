@@ -1,5 +1,6 @@
-"""ops/migrate/lint/rules/bad_waiver.py, `bad-waiver`: a waiver that cannot be trusted (no reason, a rule that does not exist, unreadable) is itself an error;
-the engine reports it while reading the waivers, so this module carries only the rule's metadata."""
+"""ops/migrate/lint/rules/bad_waiver.py, `bad-waiver`: a waiver that cannot be trusted (no reason, a rule that
+does not exist, unreadable) is itself an error; the engine reports it while reading the waivers, so this
+module carries only the rule's metadata."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""ops/migrate/lint/rules/constraint_builds_index.py, `constraint-builds-index`: a UNIQUE, PRIMARY KEY or EXCLUDE
-constraint added as such builds its index under ACCESS EXCLUSIVE.
+"""ops/migrate/lint/rules/constraint_builds_index.py, `constraint-builds-index`: a UNIQUE, PRIMARY KEY or
+EXCLUDE constraint added as such builds its index under ACCESS EXCLUSIVE.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""ops/migrate/lint/rules/constraint_not_valid.py, `constraint-not-valid`: a foreign key or CHECK added without
-NOT VALID is checked against every row while the table is locked.
+"""ops/migrate/lint/rules/constraint_not_valid.py, `constraint-not-valid`: a foreign key or CHECK added
+without NOT VALID is checked against every row while the table is locked.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""ops/migrate/lint/rules/destructive_downgrade.py, `destructive-downgrade`: a revision that says its downgrade
-throws data away: rolling back through it needs a backup.
+"""ops/migrate/lint/rules/destructive_downgrade.py, `destructive-downgrade`: a revision that says its
+downgrade throws data away: rolling back through it needs a backup.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

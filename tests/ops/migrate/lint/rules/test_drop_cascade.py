@@ -1,8 +1,9 @@
-"""ops/migrate/lint/rules/drop_cascade.py, `drop-cascade`: DROP ... CASCADE drops whatever depends on the object,
-which the revision does not name: DROP TYPE of an enum drops every column of that type with its data.
+"""ops/migrate/lint/rules/drop_cascade.py, `drop-cascade`: DROP ... CASCADE drops whatever depends on the
+object, which the revision does not name: DROP TYPE of an enum drops every column of that type with its
+data.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""ops/migrate/lint/rules/enum_label_removed.py, `enum-label-removed`: an enum label that disappears, whichever
-way (renamed aside and recreated, DROP TYPE and CREATE TYPE, a new type renamed over the old), leaves the rows
-that use it with no value to convert to.
+"""ops/migrate/lint/rules/enum_label_removed.py, `enum-label-removed`: an enum label that disappears,
+whichever way (renamed aside and recreated, DROP TYPE and CREATE TYPE, a new type renamed over the old),
+leaves the rows that use it with no value to convert to.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

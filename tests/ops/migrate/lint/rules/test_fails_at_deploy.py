@@ -1,11 +1,12 @@
-"""ops/migrate/lint/rules/fails_at_deploy.py, `fails-at-deploy`: a statement the schema says cannot succeed: it
-creates a column, table, index or enum label that is already there, drops a table other tables reference or a
-type columns use without CASCADE, or (against a live database, where the schema is known in full) names a
-table, column or index that is not there. What exists is known without a database too (the history built it);
-what does not, only with one. The deploy would stop there, with the revision's earlier statements rolled back.
+"""ops/migrate/lint/rules/fails_at_deploy.py, `fails-at-deploy`: a statement the schema says cannot succeed:
+it creates a column, table, index or enum label that is already there, drops a table other tables reference
+or a type columns use without CASCADE, or (against a live database, where the schema is known in full)
+names a table, column or index that is not there. What exists is known without a database too (the history
+built it); what does not, only with one. The deploy would stop there, with the revision's earlier
+statements rolled back.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

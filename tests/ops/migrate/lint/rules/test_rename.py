@@ -1,8 +1,8 @@
-"""ops/migrate/lint/rules/rename.py, `rename`: a rename breaks the running release at once: it still asks for the
-old name.
+"""ops/migrate/lint/rules/rename.py, `rename`: a rename breaks the running release at once: it still asks for
+the old name.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

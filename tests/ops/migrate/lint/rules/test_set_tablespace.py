@@ -1,8 +1,8 @@
-"""ops/migrate/lint/rules/set_tablespace.py, `set-tablespace`: ALTER TABLE ... SET TABLESPACE copies the table's
-files under ACCESS EXCLUSIVE.
+"""ops/migrate/lint/rules/set_tablespace.py, `set-tablespace`: ALTER TABLE ... SET TABLESPACE copies the
+table's files under ACCESS EXCLUSIVE.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 

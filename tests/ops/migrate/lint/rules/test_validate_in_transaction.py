@@ -1,9 +1,9 @@
-"""ops/migrate/lint/rules/validate_in_transaction.py, `validate-in-transaction`: VALIDATE CONSTRAINT is the cheap
-half of NOT VALID only in a transaction of its own: after ADD CONSTRAINT (or any strong lock on the table) in
-the same transaction, the scan runs under that lock.
+"""ops/migrate/lint/rules/validate_in_transaction.py, `validate-in-transaction`: VALIDATE CONSTRAINT is the
+cheap half of NOT VALID only in a transaction of its own: after ADD CONSTRAINT (or any strong lock on the
+table) in the same transaction, the scan runs under that lock.
 
-The risky form fires on the populated database, the safe form stays silent, a waiver with a reason
-quiets it."""
+The risky form fires on the populated database, the safe form stays silent, a waiver with a reason quiets
+it."""
 
 from __future__ import annotations
 
