@@ -6,6 +6,7 @@ the reason) or still waiting for its file, in a list that may only shrink."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 from conftest import ROOT
@@ -62,11 +63,14 @@ def mirror(module: Path) -> Path:
     return TESTS / relative.parent / f"test_{module.stem}.py"
 
 
-def modules_with_logic() -> list[str]:
-    return sorted(
-        str(p.relative_to(SRC))
-        for p in SRC.rglob("*.py")
-        if "migrations/versions" not in str(p) and has_logic(p)
+@cache
+def modules_with_logic() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            str(p.relative_to(SRC))
+            for p in SRC.rglob("*.py")
+            if "migrations/versions" not in str(p) and has_logic(p)
+        )
     )
 
 
