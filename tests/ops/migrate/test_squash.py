@@ -221,3 +221,29 @@ def downgrade() -> None:
     assert check.stdout.strip().splitlines() == [
         "error: models and revisions disagree: column tasks.priority: in the revision files but not in the models"
     ]
+
+
+def test_a_failure_before_the_baseline_is_in_place_keeps_the_last_revisions_file(
+    tmp_path: Path, db_url: DatabaseURL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mandala_db.core.database import Database
+
+    directory = tmp_path / "versions"
+    shutil.copytree(
+        History.load().revisions[0].path.parent, directory, ignore=shutil.ignore_patterns("__py*")
+    )
+    shipped = {p.name: p.read_bytes() for p in directory.glob("*.py")}
+    real_rename = Path.rename
+    calls = {"n": 0}
+
+    def rename_then_fail(self: Path, target: Path) -> Path:
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third replaced file will not move: the disk is full
+            raise OSError(28, "No space left on device")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        squash_module.squash(Database(db_url), Environment.DEVELOPMENT, "head", directory=directory)
+    assert {p.name: p.read_bytes() for p in directory.glob("*.py")} == shipped
+    assert sorted(p.name for p in directory.iterdir() if p.name.startswith(".")) == []

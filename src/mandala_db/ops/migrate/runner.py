@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mandala_db.core.ledger import Direction
@@ -20,12 +21,16 @@ if TYPE_CHECKING:
 class AlembicRunner:
     """Alembic as the engine: one ScriptDirectory, env.py run once per step (online) or per rendering."""
 
-    def __init__(self) -> None:
+    def __init__(self, versions: Path | None = None) -> None:
+        """`versions`: another folder of revision files than the package's (squash's, in a copy)."""
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
         self.config = Config()
         self.config.set_main_option("script_location", str(SCRIPT_LOCATION))
+        if versions is not None:
+            self.config.set_main_option("path_separator", "os")  # one folder, spaces and all
+            self.config.set_main_option("version_locations", str(versions))
         self.script: ScriptDirectory = ScriptDirectory.from_config(self.config)
 
     def _steps_fn(self, destination: str, direction: Direction) -> Callable[[Any, Any], Any]:

@@ -127,10 +127,10 @@ def squash(
 
     with db.connect() as conn:
         _refuse_stranding(conn, squashed)
-    runner = AlembicRunner()
-    expected, empty = history_snapshot(db, target, runner), history_snapshot(db, None, runner)
-    up, down = _render(expected, empty)
-    with db.connect() as conn:
+        # What the history builds, from the files being squashed (the folder given, not only the package's).
+        expected = history_snapshot(db, target, AlembicRunner(directory))
+        empty = Snapshot(expected.schema)
+        up, down = _render(expected, empty)
         _prove(conn, up, down, expected, empty)
     text = _text(target, squashed, expected, up, down)
     result = SquashResult(
@@ -245,25 +245,28 @@ def _replace_files(directory: Path, squashed: list[Revision], text: str) -> None
     """The replaced files move aside, the baseline takes the last one's name, and the history must then load
     with the same head; anything wrong on the way puts every file back as it was."""
     holding = directory / f".squash-{os.getpid()}"
-    holding.mkdir()
     final = squashed[-1].path
     staged = directory / f".{final.name}.tmp"
-    staged.write_text(text, encoding="utf-8")
     moved: list[tuple[Path, Path]] = []
+    placed = False
     try:
+        holding.mkdir()
+        staged.write_text(text, encoding="utf-8")
         for rev in squashed:
             aside = holding / rev.path.name
             rev.path.rename(aside)
             moved.append((aside, rev.path))
         staged.replace(final)
+        placed = True
         after = History.load(directory)
         if after.head is None or after.revisions[0].id != squashed[-1].id:
             raise OperationFailed(f"the history did not start at the baseline {final.name} once written")
     except BaseException:
-        final.unlink(missing_ok=True)
+        if placed:  # only ever the baseline: before it is placed, `final` is still the replaced file
+            final.unlink()
         staged.unlink(missing_ok=True)
         for aside, original in moved:
             aside.rename(original)
-        holding.rmdir()
+        shutil.rmtree(holding, ignore_errors=True)
         raise
     shutil.rmtree(holding)
