@@ -129,6 +129,22 @@ def conn(db_url: DatabaseURL) -> Iterator[psycopg.Connection[Any]]:
         yield c
 
 
+def deploy(url: DatabaseURL) -> None:
+    """Every revision of the project's history, applied by the executor (no command line)."""
+    from mandala_db.core.database import Database
+    from mandala_db.ops.migrate.executor import Executor, RunOptions
+    from mandala_db.ops.migrate.loader import History
+
+    with Executor(Database(url), History.load(), RunOptions()) as ex:
+        ex.upgrade()
+
+
+@pytest.fixture
+def deployed(admin_url: DatabaseURL, db_url: DatabaseURL) -> DatabaseURL:
+    """This test's database with every revision applied: a copy of one deployed once per test process."""
+    return from_template(admin_url, db_url, "deployed", deploy)
+
+
 def connect_to(url: DatabaseURL) -> psycopg.Connection[Any]:
     return psycopg.connect(**_params(url), autocommit=True)
 

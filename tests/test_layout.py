@@ -29,22 +29,17 @@ EXEMPT = {
 # file leaves this list; a name here that has a file fails the test, so the list only shrinks.
 NOT_YET = set(
     """
-    cli/__init__.py cli/backup.py cli/confirm.py cli/context.py cli/drill.py cli/github.py cli/lint.py
-    cli/lint_views.py cli/logs.py cli/migrate.py cli/options.py cli/output.py cli/plan_views.py
-    cli/security.py cli/security_views.py cli/seed.py cli/server.py cli/views.py core/aws.py
-    core/blockers.py core/catalog.py core/database.py core/process.py migrations/archive.py
-    ops/backup/archive.py ops/backup/remote/storage.py ops/data/check.py ops/migrate/__init__.py
-    ops/migrate/autodetector/constraints.py ops/migrate/autodetector/enums.py
-    ops/migrate/autodetector/functions.py ops/migrate/autodetector/indexes.py
-    ops/migrate/autodetector/plan.py ops/migrate/autodetector/tables.py ops/migrate/effects.py
-    ops/migrate/heartbeat.py ops/migrate/lint/engine.py ops/migrate/lint/files.py
-    ops/migrate/lint/inspect.py ops/migrate/lint/registry.py ops/migrate/locate.py ops/migrate/rollback.py
-    ops/migrate/runner.py ops/migrate/status.py ops/migrate/writer.py ops/monitor/measures.py
-    ops/security/__init__.py ops/security/checks/__init__.py ops/security/checks/backup.py
-    ops/security/checks/connection.py ops/security/checks/registry.py ops/security/checks/server.py
-    ops/security/facts.py ops/security/findings.py ops/security/graph.py ops/security/suppressions.py
-    ops/seed/__init__.py ops/seed/datasets.py ops/seed/loader.py ops/seed/rows.py schema/ddl.py
-    schema/enums.py
+    cli/__init__.py cli/backup.py cli/context.py cli/drill.py cli/github.py cli/lint.py cli/lint_views.py
+    cli/logs.py cli/migrate.py cli/options.py cli/output.py cli/plan_views.py cli/security.py
+    cli/security_views.py cli/seed.py cli/server.py cli/views.py core/aws.py core/blockers.py
+    core/catalog.py core/database.py core/process.py migrations/archive.py ops/backup/archive.py
+    ops/backup/remote/storage.py ops/migrate/__init__.py ops/migrate/effects.py ops/migrate/heartbeat.py
+    ops/migrate/lint/engine.py ops/migrate/lint/files.py ops/migrate/lint/inspect.py
+    ops/migrate/lint/registry.py ops/migrate/rollback.py ops/migrate/runner.py ops/migrate/status.py
+    ops/migrate/writer.py ops/monitor/measures.py ops/security/__init__.py ops/security/checks/__init__.py
+    ops/security/checks/backup.py ops/security/checks/connection.py ops/security/checks/registry.py
+    ops/security/checks/server.py ops/security/facts.py ops/security/findings.py ops/security/graph.py
+    ops/security/suppressions.py ops/seed/loader.py
     """.split()  # noqa: SIM905 (a word a module: one to strike out when its file comes)
 )
 

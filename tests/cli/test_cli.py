@@ -15,10 +15,7 @@ import pytest
 from conftest import ROOT, SENTINEL_PASSWORD, TEST_CACHE, TEST_SUPPRESSIONS, Result, connect_to, run_cli
 from conftest import assert_no_secret as assert_no_secret_in
 from mandala_db.core import catalog
-from mandala_db.core.database import Database
 from mandala_db.core.url import DatabaseURL
-from mandala_db.ops.migrate.executor import Executor, RunOptions
-from mandala_db.ops.migrate.loader import History
 from revision_data import table_checksums
 
 OTHER_SENTINEL = "Wrong-pw-91b2e0"
@@ -33,13 +30,6 @@ def one_error_line(result: Result) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.output
     return lines[0]
-
-
-@pytest.fixture
-def deployed(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
-        ex.upgrade()
-    return db_url
 
 
 def fingerprint(url: DatabaseURL) -> str:

@@ -71,13 +71,6 @@ HAND_CHANGES = {
 }
 
 
-@pytest.fixture
-def deployed(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
-        ex.upgrade()
-    return db_url
-
-
 def test_a_fresh_deploy_is_valid(deployed: DatabaseURL, cli: Any) -> None:
     result = cli("migrate", "validate")
     assert result.code == 0, result.output

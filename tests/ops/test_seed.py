@@ -1,9 +1,9 @@
-"""Seed data sets and the data integrity check, on a freshly migrated database."""
+"""ops/seed: the data sets loaded through `mandala-db seed` on a freshly deployed database: loaded twice as
+once, merged back after a loss, all or nothing, and removed without touching anyone else's rows."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import psycopg
@@ -11,19 +11,8 @@ import pytest
 
 from conftest import Result
 from mandala_db.core import catalog
-from mandala_db.core.database import Database
 from mandala_db.core.url import DatabaseURL
-from mandala_db.ops.migrate.executor import Executor, RunOptions
-from mandala_db.ops.migrate.loader import History
-from mandala_db.ops.seed.rows import NAMESPACE, make_id
 from revision_data import table_checksums
-
-
-@pytest.fixture
-def migrated(db_url: DatabaseURL) -> DatabaseURL:
-    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
-        ex.upgrade()
-    return db_url
 
 
 def counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
@@ -39,7 +28,7 @@ def ok(result: Result) -> Result:
     ("name", "args"), [("development", []), ("test", []), ("demo", []), ("performance", ["--scale", "0.01"])]
 )
 def test_each_data_set_loads_twice_as_once_and_passes_the_data_check(
-    name: str, args: list[str], migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    name: str, args: list[str], deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     first = json.loads(ok(cli("--json", "seed", name, *args)).stdout)
     after_first = counts(conn)
@@ -53,7 +42,7 @@ def test_each_data_set_loads_twice_as_once_and_passes_the_data_check(
 
 
 def test_the_performance_set_has_rows_in_every_table_and_scales(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     ok(cli("seed", "performance", "--scale", "0.02"))
     n = counts(conn)
@@ -63,7 +52,7 @@ def test_the_performance_set_has_rows_in_every_table_and_scales(
 
 
 def test_the_test_set_uses_every_enum_label_and_the_extreme_lengths(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     ok(cli("seed", "test"))
     snap = catalog.take(conn)
@@ -96,7 +85,7 @@ def test_the_test_set_uses_every_enum_label_and_the_extreme_lengths(
 
 
 def test_remove_takes_only_the_data_sets_own_rows(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     ok(cli("seed", "development"))
     ok(cli("seed", "demo"))
@@ -126,43 +115,8 @@ def test_seed_is_refused_in_production_and_before_migrations(db_url: DatabaseURL
     assert cli("seed", "nonsense").code == 2
 
 
-PLANTS = {
-    "goal_sub_goal_count": "DELETE FROM sub_goals WHERE id = (SELECT id FROM sub_goals ORDER BY id LIMIT 1)",
-    "sub_goal_action_count": "DELETE FROM actions WHERE id = (SELECT id FROM actions WHERE position = 3 "
-    "ORDER BY id LIMIT 1)",
-    "action_progress": "UPDATE actions SET progress = 40 WHERE id = (SELECT action_id FROM tasks "
-    "WHERE status = 'COMPLETED' ORDER BY id LIMIT 1)",
-    "dangling_progress_history": "INSERT INTO progress_history (entity_type, entity_id, progress) "
-    "VALUES ('action', gen_random_uuid(), 10)",
-    "dangling_change_history": "INSERT INTO change_history (entity_type, entity_id, user_id, changes) "
-    "SELECT 'goal', gen_random_uuid(), id, '[]' FROM users LIMIT 1",
-    "dangling_processing_target": "INSERT INTO processing_state (user_id, type, target_id) "
-    "SELECT id, 'TASK_GENERATION', gen_random_uuid() FROM users LIMIT 1",
-}
-
-
-@pytest.mark.parametrize("kind", PLANTS)
-def test_data_check_finds_each_planted_problem_and_only_it(
-    kind: str, migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
-) -> None:
-    ok(cli("seed", "demo"))
-    conn.execute(PLANTS[kind])
-    result = cli("--json", "data", "check")
-    assert result.code == 5
-    findings = json.loads(result.stdout)["findings"]
-    assert [f["kind"] for f in findings] == [kind]
-    assert findings[0]["count"] == 1 and findings[0]["examples"]
-    text = cli("data", "check")
-    assert text.stdout.startswith(f"{kind}: 1 ")
-
-
-def test_ids_are_uuid5_of_the_data_set_and_key() -> None:
-    for key in ("users:alice", "a1.2.3.4", "日本"):
-        assert make_id("demo", key) == str(uuid.uuid5(NAMESPACE, f"demo:{key}"))
-
-
 def test_a_second_load_puts_back_exactly_the_rows_that_went_missing(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     def ids() -> dict[str, list[str]]:
         tables = ("tasks", "task_notes", "task_reminders", "goals", "users")
@@ -182,7 +136,7 @@ def test_a_second_load_puts_back_exactly_the_rows_that_went_missing(
 
 
 def test_a_load_that_fails_half_way_keeps_nothing(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     # A user of our own already has an e-mail address the demo set uses: the set's COPY into users fails
     # after other rows of it were written in the same transaction.
@@ -195,7 +149,7 @@ def test_a_load_that_fails_half_way_keeps_nothing(
 
 
 def test_remove_without_scale_uses_the_scale_recorded_at_load(
-    migrated: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
+    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
 ) -> None:
     loaded = json.loads(ok(cli("--json", "seed", "performance", "--scale", "0.01")).stdout)
     removed = json.loads(ok(cli("--json", "--yes", "seed", "performance", "--remove")).stdout)
