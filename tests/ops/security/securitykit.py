@@ -42,3 +42,19 @@ def plant_sql(server: ScratchServer, *sql: str) -> None:
     with psycopg.connect(**dict(server.url.libpq_params()), autocommit=True) as c:
         for statement in sql:
             c.execute(statement)
+
+
+def run_check(ident: str, facts: Any) -> list[Any]:
+    """One registered check, by id, on the facts given (the report's order and the other checks aside)."""
+    from mandala_db.ops.security.checks import CHECKS
+
+    unit = next(c for c in CHECKS if c.id == ident)
+    return unit.run(unit, facts)
+
+
+def offline_facts(url: str = "postgresql://app@db.example.com/app", **fields: Any) -> Any:
+    """Facts for the checks that read only the URL and the settings: no connection behind them."""
+    from mandala_db.core.database import Database
+    from mandala_db.ops.security.facts import Facts
+
+    return Facts(Database(DatabaseURL.parse(url)), conn=None, **fields)  # type: ignore[arg-type]

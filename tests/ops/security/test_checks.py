@@ -1,4 +1,5 @@
-"""`security check`: planted misconfigurations are found with their fixes, and the fixes `recommend` writes
+"""ops/security/checks (and `security check`): every check runs in its own transaction, and one that errors
+is skipped with the server's words; planted misconfigurations are found with their fixes, and the fixes `recommend` writes
 make them pass; a role without privileges gets `skipped` with the reason, never `pass`; suppressions need
 a reason and an expiry date; no password is ever shown. (The guide's wrapper: tests/cli/test_cli.py.)"""
 
@@ -14,7 +15,11 @@ from typing import Any
 import pytest
 
 from conftest import SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
+from mandala_db.core.database import Database
 from mandala_db.core.url import DatabaseURL
+from mandala_db.ops.security import checks
+from mandala_db.ops.security.checks import Check, run_all
+from mandala_db.ops.security.facts import Facts
 
 SUPERUSER_ONLY = (
     "server.md5-passwords",
@@ -182,3 +187,28 @@ def test_no_password_in_any_output(password_server: DatabaseURL, tmp_path: Path)
     assert_no_secret(
         "\n".join(r.output for r in outputs) + (tmp_path / "audit.json").read_text(), SENTINEL_PASSWORD
     )
+
+
+def test_a_check_that_errors_is_skipped_with_the_servers_words_and_the_next_still_runs(
+    db_url: DatabaseURL, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def reads(sql: str) -> Check:
+        return Check(
+            f"x.{len(sql)}", "t", "low", "r", None, lambda c, f: c.passed(str(f.conn.execute(sql).fetchone()))
+        )
+
+    units = [
+        reads("SELECT * FROM pg_authid LIMIT 1"),
+        reads("SELECT no_such_column FROM pg_class"),
+        reads("SELECT 1"),
+    ]
+    monkeypatch.setattr(checks, "CHECKS", units)
+    with connect_to(as_role(db_url, role)) as conn:
+        found = run_all(Facts.gather(Database(as_role(db_url, role)), conn))
+    assert [f.status for f in found] == [
+        "skipped",
+        "skipped",
+        "pass",
+    ]  # the next check still ran
+    assert found[0].evidence == "not enough privilege: permission denied for table pg_authid"
+    assert found[1].evidence.startswith('could not run: column "no_such_column" does not exist')
