@@ -101,6 +101,13 @@ def db_url(admin_url: DatabaseURL) -> Iterator[DatabaseURL]:
 _TEMPLATES: dict[str, str] = {}
 
 
+def drop_templates(admin: DatabaseURL) -> None:
+    """This process's templates, once: at its end, or before the run stops the embedded server (atexit
+    comes after pytest_unconfigure in a run without workers, when the server is already gone)."""
+    while _TEMPLATES:
+        drop_database(admin, _TEMPLATES.popitem()[1])
+
+
 def from_template(admin: DatabaseURL, url: DatabaseURL, key: str, build: Any) -> DatabaseURL:
     """Make `url`'s (empty, unused) database a copy of a template built once per test process by
     `build(template_url)`: CREATE DATABASE ... TEMPLATE copies files, where building again would run the
@@ -109,9 +116,10 @@ def from_template(admin: DatabaseURL, url: DatabaseURL, key: str, build: Any) ->
     name = url.dbname or ""
     if key not in _TEMPLATES:
         template = f"mdb_tpl_{key}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        if not _TEMPLATES:
+            atexit.register(drop_templates, admin)
         build(create_database(admin, template))
         _TEMPLATES[key] = template
-        atexit.register(drop_database, admin, template)
     with psycopg.connect(**_params(admin), autocommit=True) as c:
         busy = c.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()
         if busy and busy[0]:
@@ -331,6 +339,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     not by each worker): `make test` leaves no server behind."""
     if hasattr(config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
         return
+    if _TEMPLATES:
+        from servers import _embedded_admin_url
+
+        drop_templates(_embedded_admin_url())
     from mandala_db.core.embedded import stop_embedded
 
     state = Path(os.environ.get("MANDALA_TEST_STATE_DIR", ROOT / ".mandala" / "test"))

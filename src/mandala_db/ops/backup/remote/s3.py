@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -78,7 +79,13 @@ class S3Storage:
             head = self.client.head_object(Bucket=self.bucket, Key=full, ChecksumMode="ENABLED")
         except Exception as exc:
             raise aws_failure(exc, f"uploading {source.name} to {self.url(key)}") from exc
-        checked_by = self.check_uploaded(key, sha256, source.stat().st_size, head)
+        try:
+            checked_by = self.check_uploaded(key, sha256, source.stat().st_size, head)
+        except OperationFailed:
+            # A damaged object must not stay under a backup's name, where a listing would offer it.
+            with suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=full)
+            raise
         return {
             "bucket": self.bucket,
             "key": full,
