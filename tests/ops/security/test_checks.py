@@ -1,7 +1,7 @@
 """ops/security/checks (and `security check`): every check runs in its own transaction, and one that errors
 is skipped with the server's words; planted misconfigurations are found with their fixes, and the fixes `recommend` writes
 make them pass; a role without privileges gets `skipped` with the reason, never `pass`; suppressions need
-a reason and an expiry date; no password is ever shown. (The guide's wrapper: tests/cli/test_cli.py.)"""
+a reason and an expiry date; no password is ever shown. (The guide's wrapper: tests/test_cli.py.)"""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""The program as a user meets it: exit codes, one clear line for bad input, JSON output and log records,
-confirmations that never hang, and a password that never shows."""
+"""cli (mandala_db/cli/__init__.py, the program itself): exit codes, one clear line for bad input, JSON output
+and log records, the guide's scripts word for word, and a password that never shows."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import ROOT, SENTINEL_PASSWORD, TEST_CACHE, TEST_SUPPRESSIONS, Result, connect_to, run_cli
+from cli.clikit import OTHER_SENTINEL, assert_no_secret, fingerprint, one_error_line, run_wrapper
+from conftest import SENTINEL_PASSWORD, connect_to, run_cli
 from conftest import assert_no_secret as assert_no_secret_in
-from mandala_db.core import catalog
 from mandala_db.core.url import DatabaseURL
 from revision_data import table_checksums
-
-OTHER_SENTINEL = "Wrong-pw-91b2e0"
-
-
-def assert_no_secret(result: Result, *secrets: str) -> None:
-    assert_no_secret_in(result.output, OTHER_SENTINEL, *secrets)
-
-
-def one_error_line(result: Result) -> str:
-    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-def fingerprint(url: DatabaseURL) -> str:
-    with connect_to(url) as c:
-        return catalog.take(c).fingerprint
 
 
 def test_malformed_url_is_bad_input_and_never_echoes_the_password() -> None:
@@ -105,52 +86,6 @@ def test_sentinel_password_appears_in_no_output_json_log_or_ledger_error(
         drop_database(password_server, name)
 
 
-def test_unknown_revision_is_bad_input(deployed: DatabaseURL, cli: Any) -> None:
-    result = cli("--yes", "migrate", "rollback", "to", "20990101")
-    assert result.code == 2
-    assert "unknown revision '20990101'" in one_error_line(result)
-
-
-def test_rollback_reset_is_refused_in_production_and_changes_nothing(deployed: DatabaseURL, cli: Any) -> None:
-    before = fingerprint(deployed)
-    result = cli("--env", "production", "--yes", "migrate", "rollback", "reset")
-    assert result.code == 3
-    assert "never allowed in production" in one_error_line(result)
-    assert fingerprint(deployed) == before
-
-
-def test_rollback_without_yes_in_a_pipe_is_refused_not_hung(deployed: DatabaseURL, cli: Any) -> None:
-    before = fingerprint(deployed)
-    result = cli("migrate", "rollback", "to", "init", timeout=30)
-    assert result.code == 3
-    line = one_error_line(result)
-    assert "refused without confirmation in a non-interactive shell" in line and "--yes" in line
-    assert "DESTRUCTIVE" in line  # the reflections split is named before anything runs
-    assert fingerprint(deployed) == before
-
-
-def test_rollback_to_keeps_data_and_reports_json(
-    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
-) -> None:
-    conn.execute("INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')")
-    result = cli("--json", "--yes", "migrate", "rollback", "to", "20250212")
-    assert result.code == 0, result.output
-    doc = json.loads(result.stdout)
-    assert doc["current"] == "20250212000000_task_management"
-    assert [s["direction"] for s in doc["steps"]] == ["downgrade"] * 3
-    assert conn.execute("SELECT name FROM users").fetchall() == [("Kept",)]
-    assert cli("migrate", "deploy").code == 0
-
-
-def test_reset_asks_and_then_rebuilds(deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any) -> None:
-    conn.execute("INSERT INTO users (email, name) VALUES ('gone@example.com', 'Gone')")
-    assert cli("migrate", "rollback", "reset").code == 3
-    result = cli("--yes", "migrate", "rollback", "reset")
-    assert result.code == 0, result.output
-    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
-    assert cli("migrate", "validate").code == 0
-
-
 def test_json_log_records_follow_the_contract(db_url: DatabaseURL, cli: Any) -> None:
     result = cli("--log-format", "json", "--env", "production", "migrate", "deploy")
     assert result.code == 0
@@ -164,60 +99,6 @@ def test_json_log_records_follow_the_contract(db_url: DatabaseURL, cli: Any) -> 
     complete = next(r for r in records if r["metadata"]["action"] == "migration_complete")
     assert complete["duration"] >= 0
     assert len({r["run_id"] for r in records}) == 1
-
-
-def test_status_views(deployed: DatabaseURL, cli: Any) -> None:
-    doc = json.loads(cli("--json", "migrate", "status", "all").stdout)
-    assert doc["status"]["up_to_date"] and doc["status"]["drift"] == "none"
-    assert len(doc["schema"]["tables"]) == 18
-    assert [h["status"] for h in doc["history"]] == ["succeeded"] * 7
-    assert doc["connection"]["server_version"]
-    assert "Connected to" in cli("migrate", "status", "test").stdout
-    assert cli("migrate", "status", "sideways").code == 2
-
-
-def test_a_failing_revision_is_rolled_back_and_recorded(
-    deployed: DatabaseURL, conn: psycopg.Connection[Any], cli: Any
-) -> None:
-    conn.execute("DROP TABLE workflow_executions")  # revision 6's downgrade now has nothing to park
-    before = fingerprint(deployed)
-    result = cli("--yes", "migrate", "rollback", "to", "add_reminder_tables")
-    assert result.code == 1
-    line = one_error_line(result)
-    assert "failed and was rolled back" in line and "workflow_executions" in line
-    # Revision 7 went back; revision 6 failed and left everything as it was before it started.
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
-        "20250320000000_add_workflow_executions",
-    )
-    assert fingerprint(deployed) != before  # revision 7 did go back
-    status = json.loads(cli("--json", "migrate", "status").stdout)["status"]
-    assert status["last_failure"]["status"] == "failed"
-
-
-def run_wrapper(script: str, *words: str, url: DatabaseURL, env: dict[str, str] | None = None) -> Result:
-    """One of the guide's scripts, word for word, with mandala-db from this checkout."""
-    import os
-    import sys
-
-    full_env = {
-        "DATABASE_URL": url.render(mask=False),
-        "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
-        "MANDALA_DB": f"{sys.executable} -m mandala_db",
-        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        "BACKUP_DIR": os.environ.get("BACKUP_DIR", str(ROOT / ".mandala" / "test-backups")),
-        "MANDALA_CACHE_DIR": TEST_CACHE,
-        "MANDALA_SECURITY_SUPPRESSIONS": str(TEST_SUPPRESSIONS),
-        **(env or {}),
-    }
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / script), *words],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.mark.parametrize(
@@ -342,15 +223,3 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert fingerprint(deployed) == before
     with connect_to(deployed) as c:
         assert table_checksums(c) == rows
-
-
-def test_seed_remove_asks_like_every_destructive_command(
-    deployed: DatabaseURL, conn: psycopg.Connection[Any]
-) -> None:
-    assert run_cli("seed", "demo", url=deployed).code == 0
-    users = conn.execute("SELECT count(*) FROM users").fetchone()
-    refused = run_cli("seed", "demo", "--remove", url=deployed)
-    assert refused.code == 3 and "--yes" in one_error_line(refused)
-    assert conn.execute("SELECT count(*) FROM users").fetchone() == users
-    assert run_cli("--yes", "seed", "demo", "--remove", url=deployed).code == 0
-    assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
