@@ -29,9 +29,8 @@ EXEMPT = {
 # file leaves this list; a name here that has a file fails the test, so the list only shrinks.
 NOT_YET = set(
     """
-    cli/backup.py cli/context.py cli/drill.py cli/github.py cli/lint.py cli/lint_views.py cli/logs.py
-    cli/options.py cli/output.py cli/plan_views.py cli/security.py cli/security_views.py cli/server.py
-    cli/views.py
+    cli/backup.py cli/drill.py cli/github.py cli/lint.py cli/lint_views.py cli/plan_views.py
+    cli/security.py cli/security_views.py cli/views.py
     """.split()  # noqa: SIM905 (a word a module: one to strike out when its file comes)
 )
 
