@@ -1,7 +1,7 @@
 """The tests mirror the code: a module with logic of its own (a function or a class) is tested in
 tests/<path>/test_<module>.py, and a package's __init__ beside the package (tests/ops/backup/test_remote.py
-for ops/backup/remote/__init__.py). What has no such file is either not code to unit-test (named below with
-the reason) or still waiting for its file, in a list that may only shrink."""
+for ops/backup/remote/__init__.py). A module with logic and no such file is named below with the reason,
+and a reason that no longer holds fails too."""
 
 from __future__ import annotations
 
@@ -16,23 +16,13 @@ TESTS = ROOT / "tests"
 
 # Not unit-tested on their own, and why.
 EXEMPT = {
-    "__main__.py": "one line: python -m mandala_db",
     "migrations/env.py": "Alembic's environment, run by Alembic for every revision (migrations/test_history.py)",
-    "ops/seed/demo.py": "a data set: rows, loaded and checked by ops/seed/test_seed.py",
+    "ops/seed/demo.py": "a data set: rows, loaded and checked by tests/ops/test_seed.py",
     "ops/seed/development.py": "a data set",
     "ops/seed/edge.py": "a data set",
     "ops/seed/performance.py": "a data set",
     "ops/seed/mandala.py": "the shapes the data sets share, built by each of them",
 }
-
-# Modules tested so far only through the behaviour files (README: Layout). Each one that gets its own
-# file leaves this list; a name here that has a file fails the test, so the list only shrinks.
-NOT_YET = set(
-    """
-    cli/backup.py cli/drill.py cli/github.py cli/lint.py cli/lint_views.py cli/plan_views.py
-    cli/security.py cli/security_views.py cli/views.py
-    """.split()  # noqa: SIM905 (a word a module: one to strike out when its file comes)
-)
 
 
 def has_logic(path: Path) -> bool:
@@ -62,11 +52,23 @@ def modules_with_logic() -> tuple[str, ...]:
 
 def test_every_module_with_logic_has_its_test_file_or_a_reason() -> None:
     missing = [m for m in modules_with_logic() if not mirror(SRC / m).exists()]
-    unexplained = [m for m in missing if m not in EXEMPT and m not in NOT_YET]
+    unexplained = [m for m in missing if m not in EXEMPT]
     assert unexplained == [], f"write tests/{{path}}/test_{{module}}.py for: {unexplained}"
 
 
-def test_the_waiting_list_only_shrinks() -> None:
-    done = sorted(m for m in NOT_YET if mirror(SRC / m).exists() or m not in modules_with_logic())
-    assert done == [], f"these have their test file now (or no logic): take them off NOT_YET: {done}"
-    assert not set(EXEMPT) & NOT_YET
+def test_every_exemption_is_still_a_module_with_logic_and_has_no_file() -> None:
+    """An exemption outlives its reason when the module goes or gets its file: then it must go too."""
+    stale = [m for m in EXEMPT if m not in modules_with_logic() or mirror(SRC / m).exists()]
+    assert stale == [], f"take these off EXEMPT: {stale}"
+
+
+def test_every_other_test_file_is_a_behaviour_file_the_readme_lists() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") :].split("\n## ", 1)[0]
+    mirrored = {mirror(SRC / m) for m in modules_with_logic()}
+    unlisted = [
+        str(p.relative_to(TESTS))
+        for p in sorted(TESTS.rglob("test_*.py"))
+        if p not in mirrored and f"`{p.relative_to(TESTS)}`" not in layout
+    ]
+    assert unlisted == [], f"name these in the README's Layout section, or give them a module: {unlisted}"

@@ -15,7 +15,9 @@ def test_the_ledger_is_tailed_one_line_a_record(deployed: DatabaseURL, cli: Any)
     assert result.code == 0, result.output
     lines = result.stdout.splitlines()
     assert any("20250409000000_split_reflections" in ln for ln in lines)
-    assert all((ln[:4].isdigit() and " INFO " in ln) or " ERROR " in ln or " WARN" in ln for ln in lines), lines
+    assert all((ln[:4].isdigit() and " INFO " in ln) or " ERROR " in ln or " WARN" in ln for ln in lines), (
+        lines
+    )
 
 
 def test_json_records_and_a_filter(deployed: DatabaseURL, cli: Any) -> None:

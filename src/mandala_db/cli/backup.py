@@ -302,10 +302,12 @@ def _restore_from_remote(
     lock_timeout: str | None,
     lock_retries: int,
 ) -> None:
+    from mandala_db.ops.backup.remote import locate
     from mandala_db.ops.restore import check_target_name, restore_from_remote
 
     s = settings_for(ctx, f"restore {name}")
     check_target_name(target_db)
+    locate(url)  # a URL no storage serves is refused before a server is started or reached for it
     db = database(s)
     result = restore_from_remote(
         db,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SENTINEL_PASSWORD, assert_no_secret, connect_to, run_cli
+from conftest import connect_to, run_cli
 from mandala_db.core.database import Database
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.security import checks
@@ -122,13 +122,6 @@ def test_a_role_without_privileges_gets_skipped_never_pass(db_url: DatabaseURL, 
     assert {f["status"] for f in found} <= {"pass", "fail", "skipped", "unknown"}
 
 
-def test_fail_on_sets_the_exit_code(db_url: DatabaseURL) -> None:
-    """The test servers have medium findings (trust rules, no connection logging) and a superuser URL."""
-    assert run_cli("security", "check", "--fail-on", "medium", url=db_url).code == 5
-    result = run_cli("security", "check", "--fail-on", "severe", url=db_url)
-    assert result.code == 2 and "use high, medium or low" in result.stderr
-
-
 def test_suppressions_need_a_reason_and_an_expiry(db_url: DatabaseURL, tmp_path: Path) -> None:
     user = db_url.user or "postgres"
     rules = tmp_path / "security-suppressions.toml"
@@ -169,24 +162,6 @@ def test_migrate_prod_refuses_an_unsuppressed_high_finding(db_url: DatabaseURL, 
         assert conn.execute("SELECT to_regclass('alembic_version')").fetchone() == (None,)
     # The suite's reviewed exception (the servers' superuser) lets it through.
     assert run_cli("--env", "production", "migrate", "prod", "--dry-run", url=db_url).code == 0
-
-
-def test_no_password_in_any_output(password_server: DatabaseURL, tmp_path: Path) -> None:
-    outputs = [
-        run_cli(*args, url=password_server)
-        for args in (
-            ("--json", "security", "check"),
-            ("security", "check"),
-            ("--log-format", "json", "security", "recommend"),
-            ("--json", "security", "recommend"),
-            ("security", "audit", "--save", str(tmp_path / "audit.json")),
-        )
-    ]
-    assert all(r.code in (0, 5) for r in outputs), [r.output for r in outputs]
-    assert "****" in outputs[3].stdout  # the recommended URLs show where the password goes, masked
-    assert_no_secret(
-        "\n".join(r.output for r in outputs) + (tmp_path / "audit.json").read_text(), SENTINEL_PASSWORD
-    )
 
 
 def test_a_check_that_errors_is_skipped_with_the_servers_words_and_the_next_still_runs(

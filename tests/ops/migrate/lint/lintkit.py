@@ -101,3 +101,13 @@ def is_waived(rule: str, case: Case, url: DatabaseURL, tmp_path: Path) -> None:
     found = findings(url, tmp_path, case.trigger, header=header, extra=case.extra)
     waived = [f for f in found if f.rule == rule]
     assert waived and all(f.waived == "reviewed, safe here" and not f.blocking for f in waived)
+
+
+RISKY_SQL = """-- a hand-written migration
+CREATE INDEX ix_tasks_title ON tasks (title);
+-- mandala-db: allow truncate: the staging copy is rebuilt every night
+TRUNCATE task_reminders;
+CREATE TABLE scratch (id int PRIMARY KEY, note varchar(20));
+CREATE INDEX ix_scratch_note ON scratch (note);
+ALTER TABLE scratch ALTER COLUMN note TYPE varchar(10);
+"""
