@@ -76,14 +76,14 @@ def test_what_autogenerate_misses_is_generated_and_reverted_exactly(
     edit(
         project,
         "schema/models.py",
-        "# One trigger function",
+        "# The updated_at trigger",
         """class TaskTag(WithId, WithTimestamps, Base):
     __tablename__ = "task_tags"
     task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), fk("tasks"), nullable=False)
     tag: Mapped[str] = mapped_column(String(50), nullable=False)
 
 
-# One trigger function""",
+# The updated_at trigger""",
     )
     shipped = versions(project)
     result = dev_cli(project, db_url, "migrate", "dev", "misc")
