@@ -55,10 +55,9 @@ def test_after_a_rollback_the_fingerprint_describes_the_revision_below(
 
 
 def test_a_fingerprint_recorded_below_the_first_revision_describes_no_revision() -> None:
-    first = HISTORY.revisions[0]
-    second = HISTORY.revisions[1]
-    assert _state_after(HISTORY, f"below {second.id}") == first.id
-    assert _state_after(HISTORY, f"below {first.id}") is None
+    init, second = HISTORY.resolve("init"), HISTORY.resolve("add_progress_and_change_history")
+    assert _state_after(HISTORY, f"below {second}") == init
+    assert _state_after(HISTORY, f"below {init}") is None
     assert _state_after(HISTORY, "below 19990101000000_unknown") is None
 
 
