@@ -8,27 +8,37 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mandala_db.cli import github, plan_views, views
+from mandala_db.cli.backfill import app as backfill_app
 from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, database_at, settings_for, ship_backup
 from mandala_db.cli.options import (
     BackupDir,
+    BatchDelay,
+    BatchSize,
+    BatchTarget,
+    Contract,
     ExpectPlan,
     LockRetries,
     LockTimeout,
     LockWait,
+    MaxLag,
+    MaxRowsPerSecond,
+    MinAge,
     PlanOut,
     StatementTimeout,
     Suppressions,
     TimingsFrom,
+    batch_policy,
     run_options,
 )
-from mandala_db.cli.output import Output
+from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.loader import History
 
 app = typer.Typer(help="Schema migrations: generate, apply, inspect, roll back.", no_args_is_help=True)
+app.add_typer(backfill_app, name="backfill")
 
 
 def _history() -> History:
@@ -92,13 +102,28 @@ def deploy(
     statement_timeout: StatementTimeout = None,
     lock_retries: LockRetries = 5,
     expect_plan: ExpectPlan = None,
+    contract: Contract = False,
+    min_age: MinAge = "0",
+    batch_target: BatchTarget = "200ms",
+    batch_size: BatchSize = None,
+    batch_delay: BatchDelay = "0",
+    max_rows_per_second: MaxRowsPerSecond = None,
+    max_lag: MaxLag = None,
 ) -> None:
-    """Apply every pending revision, in order, under the migration lock."""
+    """Apply every pending revision, in order, under the migration lock, and their backfills in batches;
+    contract revisions wait for --contract."""
+    from mandala_db.core.durations import duration_seconds
     from mandala_db.ops.migrate.executor import Executor
 
     s = settings_for(ctx, "migrate deploy")
     options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
-    with Executor(database(s), _history(), options) as executor:
+    options.contract, options.min_age_s = contract, duration_seconds("--min-age", min_age)
+    options.batches = batch_policy(batch_target, batch_size, batch_delay, max_rows_per_second, max_lag)
+    with (
+        ProgressBar(s.json_output, 0, "backfill") as bar,
+        Executor(database(s), _history(), options) as executor,
+    ):
+        executor.options.backfill_progress = bar.tables if bar else None
         result = executor.upgrade()
     Output(s).result(views.run_dict(result), lambda c: views.print_run(c, result, "apply"))
 
@@ -248,6 +273,7 @@ def prod(
     lock_retries: LockRetries = 5,
     expect_plan: ExpectPlan = None,
     suppressions: Suppressions = None,
+    contract: Contract = False,
 ) -> None:
     """The guarded production run: pre-flight (security check included), typed confirmation, backup, deploy,
     post-checks."""
@@ -279,6 +305,7 @@ def prod(
         confirm(s, what, typed=db.url.dbname or "the database")
 
     options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
+    options.contract = contract
     done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate, ship_backup(s))
     if done.result is None:
         out.result(

@@ -12,6 +12,7 @@ from mandala_db.core.settings import Settings
 
 if TYPE_CHECKING:
     from mandala_db.core.blockers import LockPolicy
+    from mandala_db.ops.migrate.backfill import BatchPolicy
     from mandala_db.ops.migrate.executor import RunOptions
 
 LockWait = Annotated[float, typer.Option("--lock-wait", help="Seconds to wait for the migration lock.")]
@@ -102,3 +103,52 @@ def lock_policy(lock_timeout: str | None, lock_retries: int) -> LockPolicy:
     from mandala_db.core.blockers import LockPolicy
 
     return LockPolicy(duration("--lock-timeout", lock_timeout) if lock_timeout else "5s", lock_retries)
+
+
+Contract = Annotated[
+    bool, typer.Option("--contract", help="Also apply contract revisions (once their backfills are done).")
+]
+MinAge = Annotated[
+    str,
+    typer.Option(
+        "--min-age", help="A contract revision waits until its expand revision is this old (e.g. 1h)."
+    ),
+]
+BatchTarget = Annotated[
+    str,
+    typer.Option(
+        "--batch-target", help="Backfill batches are sized to take about this long (default 200ms)."
+    ),
+]
+BatchSize = Annotated[
+    int | None, typer.Option("--batch-size", min=1, help="A fixed backfill batch size instead.")
+]
+BatchDelay = Annotated[
+    str, typer.Option("--batch-delay", help="A pause between backfill batches (e.g. 50ms).")
+]
+MaxRowsPerSecond = Annotated[
+    float | None, typer.Option("--max-rows-per-second", min=1, help="A ceiling on the backfill's rate.")
+]
+MaxLag = Annotated[
+    str | None,
+    typer.Option("--max-lag", help="Pause the backfill while a replica is further behind (e.g. 10s)."),
+]
+
+
+def batch_policy(
+    target: str = "200ms",
+    size: int | None = None,
+    delay: str = "0",
+    max_rows_per_second: float | None = None,
+    max_lag: str | None = None,
+) -> BatchPolicy:
+    from mandala_db.core.durations import duration_ms, duration_seconds
+    from mandala_db.ops.migrate.backfill import BatchPolicy
+
+    return BatchPolicy(
+        target_ms=duration_ms("--batch-target", target),
+        size=size,
+        delay_s=duration_seconds("--batch-delay", delay),
+        max_rows_per_second=max_rows_per_second,
+        max_lag_s=duration_seconds("--max-lag", max_lag) if max_lag else None,
+    )

@@ -48,6 +48,12 @@ def print_plan(console: Screen, plans: list[Any], sha: str | None = None) -> Non
             extras.append("some statements run outside a transaction, one by one, resumable")
         if r.destructive_downgrade:
             extras.append(f"destructive downgrade: {r.destructive_downgrade}")
+        if r.phase:
+            extras.append(
+                f"phase: {r.phase}"
+                + (" (applied by `migrate deploy --contract`)" if r.phase == "contract" else "")
+            )
+        extras += [f"backfill after the DDL, in batches: {b.label}" for b in r.backfills]
         for e in extras:
             console.print(f"  {e}")
         for st in p.statements:

@@ -63,7 +63,8 @@ def print_status(console: Screen, st: Any) -> None:
     if st.pending:
         console.print(f"{len(st.pending)} pending revision(s):")
         for rev in st.pending:
-            console.print(f"  {rev.id}  {rev.title}")
+            phase = f"  [{rev.phase}{': waits for deploy --contract' if rev.phase == 'contract' else ''}]"
+            console.print(f"  {rev.id}  {rev.title}" + (phase if rev.phase else ""))
     else:
         console.print("The database is up to date.")
     drift = {

@@ -38,7 +38,8 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     fingerprint text,
     statements_done integer NOT NULL DEFAULT 0,
     statements_total integer,
-    tables text[]
+    tables text[],
+    phase text
 )"""
 
 # Columns added after the first release: an older ledger gains them in place.
@@ -46,6 +47,7 @@ UPGRADES = [
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_done integer NOT NULL DEFAULT 0",
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS statements_total integer",
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS tables text[]",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS phase text",
 ]
 
 
@@ -70,6 +72,7 @@ class LedgerRow:
     statements_done: int = 0
     statements_total: int | None = None
     tables: list[str] | None = None  # the existing tables the revision touched
+    phase: str | None = None  # expand or contract, when the revision declares one
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(vars(self))
@@ -144,11 +147,12 @@ class RunLedger:
         statements_total: int | None = None,
         statements_done: int = 0,
         tables: list[str] | None = None,
+        phase: str | None = None,
     ) -> int:
         row = self.conn.execute(
             f"""INSERT INTO {TABLE} (run_id, revision, direction, status, tool_version, environment,
-                                     file_checksum, sql_checksum, statements_total, statements_done, tables)
-                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                     file_checksum, sql_checksum, statements_total, statements_done, tables, phase)
+                VALUES (%s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (
                 self.run_id,
                 revision,
@@ -160,6 +164,7 @@ class RunLedger:
                 statements_total,
                 statements_done,
                 tables,
+                phase,
             ),
         ).fetchone()
         assert row is not None

@@ -13,12 +13,16 @@ if TYPE_CHECKING:
 
 
 def require_head(conn: psycopg.Connection[Any]) -> str:
-    """The head revision, or a clear failure when the database is not there yet (data needs the schema)."""
+    """The head revision (or, while a contract revision waits for `deploy --contract`, the revision before
+    it), or a clear failure when the database is not there yet (data needs the schema)."""
     from mandala_db.core.revision import current_revision
     from mandala_db.ops.migrate.loader import History
 
-    head = History.load().head
-    current = current_revision(conn)
+    history = History.load()
+    head, current = history.head, current_revision(conn)
+    pending = history.after(current) if current in history.by_id or current is None else []
+    if current is not None and pending and pending[0].phase == "contract":
+        return current  # between expand and contract: the schema both application versions use
     if head is None or current != head:
         raise OperationFailed(
             f"the database is at {current or 'base (empty)'}, not at the head {head}",

@@ -8,8 +8,6 @@ in a transaction group by group, resumable after the last group done."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -22,52 +20,18 @@ from mandala_db.core.events import bus
 from mandala_db.core.ledger import Direction, RunLedger
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
+from mandala_db.ops.migrate import backfill, phases
 from mandala_db.ops.migrate.analysis import Statement, touched_tables
 from mandala_db.ops.migrate.groups import run_groups
 from mandala_db.ops.migrate.heartbeat import Heartbeat
 from mandala_db.ops.migrate.loader import BASE, History, Revision
 from mandala_db.ops.migrate.rendered import RenderedStep, Renderer, plan_digest
+from mandala_db.ops.migrate.run import RunOptions, RunResult, StepResult
+
+__all__ = ["Executor", "RunOptions", "RunResult", "StepResult", "database_error"]
 
 if TYPE_CHECKING:
     from mandala_db.ops.migrate.runner import AlembicRunner
-
-
-@dataclass
-class RunOptions:
-    """How a run behaves; the CLI fills it from its options."""
-
-    environment: str = "development"
-    lock_wait: float = 120.0
-    lock_timeout: str = "5s"
-    statement_timeout: str | None = None
-    lock_timeout_explicit: bool = False  # given on the command line: wins over a revision's own value
-    statement_timeout_explicit: bool = False
-    lock_retries: int = 5  # tries for a revision that fails only for want of a lock
-    cache_dir: Path | None = None  # where rendered revisions are kept between runs (None: not kept)
-    heartbeat_s: float = 5.0  # a migration_progress record this often while a revision runs (0: none)
-    expect_plan: str | None = None  # the sha256 of the reviewed plan: anything else is refused
-
-
-@dataclass
-class StepResult:
-    revision: str
-    direction: Direction
-    duration_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "revision": self.revision,
-            "direction": self.direction,
-            "duration_ms": round(self.duration_ms, 1),
-        }
-
-
-@dataclass
-class RunResult:
-    before: str | None
-    after: str | None
-    steps: list[StepResult] = field(default_factory=list)
-    interrupted: list[str] = field(default_factory=list)
 
 
 def database_error(exc: BaseException) -> str:
@@ -160,7 +124,7 @@ class Executor:
         before = self.current()
         end = self.history.index(target) if target else len(self.history.revisions) - 1
         todo = [r for r in self.history.after(before) if self.history.index(r.id) <= end]
-        return self._run(before, todo, "upgrade")
+        return self._run(before, phases.deployable(todo, self.options.contract), "upgrade")
 
     def downgrade(self, target: str) -> RunResult:
         before = self.current()
@@ -176,6 +140,9 @@ class Executor:
         result = RunResult(before, before, interrupted=self.interrupted)
         if direction == "upgrade":
             self.check_expected_plan(todo)
+        o = self.options
+        if direction == "upgrade":  # what a kill or a pause left of applied revisions' backfills, first
+            phases.resume_backfills(self.conn, self.history, before, o.batches, o.backfill_progress)
         if not todo:
             return result
         for rev in todo:  # every step rendered and parsed before the first runs: a bad one is named, not met
@@ -184,7 +151,13 @@ class Executor:
         try:
             with self.db.connect() as work:
                 for rev in todo:
+                    if direction == "upgrade" and rev.phase == "contract":
+                        phases.check_contract(self.conn, self.history, rev, o.min_age_s)
                     elapsed, last_done = self._step(work, rev, direction, result.after)
+                    if direction == "upgrade" and rev.backfills:  # after the DDL committed, outside it
+                        backfill.run(work, rev.id, rev.backfills, o.batches, o.backfill_progress)
+                    elif direction == "downgrade":
+                        backfill.forget(self.conn, rev.id)
                     destination = rev.id if direction == "upgrade" else (rev.down_revision or BASE)
                     result.after = destination if destination != BASE else None
                     result.steps.append(StepResult(rev.id, direction, elapsed))
@@ -198,7 +171,8 @@ class Executor:
         the same rendered text. `migrate prod` asks before its backup; every upgrade asks again."""
         if self.options.expect_plan is None:
             return
-        todo = todo if todo is not None else self.history.after(self.current())
+        if todo is None:
+            todo = phases.deployable(self.history.after(self.current()), self.options.contract, quiet=True)
         found = plan_digest([(r.id, self.renderer.step(r, "upgrade").checksum) for r in todo])
         expected = (self.options.expect_plan or "").strip().lower()
         if found != expected:
@@ -268,7 +242,8 @@ class Executor:
         resume = self.ledger.resume_point(rev.id, direction, step.checksum) if step.split else 0
         tables = _tables(step.statements)
         row = self.ledger.start(rev.id, direction, rev.file_checksum, step.checksum,
-                                statements_total=len(step.statements), statements_done=resume, tables=tables)  # fmt: skip
+                                statements_total=len(step.statements), statements_done=resume, tables=tables,
+                                phase=rev.phase)  # fmt: skip
         bus.info(
             "migration_start",
             f"{verb} started: {rev.id}" + (f" (resuming after statement {resume})" if resume else ""),

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from mandala_db.core.errors import BadInput
 from mandala_db.migrations import VERSIONS
+from mandala_db.migrations.backfill import PHASES, Backfill, Phase
 
 REVISION_ID = re.compile(r"^\d{14}_[a-z0-9_]+$")
 _ASSIGN = re.compile(
-    r"^(revision|down_revision|destructive_downgrade|lock_timeout|statement_timeout)\s*(?::[^=]+)?=\s*(.+?)\s*$",
+    r"^(revision|down_revision|destructive_downgrade|lock_timeout|statement_timeout|phase|closes)\s*(?::[^=]+)?=\s*(.+?)\s*$",
     re.M,
 )
 BASE = "base"
@@ -46,6 +47,9 @@ class Revision:
     # A squashed baseline's `replaces`: (revision id, checksum of its file) for every revision it stands
     # for, so a database that applied them is at this one's id already and their files are not "edited".
     replaces: tuple[tuple[str, str], ...] = ()
+    phase: Phase | None = None  # expand, contract, or neither (applied by every deploy)
+    closes: str | None = None  # a contract revision: the expand revision it finishes (default: the last one)
+    backfills: tuple[Backfill, ...] = ()  # run after the revision's DDL has committed, in batches
 
     @property
     def accepted_checksums(self) -> set[str]:
@@ -84,7 +88,8 @@ def read_revision(path: Path) -> Revision:
     if not rev:
         raise BadInput(f"revision file {path.name} declares no `revision`")
     doc = re.match(r'\s*(?:"""|\'\'\')(.*?)$', text, re.M)
-    title = doc.group(1).strip() if doc else rev
+    # A one-line docstring closes on the same line: its quotes are not part of the title.
+    title = doc.group(1).strip().removesuffix('"""').removesuffix("'''").strip() if doc else rev
     return Revision(
         rev,
         found.get("down_revision"),
@@ -94,7 +99,61 @@ def read_revision(path: Path) -> Revision:
         found.get("lock_timeout"),
         found.get("statement_timeout"),
         _replaces(path, text) if re.search(r"^replaces\s*=", text, re.M) else (),
+        _phase(path, found.get("phase")),
+        found.get("closes"),
+        _backfills(path, text) if re.search(r"^backfills\s*=", text, re.M) else (),
     )
+
+
+def _phase(path: Path, value: str | None) -> Phase | None:
+    if value is None:
+        return None
+    for phase in PHASES:
+        if value == phase:
+            return phase
+    raise BadInput(f"revision file {path.name}: phase {value!r} is not expand or contract", "or leave it out")
+
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _backfills(path: Path, text: str) -> tuple[Backfill, ...]:
+    """`backfills = [Backfill(table, set=..., where=..., key=...)]`, read from the syntax tree: every
+    argument a string literal, the table and key plain names."""
+    problem = (
+        f"revision file {path.name}: `backfills` must be a list of Backfill(table, set=..., where=..., key=...) "
+        "with string literals"
+    )
+    try:
+        value = next(
+            node.value
+            for node in ast.parse(text).body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "backfills" for t in node.targets)
+        )
+    except (SyntaxError, StopIteration):
+        raise BadInput(problem) from None
+    if not isinstance(value, ast.List):
+        raise BadInput(problem)
+    found = []
+    for call in value.elts:
+        if not (
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Backfill"
+        ):
+            raise BadInput(problem)
+        try:
+            args = [ast.literal_eval(a) for a in call.args] + [None] * (4 - len(call.args))
+            given = dict(zip(("table", "set", "where", "key"), args, strict=True))
+            given.update({k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg})
+            backfill = Backfill(given["table"], given["set"], given.get("where"), given.get("key") or "id")
+        except (ValueError, TypeError, KeyError):
+            raise BadInput(problem) from None
+        if not all(isinstance(v, str) for v in (backfill.table, backfill.set, backfill.key)) or not (
+            _NAME.fullmatch(backfill.table) and _NAME.fullmatch(backfill.key) and backfill.set.strip()
+        ):
+            raise BadInput(problem, "name the table and key as plain lower-case identifiers")
+        found.append(backfill)
+    return tuple(found)
 
 
 def _replaces(path: Path, text: str) -> tuple[tuple[str, str], ...]:

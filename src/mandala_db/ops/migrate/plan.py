@@ -66,6 +66,8 @@ class RevisionPlan:
             "lock_timeout": r.lock_timeout,
             "statement_timeout": r.statement_timeout,
             "destructive_downgrade": r.destructive_downgrade,
+            "phase": r.phase,
+            "backfills": [b.label for b in r.backfills],
             "runs_statements_outside_a_transaction": self.outside_transaction,
             "statements": [s.to_dict() for s in self.statements if not s.bookkeeping],
             "tables": [t.to_dict() for t in self.tables],

@@ -17,6 +17,7 @@ from mandala_db.core.errors import CheckFailed, LockNotObtained, MandalaError, R
 from mandala_db.core.events import bus
 from mandala_db.core.lock import MigrationLock
 from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.ops.migrate import phases
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.plan import RevisionPlan, make_plan
 from mandala_db.ops.migrate.runner import AlembicRunner
@@ -162,14 +163,17 @@ class PostChecks:
         }
 
 
-def _postchecks(db: Database, conn: psycopg.Connection[Any], history: History) -> PostChecks:
-    """The head is reached, the schema is exactly what the history builds, and the data check's report."""
+def _postchecks(
+    db: Database, conn: psycopg.Connection[Any], history: History, target: str | None
+) -> PostChecks:
+    """The target is reached (the head, or the revision before a contract revision that waits for
+    --contract), the schema is exactly what the history builds there, and the data check's report."""
     from mandala_db.ops.data.check import check
 
-    expected = history_snapshot(db, history.head)
+    expected = history_snapshot(db, target)
     live = catalog.take(conn, current_schema(conn))
     differences = [str(d) for d in catalog.compare(expected, live)]
-    return PostChecks(current_revision(conn) == history.head, not differences, differences, check(conn))
+    return PostChecks(current_revision(conn) == target, not differences, differences, check(conn))
 
 
 @dataclass
@@ -210,8 +214,10 @@ def run(
         prove_toc(backup.path, backup.manifest)
         if ship is not None:  # off this machine (S3) before anything changes
             ship(backup)
+        todo = phases.deployable(history.after(executor.current()), options.contract, quiet=True)
+        target = todo[-1].id if todo else executor.current()  # the head, unless a contract step waits
         result = executor.upgrade()
-        post = _postchecks(db, executor.conn, history)
+        post = _postchecks(db, executor.conn, history, target)
     for f in post.data_findings:
         bus.warning("data_check", f"post-check data report: {f.line()}")
     return ProdRun(pre, result, backup, post)

@@ -34,7 +34,7 @@ class Status:
             "head": self.head,
             "up_to_date": not self.pending,
             "applied": self.applied,
-            "pending": [{"revision": r.id, "title": r.title} for r in self.pending],
+            "pending": [{"revision": r.id, "title": r.title, "phase": r.phase} for r in self.pending],
             "drift": self.drift,
             "fingerprint_recorded_at": self.recorded_at,
             "last_failure": self.last_failure.to_dict() if self.last_failure else None,

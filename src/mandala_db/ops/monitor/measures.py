@@ -14,7 +14,7 @@ from typing import Any
 class Measure:
     name: str
     value: float
-    unit: str  # a CloudWatch unit: Count, Milliseconds, Seconds, Bytes
+    unit: str  # a CloudWatch unit: Count, Milliseconds, Seconds, Bytes, Count/Second
 
 
 def measures(record: dict[str, Any]) -> list[Measure]:
@@ -59,6 +59,12 @@ def measures(record: dict[str, Any]) -> list[Measure]:
             Measure("DrillRTO", float(meta.get("rto_s") or 0), "Seconds"),
             Measure("DrillRPO", float(meta.get("rpo_s") or 0), "Seconds"),
             Measure("DrillFailed" if action == "drill_failed" else "DrillPassed", 1, "Count"),
+        ]
+    elif action == "backfill_complete":
+        out += [
+            Measure("BackfillRows", float(meta.get("rows") or 0), "Count"),
+            Measure("BackfillRate", float(meta.get("rate") or 0), "Count/Second"),
+            Measure("BackfillDuration", duration, "Milliseconds"),
         ]
     elif action == "restore_complete":
         out.append(Measure("RestoreDuration", duration, "Milliseconds"))

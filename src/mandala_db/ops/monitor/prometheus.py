@@ -55,6 +55,9 @@ class PrometheusSink:
             ),
             "BackupAge": gauge("mandala_backup_age_seconds", "Age of the newest backup"),
             "RestoreDuration": gauge("mandala_restore_duration_seconds", "Duration of the last restore"),
+            "BackfillRows": gauge("mandala_backfill_rows", "Rows the last backfill filled"),
+            "BackfillRate": gauge("mandala_backfill_rows_per_second", "Rate of the last backfill"),
+            "BackfillDuration": gauge("mandala_backfill_duration_seconds", "Duration of the last backfill"),
         }
 
     def __call__(self, record: dict[str, Any]) -> None:
