@@ -8,29 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mandala_db.cli import github, plan_views, views
+from mandala_db.cli import options as o
 from mandala_db.cli.backfill import app as backfill_app
 from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, database_at, settings_for, ship_backup
-from mandala_db.cli.options import (
-    BackupDir,
-    BatchDelay,
-    BatchSize,
-    BatchTarget,
-    Contract,
-    ExpectPlan,
-    LockRetries,
-    LockTimeout,
-    LockWait,
-    MaxLag,
-    MaxRowsPerSecond,
-    MinAge,
-    PlanOut,
-    StatementTimeout,
-    Suppressions,
-    TimingsFrom,
-    batch_policy,
-    run_options,
-)
 from mandala_db.cli.output import Output, ProgressBar
 from mandala_db.core.errors import BadInput, CheckFailed
 
@@ -56,10 +37,10 @@ def dev(
     empty: Annotated[
         bool, typer.Option("--empty", help="Write an empty revision to fill in by hand.")
     ] = False,
-    lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = None,
-    statement_timeout: StatementTimeout = None,
-    lock_retries: LockRetries = 5,
+    lock_wait: o.LockWait = 120.0,
+    lock_timeout: o.LockTimeout = None,
+    statement_timeout: o.StatementTimeout = None,
+    lock_retries: o.LockRetries = 5,
 ) -> None:
     """Development only: write a revision for what the models changed, lint it, apply it."""
     from mandala_db.ops.migrate.dev import dev as run_dev
@@ -68,7 +49,7 @@ def dev(
     result = run_dev(
         database(s),
         s.environment,
-        run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries),
+        o.run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries),
         name,
         empty=empty,
         confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
@@ -97,18 +78,18 @@ def squash(
 @app.command()
 def deploy(
     ctx: typer.Context,
-    lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = None,
-    statement_timeout: StatementTimeout = None,
-    lock_retries: LockRetries = 5,
-    expect_plan: ExpectPlan = None,
-    contract: Contract = False,
-    min_age: MinAge = "0",
-    batch_target: BatchTarget = "200ms",
-    batch_size: BatchSize = None,
-    batch_delay: BatchDelay = "0",
-    max_rows_per_second: MaxRowsPerSecond = None,
-    max_lag: MaxLag = None,
+    lock_wait: o.LockWait = 120.0,
+    lock_timeout: o.LockTimeout = None,
+    statement_timeout: o.StatementTimeout = None,
+    lock_retries: o.LockRetries = 5,
+    expect_plan: o.ExpectPlan = None,
+    contract: o.Contract = False,
+    min_age: o.MinAge = "0",
+    batch_target: o.BatchTarget = "200ms",
+    batch_size: o.BatchSize = None,
+    batch_delay: o.BatchDelay = "0",
+    max_rows_per_second: o.MaxRowsPerSecond = None,
+    max_lag: o.MaxLag = None,
 ) -> None:
     """Apply every pending revision, in order, under the migration lock, and their backfills in batches;
     contract revisions wait for --contract."""
@@ -116,9 +97,9 @@ def deploy(
     from mandala_db.ops.migrate.executor import Executor
 
     s = settings_for(ctx, "migrate deploy")
-    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
+    options = o.run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
     options.contract, options.min_age_s = contract, duration_seconds("--min-age", min_age)
-    options.batches = batch_policy(batch_target, batch_size, batch_delay, max_rows_per_second, max_lag)
+    options.batches = o.batch_policy(batch_target, batch_size, batch_delay, max_rows_per_second, max_lag)
     with (
         ProgressBar(s.json_output, 0, "backfill") as bar,
         Executor(database(s), _history(), options) as executor,
@@ -156,11 +137,11 @@ def rollback(
     revision: Annotated[
         str | None, typer.Argument(help="With `to`: the revision to go back to (id or prefix).")
     ] = None,
-    backup_dir: BackupDir = None,
-    lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = None,
-    statement_timeout: StatementTimeout = None,
-    lock_retries: LockRetries = 5,
+    backup_dir: o.BackupDir = None,
+    lock_wait: o.LockWait = 120.0,
+    lock_timeout: o.LockTimeout = None,
+    statement_timeout: o.StatementTimeout = None,
+    lock_retries: o.LockRetries = 5,
 ) -> None:
     """`list` the applied revisions; `to REV`: run the downgrades down to REV, keeping the data;
     `reset`: drop everything and re-apply (never in staging or production)."""
@@ -181,7 +162,7 @@ def rollback(
             {"ok": True, "applied": [e.to_dict() for e in entries]}, lambda c: views.print_applied(c, entries)
         )
         return
-    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
+    options = o.run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries)
     if action == "reset":
         result = ops.reset(
             database(s), history, options, s.environment, lambda what: confirm(s, what, typed="reset")
@@ -232,8 +213,8 @@ def validate(ctx: typer.Context) -> None:
 @app.command()
 def plan(
     ctx: typer.Context,
-    timings_from: TimingsFrom = None,
-    out: PlanOut = None,
+    timings_from: o.TimingsFrom = None,
+    out: o.PlanOut = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 5 on a lint error that is not waived.")
     ] = False,
@@ -266,14 +247,14 @@ def prod(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and the checks; change nothing.")
     ] = False,
-    backup_dir: BackupDir = None,
-    lock_wait: LockWait = 120.0,
-    lock_timeout: LockTimeout = None,
-    statement_timeout: StatementTimeout = None,
-    lock_retries: LockRetries = 5,
-    expect_plan: ExpectPlan = None,
-    suppressions: Suppressions = None,
-    contract: Contract = False,
+    backup_dir: o.BackupDir = None,
+    lock_wait: o.LockWait = 120.0,
+    lock_timeout: o.LockTimeout = None,
+    statement_timeout: o.StatementTimeout = None,
+    lock_retries: o.LockRetries = 5,
+    expect_plan: o.ExpectPlan = None,
+    suppressions: o.Suppressions = None,
+    contract: o.Contract = False,
 ) -> None:
     """The guarded production run: pre-flight (security check included), typed confirmation, backup, deploy,
     post-checks."""
@@ -304,7 +285,7 @@ def prod(
         what = f"Deploy {len(pre.plans)} revision(s) to {db} ({s.environment.value})"
         confirm(s, what, typed=db.url.dbname or "the database")
 
-    options = run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
+    options = o.run_options(s, lock_wait, lock_timeout, statement_timeout, lock_retries, expect_plan)
     options.contract = contract
     done = ops.run(db, history, options, s.backups_in(backup_dir), confirm_deploy, gate, ship_backup(s))
     if done.result is None:
@@ -333,7 +314,7 @@ def resolve(
     force: Annotated[
         bool, typer.Option("--force", help="Record the claim even when the live schema contradicts it.")
     ] = False,
-    lock_wait: LockWait = 120.0,
+    lock_wait: o.LockWait = 120.0,
 ) -> None:
     """Mend the record of a revision that a human applied or undid by hand; the schema is checked first."""
     from mandala_db.ops.migrate.resolve import resolve as run_resolve
@@ -344,7 +325,7 @@ def resolve(
     done = run_resolve(
         database(s),
         _history(),
-        run_options(s, lock_wait, None, None),
+        o.run_options(s, lock_wait, None, None),
         applied=applied,
         rolled_back=rolled_back,
         force=force,
