@@ -9,6 +9,7 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from conftest import ROOT
 from mandala_db.core.database import Database
@@ -19,12 +20,12 @@ from mandala_db.ops.migrate.loader import History
 
 
 def on_terminal(
-    url: DatabaseURL, *args: str, answer: str | None = None, timeout: float = 60
+    url: DatabaseURL, *args: str, answer: str | None = None, timeout: float = 60, src: Path = ROOT / "src"
 ) -> tuple[int, str]:
     """Run with stdin, stdout and stderr on a pty; type `answer` when the program asks."""
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url.render(mask=False), PYTHONPATH=str(ROOT / "src"), COLUMNS="120", TERM="xterm")
+    env.update(DATABASE_URL=url.render(mask=False), PYTHONPATH=str(src), COLUMNS="120", TERM="xterm")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mandala_db", *args],
         stdin=secondary,
@@ -86,3 +87,17 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(db_url: DatabaseURL) -> 
     )
     assert piped.returncode == 0
     assert "/94000" not in (piped.stdout + piped.stderr).replace(",", "")
+
+
+def test_a_backfill_shows_its_bar_on_a_terminal(project: Path, db_url: DatabaseURL) -> None:
+    from ops.migrate.migratekit import expand_and_contract
+
+    with Executor(Database(db_url), History.load(), RunOptions()) as ex:
+        ex.upgrade()
+    assert subprocess.run([sys.executable, "-m", "mandala_db", "seed", "demo"], capture_output=True,
+                          env={**os.environ, "DATABASE_URL": db_url.render(mask=False)}).returncode == 0  # fmt: skip
+    expand_and_contract(project)
+    code, out = on_terminal(db_url, "migrate", "deploy", "--batch-size", "5", "--batch-delay", "20ms",
+                            src=project / "src")  # fmt: skip
+    assert code == 0, out
+    assert "backfill: 20991231000000_minutes_v2_expand backfill 1" in out

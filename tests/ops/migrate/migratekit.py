@@ -85,3 +85,16 @@ def ledger(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
             "SELECT revision, direction, status FROM mandala_migration_runs ORDER BY id"
         ).fetchall()
     ]
+
+
+EXPAND = "20991231000000_minutes_v2_expand"
+CONTRACT = "20991231000001_minutes_v2_contract"
+
+
+def expand_and_contract(project: Path) -> None:
+    add_revision(project, EXPAND, HEAD, ["ALTER TABLE tasks ADD COLUMN minutes_v2 integer"],
+                 ["ALTER TABLE tasks DROP COLUMN minutes_v2"],
+                 header='from mandala_db.migrations.backfill import Backfill\n\nphase = "expand"\n'
+                 'backfills = [Backfill("tasks", set="minutes_v2 = estimated_minutes", where="minutes_v2 IS NULL")]\n')  # fmt: skip
+    add_revision(project, CONTRACT, EXPAND, ["ALTER TABLE tasks ALTER COLUMN minutes_v2 SET NOT NULL"],
+                 ["ALTER TABLE tasks ALTER COLUMN minutes_v2 DROP NOT NULL"], header='\nphase = "contract"\n')  # fmt: skip

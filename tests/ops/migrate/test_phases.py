@@ -18,19 +18,7 @@ from mandala_db.core.url import DatabaseURL
 from mandala_db.migrations.backfill import Backfill
 from mandala_db.ops.migrate.loader import History, read_revision
 from mandala_db.ops.migrate.phases import check_contract, closes, deployable
-from ops.migrate.migratekit import HEAD, add_revision, ok
-
-EXPAND = "20991231000000_minutes_v2_expand"
-CONTRACT = "20991231000001_minutes_v2_contract"
-
-
-def expand_and_contract(project: Path) -> None:
-    add_revision(project, EXPAND, HEAD, ["ALTER TABLE tasks ADD COLUMN minutes_v2 integer"],
-                 ["ALTER TABLE tasks DROP COLUMN minutes_v2"],
-                 header='from mandala_db.migrations.backfill import Backfill\n\nphase = "expand"\n'
-                 'backfills = [Backfill("tasks", set="minutes_v2 = estimated_minutes", where="minutes_v2 IS NULL")]\n')  # fmt: skip
-    add_revision(project, CONTRACT, EXPAND, ["ALTER TABLE tasks ALTER COLUMN minutes_v2 SET NOT NULL"],
-                 ["ALTER TABLE tasks ALTER COLUMN minutes_v2 DROP NOT NULL"], header='\nphase = "contract"\n')  # fmt: skip
+from ops.migrate.migratekit import CONTRACT, EXPAND, HEAD, expand_and_contract, ok
 
 
 def deploy_with_demo(project: Path, url: DatabaseURL) -> None:
