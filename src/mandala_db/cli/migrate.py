@@ -218,14 +218,15 @@ def plan(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 5 on a lint error that is not waived.")
     ] = False,
+    contract: o.Contract = False,
 ) -> None:
-    """What deploy would do: each pending revision, its SQL, locks, table sizes and lint, and the plan's
+    """What deploy would do (with --contract: deploy --contract): each pending revision, its SQL, locks, table sizes and lint, and the plan's
     sha256 for `--expect-plan`. Changes nothing."""
     from mandala_db.ops.migrate.plan import digest, lint_failure, pending_plans
 
     s = settings_for(ctx, "migrate plan")
     other = database_at(s, timings_from) if timings_from else None
-    plans = pending_plans(database(s), _history(), other)
+    plans = pending_plans(database(s), _history(), other, contract=contract)
     sha = digest(plans)
     reasons = [f"{p.revision.id}: {r}" for p in plans for r in p.review_reasons()]
     doc = {"ok": True, "plan_sha256": sha, "needs_review": reasons, "plan": [p.to_dict() for p in plans]}
@@ -271,7 +272,7 @@ def prod(
     history = _history()
     out = Output(s)
     if dry_run:
-        pre = ops.preflight(db, history, gate)
+        pre = ops.preflight(db, history, gate, contract=contract)
         pre.report()
         out.result(
             {"ok": True, "dry_run": True, **pre.to_dict()},

@@ -119,12 +119,18 @@ def test_status_and_plan_show_the_phases_and_the_backfill(project: Path, db_url:
     status = ok(in_project(project, db_url, "migrate", "status")).stdout
     assert f"{EXPAND}  minutes v2 expand  [expand]" in status
     assert f"{CONTRACT}  minutes v2 contract  [contract: waits for deploy --contract]" in status
-    plan = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan")).stdout)
-    by_id = {p["revision"]: p for p in plan["plan"]}
+    full = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan", "--contract")).stdout)
+    by_id = {p["revision"]: p for p in full["plan"]}
     assert by_id[EXPAND]["phase"] == "expand" and by_id[CONTRACT]["phase"] == "contract"
     assert by_id[EXPAND]["backfills"] == [
         "tasks: SET minutes_v2 = estimated_minutes WHERE minutes_v2 IS NULL"
     ]
+    # Without --contract the plan is what a plain deploy applies, and its sha256 holds that deploy.
+    plan = json.loads(ok(in_project(project, db_url, "--json", "migrate", "plan")).stdout)
+    assert (
+        CONTRACT not in {p["revision"] for p in plan["plan"]} and plan["plan_sha256"] != full["plan_sha256"]
+    )
+    ok(in_project(project, db_url, "migrate", "deploy", "--expect-plan", plan["plan_sha256"]))
 
 
 def test_prod_stops_before_the_contract_too_and_applies_it_with_contract(

@@ -13,6 +13,7 @@ from mandala_db.core import catalog
 from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed
 from mandala_db.core.revision import VERSION_TABLE, current_revision, current_schema
+from mandala_db.ops.migrate import phases
 from mandala_db.ops.migrate.analysis import Statement, needs_autocommit, touched_tables
 from mandala_db.ops.migrate.lint import LintFinding, Unit, lint_units
 from mandala_db.ops.migrate.loader import History, Revision
@@ -135,7 +136,11 @@ def revision_unit(rev: Revision, statements: list[Statement]) -> Unit:
 
 
 def make_plan(
-    conn: psycopg.Connection[Any], history: History, runner: AlembicRunner | None = None
+    conn: psycopg.Connection[Any],
+    history: History,
+    runner: AlembicRunner | None = None,
+    *,
+    contract: bool = True,
 ) -> list[RevisionPlan]:
     """Every pending revision rendered and parsed first (one that does not parse stops the plan, named),
     then walked in order against the live schema: the same walk completes each statement's locks and
@@ -145,7 +150,8 @@ def make_plan(
     stats = TableStats(conn, schema)
     live = catalog.take(conn, schema)
     pending = []
-    for rev in history.after(current_revision(conn)):
+    # What a deploy would apply: without --contract, up to the first contract revision (as deploy stops).
+    for rev in phases.deployable(history.after(current_revision(conn)), contract, quiet=True):
         sql = runner.revision_sql(rev)
         pending.append((rev, sql, analyze_revision(rev, sql)))
     findings = lint_units([revision_unit(rev, sts) for rev, _, sts in pending], stats.model(live))
@@ -179,11 +185,13 @@ def digest(plans: list[RevisionPlan]) -> str:
     return plan_digest([(p.revision.id, p.sql_checksum) for p in plans])
 
 
-def pending_plans(db: Database, history: History, timings_from: Database | None = None) -> list[RevisionPlan]:
+def pending_plans(
+    db: Database, history: History, timings_from: Database | None = None, *, contract: bool = True
+) -> list[RevisionPlan]:
     """`migrate plan`: what deploy would do, read from the database as it is now; with `timings_from`
     (staging, say), how long each pending revision took there, read-only, to estimate the rollout."""
     with db.connect() as conn:
-        plans = make_plan(conn, history)
+        plans = make_plan(conn, history, contract=contract)
     if timings_from is not None and plans:
         from mandala_db.core import ledger
 

@@ -114,11 +114,13 @@ class Preflight:
 SecurityGate = Callable[[], list[str]]
 
 
-def preflight(db: Database, history: History, security: SecurityGate | None = None) -> Preflight:
+def preflight(
+    db: Database, history: History, security: SecurityGate | None = None, *, contract: bool = True
+) -> Preflight:
     """Everything `prod` checks before it may change anything, the lock included (`--dry-run`); reads only
     (scratch work is rolled back)."""
     with db.connect() as conn:
-        return _preflight(db, conn, history, check_lock=True, security=security)
+        return _preflight(db, conn, history, check_lock=True, security=security, contract=contract)
 
 
 def _preflight(
@@ -128,10 +130,11 @@ def _preflight(
     *,
     check_lock: bool,
     security: SecurityGate | None = None,
+    contract: bool = True,
 ) -> Preflight:
     runner = AlembicRunner()
     current = current_revision(conn)
-    pre = Preflight(server_version(conn), current, make_plan(conn, history, runner))
+    pre = Preflight(server_version(conn), current, make_plan(conn, history, runner, contract=contract))
     pre.checksums = checksum_findings(conn, history, runner)
     live = catalog.take(conn, current_schema(conn))
     pre.drift = [str(d) for d in catalog.compare(history_snapshot(db, current, runner), live)]
@@ -201,7 +204,9 @@ def run(
 
     with Executor(db, history, options) as executor:
         assert executor.conn is not None
-        pre = _preflight(db, executor.conn, history, check_lock=False, security=security)
+        pre = _preflight(
+            db, executor.conn, history, check_lock=False, security=security, contract=options.contract
+        )
         pre.report()
         pre.verdict()
         executor.check_expected_plan()
