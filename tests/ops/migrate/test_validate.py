@@ -177,3 +177,17 @@ def test_edits_to_an_applied_revision_are_cosmetic_or_semantic(project: Path, db
     assert semantic.code == 5 and "its SQL changed" in semantic.stdout
     prod = in_project(project, db_url, "--yes", "migrate", "prod", "--dry-run")
     assert prod.code == 5 and "SQL changed" in prod.stderr
+
+
+def test_a_history_with_statements_that_refuse_a_transaction_still_validates(
+    project: Path, db_url: DatabaseURL
+) -> None:
+    # validate replays the history in one rolled-back transaction: an index built CONCURRENTLY is built
+    # plainly there, and a VACUUM skipped; the live database got them as written.
+    edit_models(project, TASK_INDEXES, TASK_INDEXES + '        Index("ix_tasks_title", "title"),\n')
+    add_revision(project, "20991231000000_title_index", HEAD,
+                 ["DROP INDEX CONCURRENTLY IF EXISTS ix_tasks_title",
+                  "CREATE INDEX CONCURRENTLY ix_tasks_title ON tasks USING btree (title)", "VACUUM tasks"],
+                 ["DROP INDEX CONCURRENTLY IF EXISTS ix_tasks_title"])  # fmt: skip
+    ok(in_project(project, db_url, "migrate", "deploy"))
+    ok(in_project(project, db_url, "migrate", "validate"))

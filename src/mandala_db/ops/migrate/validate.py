@@ -3,18 +3,36 @@ the checksums of applied revisions (cosmetic or semantic edits), and drift named
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import event
 
 from mandala_db.core import catalog, ledger
 from mandala_db.core.database import Database
 from mandala_db.core.revision import current_revision, current_schema
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
+
+_CONCURRENTLY = re.compile(
+    r"^(\s*(?:CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX|REINDEX\s+\w+))\s+CONCURRENTLY\b", re.I
+)
+_OUTSIDE_ONLY = re.compile(r"^\s*VACUUM\b", re.I)
+
+
+def in_one_transaction(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """The history is replayed in one transaction on an empty scratch schema: there, an index built
+    CONCURRENTLY is the same index built plainly, and a VACUUM has nothing to do (both refuse to run in a
+    transaction block)."""
+    if _OUTSIDE_ONLY.match(statement):
+        return "SELECT 1", parameters
+    return _CONCURRENTLY.sub(r"\1", statement), parameters
 
 
 def history_snapshot(
@@ -28,6 +46,7 @@ def history_snapshot(
         with engine.connect() as connection:
             trans = connection.begin()
             try:
+                event.listen(connection, "before_cursor_execute", in_one_transaction, retval=True)
                 connection.exec_driver_sql(f"CREATE SCHEMA {scratch}")
                 connection.exec_driver_sql(f"SET LOCAL search_path TO {scratch}")
                 if revision is not None:
