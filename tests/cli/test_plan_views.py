@@ -61,9 +61,19 @@ def test_dev_says_what_it_wrote_or_that_nothing_changed() -> None:
     nothing = SimpleNamespace(applied=[], path=None)
     assert text(print_dev, nothing) == ["No changes: the database matches the models."]
     wrote = SimpleNamespace(applied=[], path="versions/r.py", statements=["a", "b"], warnings=["rename?"],
-                            destructive=["drops column tasks.x and its data"])  # fmt: skip
+                            destructive=["drops column tasks.x and its data"], steps=[])  # fmt: skip
     assert text(print_dev, wrote) == [
         "Wrote versions/r.py (2 statement(s)).",
         "  lint: rename?",
         "  its downgrade drops column tasks.x and its data",
+    ]
+    steps = [{"path": "versions/e.py", "phase": "expand", "statements": 5, "backfills": ["tasks: SET b = a"]},
+             {"path": "versions/c.py", "phase": "contract", "statements": 3, "backfills": []}]  # fmt: skip
+    in_steps = SimpleNamespace(applied=[], path="versions/e.py", statements=[], warnings=[], destructive=[],
+                               steps=steps, recipes=["tasks.a renamed to b: expand, contract"])  # fmt: skip
+    assert text(print_dev, in_steps) == [
+        "In steps, so no populated table is locked for more than a catalog change:",
+        "  tasks.a renamed to b: expand, contract",
+        "Wrote versions/e.py [expand] (5 statement(s), backfill tasks: SET b = a).",
+        "Wrote versions/c.py [contract] (3 statement(s)).",
     ]

@@ -41,8 +41,20 @@ def dev(
     lock_timeout: o.LockTimeout = None,
     statement_timeout: o.StatementTimeout = None,
     lock_retries: o.LockRetries = 5,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            metavar="TABLE.OLD=NEW",
+            help="A column the models renamed (not dropped and added): written in steps.",
+        ),
+    ] = None,
+    in_steps: Annotated[
+        bool, typer.Option("--in-steps", help="Write changes in steps even on tables that are empty here.")
+    ] = False,
 ) -> None:
-    """Development only: write a revision for what the models changed, lint it, apply it."""
+    """Development only: write a revision for what the models changed, lint it, apply it. A change that
+    would lock a populated table is written as expand / validate / contract revisions."""
     from mandala_db.ops.migrate.dev import dev as run_dev
 
     s = settings_for(ctx, "migrate dev")
@@ -53,8 +65,20 @@ def dev(
         name,
         empty=empty,
         confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
+        renames=_renames(rename or []),
+        in_steps=in_steps,
     )
     Output(s).result({"ok": True, **result.to_dict()}, lambda c: plan_views.print_dev(c, result))
+
+
+def _renames(given: list[str]) -> dict[str, str]:
+    out = {}
+    for item in given:
+        old, sep, new = item.partition("=")
+        if not sep or "." not in old or not new or "." in new:
+            raise BadInput(f"--rename {item!r} is not TABLE.OLD=NEW", "e.g. --rename tasks.title=name")
+        out[old.strip()] = new.strip()
+    return out
 
 
 @app.command()

@@ -118,7 +118,20 @@ def print_dev(console: Screen, result: Any) -> None:
     if result.path is None:
         console.print("No changes: the database matches the models.")
         return
-    console.print(f"Wrote {result.path} ({len(result.statements)} statement(s)).")
+    if result.steps:
+        console.print(
+            "In steps, so no populated table is locked for more than a catalog change:", markup=False
+        )
+        for line in result.recipes:
+            console.print(f"  {line}", markup=False)
+        for step in result.steps:
+            phase = f" [{step['phase']}]" if step["phase"] else ""
+            filled = f", backfill {'; '.join(step['backfills'])}" if step["backfills"] else ""
+            console.print(
+                f"Wrote {step['path']}{phase} ({step['statements']} statement(s){filled}).", markup=False
+            )
+    else:
+        console.print(f"Wrote {result.path} ({len(result.statements)} statement(s)).")
     for warning in result.warnings:
         console.print(f"  lint: {warning}")
     if result.destructive:

@@ -18,9 +18,11 @@ from mandala_db.core.events import bus
 from mandala_db.core.revision import current_schema
 from mandala_db.core.settings import Environment
 from mandala_db.migrations import VERSIONS
+from mandala_db.ops.migrate import recipes
 from mandala_db.ops.migrate.autodetector import Plan, diff
 from mandala_db.ops.migrate.executor import Executor, RunOptions, StepResult
 from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.migrate.recipes import Step
 from mandala_db.ops.migrate.writer import new_revision_id, write_revision
 
 
@@ -33,12 +35,17 @@ class DevResult:
     warnings: list[str] = field(default_factory=list)
     destructive: list[str] = field(default_factory=list)
     lint: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)  # a change in steps: every revision written
+    recipes: list[str] = field(default_factory=list)  # why it went in steps, a line per change
+    paths: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "applied": [s.to_dict() for s in self.applied],
             "revision": self.revision,
             "path": str(self.path) if self.path else None,
+            "steps": self.steps,
+            "recipes": self.recipes,
             "statements": self.statements,
             "warnings": self.warnings,
             "destructive_downgrade": self.destructive,
@@ -55,10 +62,14 @@ def dev(
     empty: bool = False,
     directory: Path = VERSIONS,
     confirm_loss: Callable[[str], None] | None = None,
+    renames: dict[str, str] | None = None,
+    in_steps: bool = False,
 ) -> DevResult:
     """Development only: apply what is pending, compare the models with the database, write the revision
     that closes the gap (linted as `migrate prod` would), apply it and prove nothing is left. `confirm_loss`
-    is asked before a revision that throws data away is written; it raises to refuse."""
+    is asked before a revision that throws data away is written; it raises to refuse. A change that would
+    lock or rewrite a populated table (every table with `in_steps`) is written as revisions in steps
+    (ops/migrate/recipes.py); `renames` ("table.old" -> new) says which drop-and-add pairs are renames."""
     if environment is not Environment.DEVELOPMENT:
         raise Refused(
             f"migrate dev is for development, not {environment.value}",
@@ -74,6 +85,13 @@ def dev(
         conn = executor.conn
         live = catalog.take(conn, current_schema(conn))
         models = models_snapshot(conn)
+        steps = None if empty else _in_steps(conn, models, live, renames or {}, in_steps)
+        if steps is not None:
+            result.recipes = steps[1]
+            _write_steps(
+                executor, conn, directory, history, name, steps[0], live, models, result, confirm_loss
+            )
+            return result
         up, down = _plans(models, live, empty=empty)
         if up is None:
             return result  # nothing to write
@@ -85,6 +103,7 @@ def dev(
         path = write_revision(directory, result.revision, history.head, label, up.statements,
                               down.statements, down.destructive)  # fmt: skip
         result.path = path
+        result.paths = [path]
         bus.info("revision_written", f"wrote {path}", migration=result.revision,
                  statements=len(up.statements))  # fmt: skip
         for warning in up.warnings:
@@ -121,14 +140,93 @@ def _plans(models: Snapshot, live: Snapshot, *, empty: bool) -> tuple[Plan | Non
 
 def _lint(conn: psycopg.Connection[Any], live: Snapshot, path: Path, statements: list[str]) -> list[str]:
     """The same rules `migrate prod` enforces, shown now, while the revision is still easy to change."""
+    return _lint_all(conn, live, [(path, statements)])
+
+
+def _lint_all(
+    conn: psycopg.Connection[Any], live: Snapshot, revisions: list[tuple[Path, list[str]]]
+) -> list[str]:
+    """The revisions linted in order, each against the schema the ones before it leave."""
     from mandala_db.ops.migrate.analysis import analyze
     from mandala_db.ops.migrate.lint import lint_units
     from mandala_db.ops.migrate.loader import read_revision
     from mandala_db.ops.migrate.plan import TableStats, revision_unit
 
     stats = TableStats(conn, current_schema(conn))
-    unit = revision_unit(read_revision(path), [st for sql in statements for st in analyze(sql)])
-    return [f.text() for f in lint_units([unit], stats.model(live))]
+    units = [
+        revision_unit(read_revision(p), [st for sql in sqls for st in analyze(sql)]) for p, sqls in revisions
+    ]
+    # What a step waives on purpose (a contract drops the old column) says so in its file, not here.
+    return [f.text() for f in lint_units(units, stats.model(live)) if f.waived is None]
+
+
+def _in_steps(
+    conn: psycopg.Connection[Any], models: Snapshot, live: Snapshot, renames: dict[str, str], every: bool
+) -> tuple[list[Step], list[str]] | None:
+    """The revisions of a change in steps (the plain rest first), or None when one revision is safe."""
+    from mandala_db.ops.migrate.plan import TableStats
+
+    stats = TableStats(conn, current_schema(conn))
+    found = recipes.plan(models, live, lambda t: every or (stats.rows_of(t) or 0) > 0, renames)
+    if found is None:
+        return None
+    steps = found.steps()
+    rest_up, rest_down = _plans(found.masked, live, empty=False)
+    if rest_up is not None:
+        if steps[0].slug in ("", "expand"):
+            first = steps[0]
+            first.up, first.down = rest_up.statements + first.up, first.down + rest_down.statements
+        else:
+            steps.insert(0, Step("", None, rest_up.statements, rest_down.statements))
+        steps[0].destructive = rest_down.destructive
+        steps[0].warnings = rest_up.warnings + rest_up.destructive
+    return steps, found.notes
+
+
+def _write_steps(
+    executor: Executor,
+    conn: psycopg.Connection[Any],
+    directory: Path,
+    history: History,
+    name: str | None,
+    steps: list[Step],
+    live: Snapshot,
+    models: Snapshot,
+    result: DevResult,
+    confirm_loss: Callable[[str], None] | None,
+) -> None:
+    """Each step its own revision, chained; linted together, applied together (the contract too: a
+    development database has no old application), and proved equal to the models."""
+    loss = [w for s in steps for w in s.warnings if w.startswith("drops ")]
+    if loss and confirm_loss is not None:
+        confirm_loss("; ".join(loss))
+    label, head = name or "migration", history.head
+    try:
+        for step in steps:
+            title = f"{label}_{step.slug}" if step.slug else label
+            rev = new_revision_id(title, head)
+            path = write_revision(directory, rev, head, title, step.up, step.down, step.destructive,
+                                  phase=step.phase, backfills=step.backfills, waivers=step.waivers)  # fmt: skip
+            result.paths.append(path)
+            result.steps.append({"revision": rev, "path": str(path), "phase": step.phase,
+                                 "statements": len(step.up), "backfills": [b.label for b in step.backfills]})  # fmt: skip
+            result.statements += step.up
+            result.warnings += [w for w in step.warnings if not w.startswith("drops ")]
+            bus.info("revision_written", f"wrote {path}", migration=rev, statements=len(step.up),
+                     phase=step.phase)  # fmt: skip
+            head = rev
+    except Exception:
+        for path in result.paths:
+            path.unlink(missing_ok=True)
+        raise
+    result.revision, result.path = result.steps[0]["revision"], result.paths[0]
+    result.destructive = steps[0].destructive
+    for line in result.recipes:
+        bus.info("recipe", line)
+    result.lint = _lint_all(conn, live, [(p, s.up) for p, s in zip(result.paths, steps, strict=True)])
+    for line in result.lint:
+        bus.warning("lint", line, migration=result.revision)
+    _apply_and_prove(executor, conn, directory, result, models)
 
 
 def _apply_and_prove(
@@ -140,10 +238,15 @@ def _apply_and_prove(
         executor.reload(History.load(directory))
         result.applied += executor.upgrade().steps
     except Exception as exc:
-        if result.path is not None:
-            result.path.unlink()
+        for path in result.paths:
+            path.unlink(missing_ok=True)
         message = exc.message if isinstance(exc, MandalaError) else str(exc)
-        raise OperationFailed(f"the generated revision did not apply, so it was removed: {message}") from exc
+        what = "revision did" if len(result.paths) == 1 else f"{len(result.paths)} revisions did"
+        raise OperationFailed(
+            f"the generated {what} not apply, so they were removed: {message}"
+            if len(result.paths) > 1
+            else f"the generated revision did not apply, so it was removed: {message}"
+        ) from exc
     left = catalog.compare(models, catalog.take(conn, current_schema(conn)))
     if left:
         raise OperationFailed(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mandala_db.core.errors import BadInput
+from mandala_db.migrations.backfill import Backfill, Phase
 
 TEMPLATE = '''"""{summary}
 
@@ -20,13 +21,13 @@ Review it before committing: a rename shows up as a drop and an add.
 """
 
 from alembic import op
-
+{imports}
 revision = "{revision}"
 down_revision = {down_literal}
 name = {name_literal}
 branch_labels = None
 depends_on = None
-{destructive}
+{declarations}{destructive}
 UPGRADE = {upgrade}
 
 DOWNGRADE = {downgrade}
@@ -91,6 +92,10 @@ def write_revision(
     upgrade: list[str],
     downgrade: list[str],
     destructive: list[str],
+    *,
+    phase: Phase | None = None,
+    backfills: list[Backfill] | tuple[Backfill, ...] = (),
+    waivers: dict[str, str] | None = None,
 ) -> Path:
     path = directory / f"{revision}.py"
     if path.exists():
@@ -113,6 +118,12 @@ def write_revision(
         down_literal=f'"{down_revision}"' if down_revision else "None",
         created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         destructive=note,
+        imports="from mandala_db.migrations.backfill import Backfill\n" if backfills else "",
+        declarations=_declarations(phase, backfills)
+        + "".join(
+            f"# mandala-db: allow {rule}: {' '.join(reason.split())}\n"
+            for rule, reason in (waivers or {}).items()
+        ),
         upgrade=python_list(upgrade),
         downgrade=python_list(downgrade),
     )
@@ -121,6 +132,21 @@ def write_revision(
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # a revision file appears whole, or not at all
     return path
+
+
+def _declarations(phase: Phase | None, backfills: list[Backfill] | tuple[Backfill, ...]) -> str:
+    """A step of a change in steps: its phase and its backfills, as the loader reads them."""
+    out = f"phase = {phase!r}\n" if phase else ""
+    if backfills:
+        out += (
+            "backfills = [\n"
+            + "".join(
+                f"    Backfill({b.table!r}, set={b.set!r}, where={b.where!r}, key={b.key!r}),\n"
+                for b in backfills
+            )
+            + "]\n"
+        )
+    return out
 
 
 def _check_source(text: str, revision: str, title: str) -> None:
