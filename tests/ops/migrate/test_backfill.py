@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -164,12 +165,52 @@ def test_an_unhealthy_database_pauses_it_with_one_line(
     assert "connections in use" in line["message"] and unfilled(items) == ROWS
 
 
+def test_a_writer_that_waited_on_a_batch_makes_the_next_batches_shorter(
+    db_url: DatabaseURL, items: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch's SET holds at row 50 until a session is blocked by it: the writer, updating row 1 in a
+    # loop, runs into the batch's row lock (an event, not a clock).
+    items.execute("""CREATE FUNCTION hold(x int, k int) RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN
+            IF k = 50 THEN
+                FOR i IN 1..1000 LOOP
+                    EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
+                                      WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid)));
+                    PERFORM pg_sleep(0.01);
+                END LOOP;
+            END IF;
+            RETURN x;
+        END $$""")
+    stop = threading.Event()
+
+    def write() -> None:
+        with connect_to(db_url) as writer:
+            while not stop.is_set():
+                writer.execute("UPDATE items SET v = v WHERE id = 1")
+                time.sleep(0.001)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        records = on("backfill_writers_waited", lambda _: None, monkeypatch)
+        fill = Backfill("items", set="v2 = hold(v, id)", where="v2 IS NULL")
+        [state] = run(items, "r1", (fill,), BatchPolicy(first_size=100, target_ms=100_000, felt_ms=1))
+    finally:
+        stop.set()
+        thread.join()
+    [felt] = [r for r in records if r["metadata"]["action"] == "backfill_writers_waited"]
+    assert felt["metadata"]["batch_size"] == 100 and "sized to 1 ms" in felt["message"]
+    assert state.status == "done" and unfilled(items) == 0
+    assert state.batch_size == 10  # halved batch after batch toward 1 ms, down to the smallest size
+
+
 def test_the_size_follows_the_target_duration_within_bounds() -> None:
     policy = BatchPolicy(target_ms=200, min_size=10, max_size=5000)
     assert next_size(1000, 400, policy) == 500 and next_size(1000, 100, policy) == 2000
     assert next_size(1000, 5, policy) == 2000 and next_size(1000, 10_000, policy) == 500  # at most x2, /2
     assert next_size(4000, 1, policy) == 5000 and next_size(12, 10_000, policy) == 10
     assert next_size(1000, 1, BatchPolicy(size=250)) == 250
+    assert next_size(1000, 100, policy, felt=True) == 500  # writers waited: the 50 ms target instead
 
 
 def test_a_key_that_is_not_there_is_named(items: psycopg.Connection[Any]) -> None:

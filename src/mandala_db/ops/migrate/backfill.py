@@ -54,6 +54,9 @@ class BatchPolicy:
     """How batches are sized and paced (`migrate deploy --batch-*`)."""
 
     target_ms: float = 200.0
+    # Once a writer has waited on a batch's row locks, batches are sized to this instead: the stall a
+    # writer feels is the rest of the batch it ran into.
+    felt_ms: float = 50.0
     size: int | None = None  # fixed: no adapting
     delay_s: float = 0.0
     max_rows_per_second: float | None = None
@@ -67,11 +70,13 @@ class BatchPolicy:
     report_every_s: float = 5.0  # a backfill_progress record this often
 
 
-def next_size(size: int, elapsed_ms: float, policy: BatchPolicy) -> int:
-    """The next batch's size: toward the target duration, at most doubling or halving, within bounds."""
+def next_size(size: int, elapsed_ms: float, policy: BatchPolicy, felt: bool = False) -> int:
+    """The next batch's size: toward the target duration (the shorter one once writers have waited on a
+    batch), at most doubling or halving, within bounds."""
     if policy.size is not None:
         return policy.size
-    factor = policy.target_ms / max(elapsed_ms, 1.0)
+    target = min(policy.target_ms, policy.felt_ms) if felt else policy.target_ms
+    factor = target / max(elapsed_ms, 1.0)
     return int(min(policy.max_size, max(policy.min_size, size * min(2.0, max(0.5, factor)))))
 
 
@@ -165,6 +170,7 @@ class _Run:
         self.table, self.key = quote_ident(b.table), quote_ident(b.key)
         self.where = f" AND ({b.where})" if b.where else ""
         self.label = f"{revision} backfill {position + 1}"
+        self.writers_waited = False  # a session waited on one of its batches
 
     def _key_type(self) -> str:
         row = self.conn.execute(
@@ -212,6 +218,11 @@ class _Run:
                 (*((last,) if last is not None else ()), upper),
             )
             rows = max(cur.rowcount, 0)
+            # Who waits on this batch now, before it commits: every writer it blocked is still blocked.
+            waiting = self.conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            ).fetchone()
+            self.writers_waited = self.writers_waited or bool(waiting and waiting[0])
             status = self.conn.execute(
                 f"""UPDATE {TABLE} SET last_key = %s, rows_done = rows_done + %s, keys_done = keys_done + %s,
                         batches = batches + 1, batch_size = %s, updated_at = clock_timestamp()
@@ -245,6 +256,7 @@ class _Run:
         key_type, total = self._key_type(), _estimate(self.conn, self.b.table)
         last, size = state.last_key, self.policy.size or state.batch_size or self.policy.first_size
         delay, stuck, rows, keys = self.policy.delay_s, 0, state.rows_done, state.keys_done
+        felt = self.writers_waited = False
         started, reported = time.perf_counter(), time.perf_counter()
         bus.info("backfill_start", f"{self.label} started: {self.b.label}" + (f" (resuming after key {last})" if last else ""),
                  migration=self.revision, table=self.b.table)  # fmt: skip
@@ -280,7 +292,12 @@ class _Run:
                 self._rate(rate)
                 bus.info("backfill_progress", f"{self.label}: {rows:,} rows, {rate:,.0f} rows/s, at key {last}",
                          migration=self.revision, rows=rows, rate=round(rate, 1), batch_size=size)  # fmt: skip
-            size = next_size(size, elapsed_ms, self.policy)
+            if self.writers_waited and not felt:
+                felt = True
+                bus.info("backfill_writers_waited", f"{self.label}: a writer waited on a batch; batches are now "
+                         f"sized to {min(self.policy.target_ms, self.policy.felt_ms):g} ms",
+                         migration=self.revision, batch_size=size)  # fmt: skip
+            size = next_size(size, elapsed_ms, self.policy, felt)
             time.sleep(self._pause(delay, n_rows, elapsed_ms))
         took = time.perf_counter() - started
         rate = (rows - state.rows_done) / max(took, 1e-6)
