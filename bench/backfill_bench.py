@@ -1,7 +1,7 @@
 """Benchmark: a batched backfill (ops/migrate/backfill, the default 200 ms batch target) against one plain
 UPDATE of every row by psql, the raw floor, on the same table in the same run, alternating which goes
 first. Prints rows/s of each side and the median ratio with min and max. (The stall of writers during a
-whole expand/backfill/contract change is bench/expand_bench.py's, still to be written: issue 23.)
+whole expand/backfill/contract change, under a writer, is bench/expand_bench.py's.)
 
     .venv/bin/python bench/backfill_bench.py [--rows 1000000] [--runs 3]
 """
