@@ -425,3 +425,51 @@ def scratch_server() -> Iterator[ScratchServer]:
     finally:
         server.crash()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class ReplicatedServer:
+    """A primary of this test alone and one streaming replica of it (pg_basebackup -R), each on its own
+    port and Unix socket; the replica reports every second, so the primary's pg_stat_replication is fresh."""
+
+    primary: DatabaseURL
+    replica: DatabaseURL
+
+
+@pytest.fixture
+def replicated_server() -> Iterator[ReplicatedServer]:
+    base = Path(tempfile.mkdtemp(prefix="mdb-replica-"))
+    base.chmod(0o755)
+    bindir = server_binaries(base)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
+        shutil.chown(base, "pgserver", "pgserver")
+        prefix = ["runuser", "-u", "pgserver", "--"]
+    primary, replica = base / "primary", base / "replica"
+    ports = free_port(), free_port()
+    urls = [
+        DatabaseURL("postgres", None, (), "postgres", (("host", str(base)), ("port", str(p)))) for p in ports
+    ]
+
+    def run(*args: str) -> None:
+        subprocess.run([*prefix, *args], check=True, capture_output=True)
+
+    def start(pgdata: Path, port: int, *options: str) -> None:
+        run(str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", f"{pgdata}.log", "-w", "-o",
+            " ".join([f"-k {base} -h '' -p {port}", *options]), "start")  # fmt: skip
+
+    run(str(bindir / "initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    start(primary, ports[0])
+    try:
+        run(str(bindir / "pg_basebackup"), "-h", str(base), "-p", str(ports[0]), "-U", "postgres", "-D",
+            str(replica), "-R", "-X", "stream")  # fmt: skip
+        start(replica, ports[1], "-c wal_receiver_status_interval=1")
+        yield ReplicatedServer(*urls)
+    finally:
+        for pgdata in (replica, primary):
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                           capture_output=True)  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -101,3 +102,4 @@ def test_a_backfill_shows_its_bar_on_a_terminal(project: Path, db_url: DatabaseU
                             src=project / "src")  # fmt: skip
     assert code == 0, out
     assert "backfill: 20991231000000_minutes_v2_expand backfill 1" in out
+    assert re.search(r"[\d,]+ rows/s", out), out  # the rate, beside the count and the time left

@@ -84,7 +84,10 @@ def resume_command(
     db = database(s)
     options = run_options(s, lock_wait, None, None)
     policy = batch_policy(batch_target, batch_size, batch_delay, max_rows_per_second, max_lag)
-    with ProgressBar(s.json_output, 0, "backfill") as bar, Executor(db, History.load(), options) as ex:
+    with (
+        ProgressBar(s.json_output, 0, "backfill", unit="rows") as bar,
+        Executor(db, History.load(), options) as ex,
+    ):
         assert ex.conn is not None
         set_paused(ex.conn, False, _resolve(revision))
         phases.resume_backfills(ex.conn, ex.history, ex.current(), policy, bar.tables if bar else None)

@@ -125,7 +125,7 @@ def deploy(
     options.contract, options.min_age_s = contract, duration_seconds("--min-age", min_age)
     options.batches = o.batch_policy(batch_target, batch_size, batch_delay, max_rows_per_second, max_lag)
     with (
-        ProgressBar(s.json_output, 0, "backfill") as bar,
+        ProgressBar(s.json_output, 0, "backfill", unit="rows") as bar,
         Executor(database(s), _history(), options) as executor,
     ):
         executor.options.backfill_progress = bar.tables if bar else None

@@ -105,9 +105,9 @@ class ProgressBar:
     """A progress bar on a terminal; nothing at all when stderr is a pipe or --json is used (the structured
     start and complete records say what happened there)."""
 
-    def __init__(self, json_output: bool, total: int, label: str) -> None:
+    def __init__(self, json_output: bool, total: int, label: str, unit: str | None = None) -> None:
         self.enabled = sys.stderr.isatty() and not json_output
-        self.total, self.label = total, label
+        self.total, self.label, self.unit = total, label, unit  # unit: a rate column (rows/s) is shown
         self.bar: Any = None
         self.task: Any = None
 
@@ -117,16 +117,19 @@ class ProgressBar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+        unit = self.unit
+        rate = [TextColumn("{task.fields[rate]}")] if unit else []
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            *rate,
             TimeRemainingColumn(),
             console=Console(file=sys.stderr),
             transient=True,
         )
         self.bar.start()
-        self.task = self.bar.add_task(self.label, total=self.total or None)
+        self.task = self.bar.add_task(self.label, total=self.total or None, rate="")
         return self
 
     def advance_by(self, what: str, amount: int) -> None:
@@ -136,6 +139,9 @@ class ProgressBar:
     def tables(self, done: int, total: int, table: str) -> None:
         """Dumps and restores: tables done so far."""
         self.bar.update(self.task, completed=done, total=total or None, description=f"{self.label}: {table}")
+        if self.unit:
+            speed = self.bar.tasks[0].speed if self.bar.tasks else None
+            self.bar.update(self.task, rate=f"{speed:,.0f} {self.unit}/s" if speed else "")
 
     def bytes(self, amount: int) -> None:
         """Uploads and downloads."""

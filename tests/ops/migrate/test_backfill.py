@@ -22,7 +22,8 @@ from mandala_db.core.errors import OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.url import DatabaseURL
 from mandala_db.migrations.backfill import Backfill
-from mandala_db.ops.migrate.backfill import BatchPolicy, next_size, run, set_paused, states
+from mandala_db.ops.migrate.backfill import BatchPolicy, health_problem, next_size, run, set_paused, states
+from servers import ReplicatedServer
 
 ROWS = 3000
 FILL = Backfill("items", set="v2 = v", where="v2 IS NULL")
@@ -163,6 +164,30 @@ def test_an_unhealthy_database_pauses_it_with_one_line(
             run(items, "r1", (FILL,), BatchPolicy(size=300, connection_share=0.0))
     [line] = [r for r in records if r["metadata"]["action"] == "backfill_unhealthy"]
     assert "connections in use" in line["message"] and unfilled(items) == ROWS
+
+
+def test_a_replica_further_behind_than_max_lag_pauses_it_until_the_replica_catches_up(
+    replicated_server: ReplicatedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = BatchPolicy(size=300, max_lag_s=0.5)
+    with connect_to(replicated_server.primary) as conn, connect_to(replicated_server.replica) as standby:
+        conn.execute("CREATE TABLE items (id int PRIMARY KEY, v smallint NOT NULL, v2 integer)")
+        conn.execute(f"INSERT INTO items SELECT g, g % 30000, NULL FROM generate_series(1, {ROWS}) g")
+        standby.execute("SELECT pg_wal_replay_pause()")
+        # WAL the replica receives but does not replay, until the primary says it is behind (an event).
+        deadline = time.monotonic() + 120  # a guard against hanging, not the aim
+        while health_problem(conn, policy) is None:
+            assert time.monotonic() < deadline, "the primary never saw the paused replica fall behind"
+            conn.execute("UPDATE items SET v = v WHERE id = 1")
+            time.sleep(0.05)
+        records = on(
+            "backfill_unhealthy", lambda _: standby.execute("SELECT pg_wal_replay_resume()"), monkeypatch
+        )
+        [state] = run(conn, "r1", (FILL,), policy)
+        assert state.status == "done" and unfilled(conn) == 0
+    [line] = [r for r in records if r["metadata"]["action"] == "backfill_unhealthy"]
+    assert "a replica is" in line["message"] and "s behind (--max-lag 0.5 s)" in line["message"]
+    assert [r for r in records if r["metadata"]["action"] == "backfill_healthy"]
 
 
 def test_a_writer_that_waited_on_a_batch_makes_the_next_batches_shorter(

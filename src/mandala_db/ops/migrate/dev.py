@@ -167,7 +167,9 @@ def _in_steps(
     from mandala_db.ops.migrate.plan import TableStats
 
     stats = TableStats(conn, current_schema(conn))
-    found = recipes.plan(models, live, lambda t: every or (stats.rows_of(t) or 0) > 0, renames)
+    found = recipes.plan(
+        models, live, lambda t: every or (stats.rows_of(t) or 0) > 0 or _has_rows(conn, t), renames
+    )
     if found is None:
         return None
     steps = found.steps()
@@ -181,6 +183,12 @@ def _in_steps(
         steps[0].destructive = rest_down.destructive
         steps[0].warnings = rest_up.warnings + rest_up.destructive
     return steps, found.notes
+
+
+def _has_rows(conn: psycopg.Connection[Any], table: str) -> bool:
+    """An estimate of 0 can be stale (analysed while empty): one row found is enough to count."""
+    row = conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{current_schema(conn)}"."{table}")').fetchone()
+    return bool(row and row[0])
 
 
 def _write_steps(

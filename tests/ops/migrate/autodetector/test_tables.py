@@ -42,6 +42,17 @@ def test_a_type_change_drops_and_sets_the_default_around_it_and_warns_of_a_rewri
     assert plan.warnings == ["tasks.m changes type smallint -> integer: may rewrite the table"]
 
 
+def test_a_type_change_that_keeps_the_stored_values_has_no_using_clause_and_no_warning() -> None:
+    # USING always rewrites; varchar growth and varchar to text do not, as PostgreSQL skips the rewrite.
+    grown = altered(tasks(t=Column("character varying(300)", False, None)),
+                    tasks(t=Column("character varying(200)", False, None)))  # fmt: skip
+    assert grown.statements == ["ALTER TABLE tasks ALTER COLUMN t TYPE character varying(300)"]
+    to_text = altered(
+        tasks(t=Column("text", True, None)), tasks(t=Column("character varying(200)", True, None))
+    )
+    assert to_text.statements == ["ALTER TABLE tasks ALTER COLUMN t TYPE text"] and to_text.warnings == []
+
+
 def test_defaults_and_nullability_change_in_place() -> None:
     plan = altered(tasks(m=Column("integer", True, None)), tasks(m=Column("integer", False, "0")))
     assert plan.statements == [

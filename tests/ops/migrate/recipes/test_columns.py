@@ -59,11 +59,19 @@ def test_new_constraints_and_indexes_are_added_not_valid_or_concurrently(
                 '        CheckConstraint("estimated_minutes <= 1440", name="estimated_minutes_a_day"),\n'
                 '        Index("ix_tasks_title", "title"),\n'
                 '        UniqueConstraint("action_id", "title"),')  # fmt: skip
+    edit_models(project, "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n    __table_args__ = (\n        CheckConstraint(\"estimated_minutes",
+                "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n"
+                "    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), fk(\"tasks\"))\n"
+                "    __table_args__ = (\n        CheckConstraint(\"estimated_minutes")  # fmt: skip
     out = dev(project, seeded, "task_rules")
-    assert out["lint"] == []
+    assert [line.split(" ")[1] for line in out["lint"]] == ["[destructive-downgrade]"]  # parent_id's values
     first, second = texts(out)
     assert "CHECK ((estimated_minutes <= 1440)) NOT VALID" in first
     assert "VALIDATE CONSTRAINT ck_tasks_estimated_minutes_a_day" in second
+    assert (
+        "ADD COLUMN parent_id uuid" in first and "REFERENCES tasks(id) ON DELETE CASCADE NOT VALID" in first
+    )
+    assert "VALIDATE CONSTRAINT fk_tasks_parent_id_tasks" in second
     assert "CREATE INDEX CONCURRENTLY ix_tasks_title" in second
     assert "ADD CONSTRAINT uq_tasks_action_id_title UNIQUE USING INDEX" in second
     ok(in_project(project, seeded, "migrate", "validate"))

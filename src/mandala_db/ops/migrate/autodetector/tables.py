@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from mandala_db.core.catalog import Column
 from mandala_db.ops.migrate.autodetector.plan import Plan, Sides, column_sql
+from mandala_db.ops.migrate.model import live_type, rewrites
 
 
 def create(plan: Plan, sides: Sides) -> None:
@@ -45,10 +46,15 @@ def _alter_column(plan: Plan, table: str, name: str, tc: Column, cc: Column) -> 
     if tc.type != cc.type:
         if cc.default is not None:
             out.append(f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT")
-        out.append(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE {tc.type} USING {name}::{tc.type}")
+        # Without USING where PostgreSQL keeps the stored values (varchar growth, varchar to text): a USING
+        # clause always rewrites the table.
+        rewrite = rewrites(live_type(cc.type), live_type(tc.type))
+        using = f" USING {name}::{tc.type}" if rewrite else ""
+        out.append(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE {tc.type}{using}")
         if tc.default is not None:
             out.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}")
-        plan.warnings.append(f"{table}.{name} changes type {cc.type} -> {tc.type}: may rewrite the table")
+        if rewrite:
+            plan.warnings.append(f"{table}.{name} changes type {cc.type} -> {tc.type}: may rewrite the table")
     elif tc.default != cc.default:
         out.append(
             f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}"

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from mandala_db.core.catalog import Snapshot
 from mandala_db.core.errors import Refused
 from mandala_db.ops.migrate.autodetector.plan import Sides
+from mandala_db.ops.migrate.model import live_type, rewrites
 from mandala_db.ops.migrate.recipes.columns import constraints, indexes, new_not_null, tighten
 from mandala_db.ops.migrate.recipes.move import move
 from mandala_db.ops.migrate.recipes.steps import VOLATILE, Recipes, Step, concurrently, name, rename_in
@@ -53,7 +54,7 @@ def plan(
             tc, cc = t.columns[col], c.columns[col]
             if col in moved or tc.identity or tc.generated:
                 continue
-            if tc.type != cc.type:
+            if tc.type != cc.type and rewrites(live_type(cc.type), live_type(tc.type)):
                 move(recipes, table, t, c, col, col)
                 moved.add(col)
             elif cc.nullable and not tc.nullable:

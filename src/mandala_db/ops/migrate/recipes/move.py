@@ -41,8 +41,12 @@ def move(recipes: Recipes, table: str, t: Table, c: Table, old: str, new: str) -
     recipes.notes.append(f"{table}.{old} {what}: expand (new column {tmp}, a trigger keeping both in step, "
                          "backfill), validate, contract (deploy --contract)")  # fmt: skip
     _mask_column(recipes.masked.tables[table], c, old, new)
-    cast_new = f"::{tc.type}" if tc.type != cc.type else ""
-    cast_old = f"::{cc.type}" if tc.type != cc.type else ""
+    # An enum casts to another type only through text.
+    via = (
+        "::text" if {tc.type, cc.type} & (recipes.current.enums.keys() | recipes.masked.enums.keys()) else ""
+    )
+    cast_new = f"{via}::{tc.type}" if tc.type != cc.type else ""
+    cast_old = f"{via}::{cc.type}" if tc.type != cc.type else ""
     fn, trigger = name("mandala_sync", table, old), name("mandala_sync", table, old)
     e, v, k = recipes.expand, recipes.validate, recipes.contract
     e.add(f"ALTER TABLE {table} ADD COLUMN {tmp} {tc.type}", f"ALTER TABLE {table} DROP COLUMN {tmp}")
