@@ -77,3 +77,17 @@ def test_new_constraints_and_indexes_are_added_not_valid_or_concurrently(
     ok(in_project(project, seeded, "migrate", "validate"))
     ok(in_project(project, seeded, "--yes", "migrate", "rollback", "to", SHIPPED))
     ok(run_cli("migrate", "validate", url=seeded))
+
+
+def test_a_new_not_null_column_without_a_default_is_refused_before_anything_is_written(
+    project: Path, seeded: DatabaseURL
+) -> None:
+    edit_models(project, "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n    __table_args__ = (\n        CheckConstraint(\"estimated_minutes",
+                "    completed_at: Mapped[datetime | None] = mapped_column(TZ)\n"
+                "    effort: Mapped[int] = mapped_column(SmallInteger, nullable=False)\n"
+                "    __table_args__ = (\n        CheckConstraint(\"estimated_minutes")  # fmt: skip
+    before = sorted((project / "src/mandala_db/migrations/versions").glob("*.py"))
+    result = in_project(project, seeded, "migrate", "dev", "effort")
+    assert result.code == 3 and "tasks.effort is new and NOT NULL without a default" in result.stderr
+    assert "server_default" in result.stderr
+    assert sorted((project / "src/mandala_db/migrations/versions").glob("*.py")) == before

@@ -64,6 +64,13 @@ def plan(
             if not tc.nullable and tc.default and VOLATILE.search(tc.default):
                 new_not_null(recipes, table, t, col, tc)
                 moved.add(col)
+            elif not tc.nullable and tc.default is None and not tc.identity and not tc.generated:
+                raise Refused(
+                    f"{table}.{col} is new and NOT NULL without a default, and {table} has rows: there is no "
+                    "value to give them",
+                    "give the column a server_default (the backfill fills the rows with it), or add it nullable "
+                    "first and make it NOT NULL in a later revision",
+                )
         constraints(recipes, table, t, c, moved)
         indexes(recipes, table, t, c, moved)
     if not (recipes.expand.pairs or recipes.validate.pairs or recipes.contract.pairs):
