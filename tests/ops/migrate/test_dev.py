@@ -144,6 +144,16 @@ def test_a_revision_that_loses_data_needs_confirmation(project: Path, db_url: Da
     assert len(versions(project) - shipped) == 1
 
 
+def test_a_likely_rename_is_named_in_the_question_with_the_flag_that_keeps_the_data(
+    project: Path, db_url: DatabaseURL
+) -> None:
+    edit(project, "schema/models.py", "    job_type: Mapped[str | None] = mapped_column(String(100))\n",
+         "    job_title: Mapped[str | None] = mapped_column(String(100))\n")  # fmt: skip
+    refused = dev_cli(project, db_url, "migrate", "dev", "job_title")
+    assert refused.code == 3 and "drops column users.job_type and its data" in refused.stderr
+    assert "--rename users.job_type=job_title" in refused.stderr
+
+
 def test_a_hostile_revision_name_is_only_ever_a_string(project: Path, db_url: DatabaseURL) -> None:
     """A name that would close the docstring and run code, or leave a file Python cannot read: the name
     reaches the file only as an escaped literal, the file is parsed before it is kept, and nothing runs."""

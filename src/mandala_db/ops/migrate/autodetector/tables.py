@@ -35,7 +35,7 @@ def alter_columns(plan: Plan, sides: Sides) -> None:
                 if t.columns[a].type == c.columns[r].type:
                     plan.warnings.append(
                         f"{table}.{r} dropped and {table}.{a} added with the same type: if this is a rename, "
-                        f"edit the revision to use ALTER TABLE {table} RENAME COLUMN {r} TO {a}"
+                        f"run `migrate dev NAME --rename {table}.{r}={a}` (in steps that keep both names working)"
                     )
         for name in sorted(t.columns.keys() & c.columns.keys()):
             _alter_column(plan, table, name, t.columns[name], c.columns[name])
