@@ -151,6 +151,12 @@ def _add_lint() -> None:
     app.command("lint")(lint.lint_command)
 
 
+def _add_adopt() -> None:
+    from mandala_db.cli import adopt
+
+    app.add_typer(adopt.app, name="adopt")
+
+
 def _add_drill() -> None:
     from mandala_db.cli import drill
 
@@ -168,6 +174,7 @@ GROUPS = {
     "security": _add_security,
     "logs": _add_logs,
     "drill": _add_drill,
+    "adopt": _add_adopt,
     "server": _add_server,
     "lint": _add_lint,
 }

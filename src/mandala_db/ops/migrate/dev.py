@@ -96,8 +96,8 @@ def dev(
         if up is None:
             return result  # nothing to write
         if up.destructive and confirm_loss is not None:
-            renames = [w for w in up.warnings if "--rename" in w]  # said before the question, not after
-            confirm_loss("; ".join(up.destructive) + "".join(f" ({w})" for w in renames))
+            hints = [w for w in up.warnings if "--rename" in w]  # said before the question, not after
+            confirm_loss("; ".join(up.destructive) + "".join(f" ({w})" for w in hints))
         label = name or ("init" if history.head is None else "migration")
         result.revision = new_revision_id(label, history.head)
         result.statements, result.warnings, result.destructive = up.statements, up.warnings, down.destructive

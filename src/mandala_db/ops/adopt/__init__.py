@@ -1,0 +1,63 @@
+"""`adopt prisma`: take over the database the goal-mandala team has today, as Prisma built it. This part reads
+it, changing nothing: Prisma's ledger (a failed or unfinished migration refuses, as P3009; checksums
+against the migrations folder), the state of the history it is in, and every row our constraints would
+reject. The conversion itself (renames in one transaction, proof by checksums, undo) is issue 24's next
+part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core import catalog
+from mandala_db.core.database import Database
+from mandala_db.core.errors import Refused
+from mandala_db.core.revision import current_schema
+from mandala_db.ops.adopt import ledger
+from mandala_db.ops.adopt.survey import Survey, survey
+from mandala_db.ops.migrate.plan import TableStats
+
+
+@dataclass
+class DryRun:
+    migrations: list[ledger.Migration]
+    checksums: list[str]  # migrations edited after they were applied
+    survey: Survey
+    tables: dict[str, int] = field(default_factory=dict)  # rows per table
+
+    @property
+    def problems(self) -> int:
+        return len(self.checksums) + len(self.survey.blockers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prisma_migrations": [m.to_dict() for m in self.migrations],
+            "checksum_mismatches": self.checksums,
+            "tables": self.tables,
+            **self.survey.to_dict(),
+        }
+
+
+def dry_run(db: Database, migrations_dir: Path | None = None) -> DryRun:
+    """Everything the adoption would read and check, in one transaction that is always rolled back (the
+    models are built in a scratch schema inside it)."""
+    with db.connect() as conn, conn.transaction(force_rollback=True):
+        schema = current_schema(conn)
+        migrations = ledger.read(conn, schema)
+        if migrations is None:
+            raise Refused(
+                f"{db.url.dbname}: there is no _prisma_migrations table in schema {schema}: not a database "
+                "Prisma migrated",
+                "point DATABASE_URL at the Prisma-built database (a database mandala-db built needs no adoption)",
+            )
+        if conn.execute("SELECT to_regclass('alembic_version')").fetchone() not in (None, (None,)):
+            raise Refused(f"{db.url.dbname} already has alembic_version: it was adopted or built by mandala-db",
+                          "run `mandala-db migrate status` instead")  # fmt: skip
+        checksums = ledger.check(migrations, migrations_dir)
+        live = catalog.take(conn, schema)
+        models = catalog.models_snapshot(conn)
+        found = survey(conn, live, models)
+        stats = TableStats(conn, schema)  # estimates, counted where the table was never analysed
+        tables = {t: stats.rows_of(t) or 0 for t in sorted(live.tables)}
+    return DryRun(migrations, checksums, found, tables)

@@ -1,0 +1,154 @@
+"""What the dry run reads from a database Prisma built, changing nothing: which state of the history it is
+in, and every row our constraints would reject (CHECKs, NOT NULL, foreign keys where Prisma kept soft
+references, unique keys), each kind with its count and a few examples. Our constraints are taken from our
+models' own catalog and read over the Prisma columns through the mapping, so the survey cannot drift from
+the schema the adoption converts to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from mandala_db.core.catalog import Snapshot, Table
+from mandala_db.ops.adopt.mapping import camel, quote, snake, value_sql
+from mandala_db.ops.migrate.recipes.steps import uses
+
+LEGACY_LABELS = {
+    "TaskType": ["ACTION", "LEARNING", "RESEARCH", "MEETING", "REVIEW"],
+    "TaskStatus": ["PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED"],
+}
+EXAMPLES = 3
+
+
+@dataclass
+class Blocker:
+    table: str
+    rule: str  # our constraint, as the models declare it
+    count: int
+    examples: list[str]  # keys of offending rows
+
+    def text(self) -> str:
+        return f"{self.table}: {self.count:,} row(s) break {self.rule} (e.g. {', '.join(self.examples)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "rule": self.rule, "count": self.count, "examples": self.examples}
+
+
+@dataclass
+class Survey:
+    state: str  # latest, or the oldest state of the history the database still shows
+    facts: list[str] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # our rules that need the state brought forward first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "facts": self.facts, "blockers": [b.to_dict() for b in self.blockers],
+                "unchecked": self.unchecked}  # fmt: skip
+
+
+def state_of(live: Snapshot, models: Snapshot) -> tuple[str, list[str]]:
+    """The history state, read from the catalog: what changed on 2025-11-20 and on 2025-12-11."""
+    facts: list[str] = []
+    for enum, labels in LEGACY_LABELS.items():
+        if live.enums.get(enum) == labels:
+            facts.append(f'enum "{enum}" still has the labels before 2025-11-20: {", ".join(labels)}')
+    tasks = live.tables.get("tasks")
+    if tasks is not None and "estimatedTime" in tasks.columns and "estimatedMinutes" not in tasks.columns:
+        facts.append('tasks still has "estimatedTime" (nullable), not "estimatedMinutes" (2025-11-20)')
+    reflections = live.tables.get("reflections")
+    if reflections is not None and "taskId" in reflections.columns:
+        facts.append(
+            "reflections is still task-level (taskId): task_reflections and the goal-level reflections came 2025-12-11"
+        )
+    for table in sorted(models.tables.keys() - live.tables.keys()):
+        facts.append(f"table {table} is not there yet")
+    early = any("2025-11-20" in f for f in facts) or {"task_notes", "task_history"} - live.tables.keys()
+    state = "before 2025-11-20" if early else ("before 2025-12-11" if facts else "latest")
+    return state, facts
+
+
+def survey(conn: psycopg.Connection[Any], live: Snapshot, models: Snapshot) -> Survey:
+    state, facts = state_of(live, models)
+    found = Survey(state, facts)
+    for table in sorted(models.tables.keys() & live.tables.keys()):
+        if table == "reflections" and "taskId" in live.tables[table].columns:
+            continue  # the task-level table of an older state: its rules are task_reflections'
+        _table(conn, found, table, models.tables[table], live.tables[table], live)
+    return found
+
+
+def _table(
+    conn: psycopg.Connection[Any], found: Survey, table: str, ours: Table, prisma: Table, live: Snapshot
+) -> None:
+    values = {c: value_sql(table, c, prisma.columns) for c in ours.columns}
+    key = quote("id" if "id" in prisma.columns else next(iter(prisma.columns)))
+
+    def over(sql: str) -> str | None:
+        """Our definition with our columns replaced by their values in the Prisma table."""
+        for column in sorted(values, key=len, reverse=True):
+            if uses(sql, column):
+                if values[column] is None:
+                    return None
+                value = str(values[column]).replace("\\", "\\\\")  # a replacement string, not a pattern
+                sql = re.sub(rf'(?<![\w"]){re.escape(column)}(?![\w"])', value, sql)
+        return sql
+
+    def count(rule: str, where: str | None, source: str | None = None) -> None:
+        if where is None:
+            found.unchecked.append(f"{table}: {rule}")
+            return
+        rows = conn.execute(f"SELECT {key}::text FROM {quote(table)} WHERE {where} ORDER BY 1").fetchall()
+        if rows:
+            found.blockers.append(Blocker(table, rule, len(rows), [r[0] for r in rows[:EXAMPLES]]))
+
+    for name, column in ours.columns.items():
+        if not column.nullable and values[name] is not None and name in _nullable(table, name, prisma):
+            count(f"{name} NOT NULL", f"({values[name]}) IS NULL")
+    for cname, (kind, definition) in sorted(ours.constraints.items()):
+        if kind == "c":
+            expr = over(definition.removeprefix("CHECK ").removesuffix(" NOT VALID"))
+            count(f"{cname} {definition}", f"NOT {expr}" if expr else None)
+        elif kind == "f":
+            m = re.fullmatch(r"FOREIGN KEY \((\w+)\) REFERENCES (\w+)\((\w+)\).*", definition)
+            if m and m.group(2) in live.tables:
+                local, ref_table, ref_col = m.groups()
+                ref = value_sql(ref_table, ref_col, live.tables[ref_table].columns, alias="p")
+                mine = values.get(local)
+                where = (f"{mine} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(ref_table)} p WHERE {ref} = {mine})"
+                         if mine and ref else None)  # fmt: skip
+                count(f"{cname} {definition}", where)
+        elif kind == "u":
+            _duplicates(
+                conn, found, table, f"{cname} {definition}", over(definition.removeprefix("UNIQUE ")), key
+            )
+    for iname, definition in sorted(ours.indexes.items()):
+        m = re.match(r"CREATE UNIQUE INDEX \S+ ON \S+ USING btree \((.*)\)( WHERE .*)?$", definition)
+        if m and not m.group(2):
+            _duplicates(conn, found, table, iname, over(f"({m.group(1)})"), key)
+
+
+def _nullable(table: str, ours: str, prisma: Table) -> set[str]:
+    """`ours` when the Prisma column behind it allows NULL (so rows may break our NOT NULL)."""
+    for candidate in (camel(ours), ours, snake(ours)):
+        col = prisma.columns.get(candidate)
+        if col is not None:
+            return {ours} if col.nullable else set()
+    return set()
+
+
+def _duplicates(
+    conn: psycopg.Connection[Any], found: Survey, table: str, rule: str, columns: str | None, key: str
+) -> None:
+    if columns is None:
+        found.unchecked.append(f"{table}: {rule}")
+        return
+    rows = conn.execute(
+        f"SELECT min({key}::text), count(*) FROM {quote(table)} GROUP BY {columns[1:-1]} HAVING count(*) > 1"
+    ).fetchall()
+    if rows:
+        found.blockers.append(
+            Blocker(table, rule, sum(int(r[1]) for r in rows), [r[0] for r in rows[:EXAMPLES]])
+        )

@@ -1,0 +1,35 @@
+"""cli/adopt: `adopt prisma --dry-run` prints what the adoption would meet and exits 5 while rows break our
+constraints, 0 when none do; JSON with --json; without --dry-run it refuses (exit 3): the conversion is not
+built yet."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conftest import run_cli
+from mandala_db.core.url import DatabaseURL
+from ops.adopt.prismakit import clean_prisma_db, prisma_db
+
+__all__ = ["clean_prisma_db", "prisma_db"]
+
+
+def test_the_dry_run_names_each_blocker_and_exits_5(prisma_db: DatabaseURL) -> None:
+    result = run_cli("adopt", "prisma", "--dry-run", url=prisma_db)
+    assert result.code == 5, result.output
+    assert "State of the history: latest" in result.stdout
+    assert "tasks: 2 row(s) break ck_tasks_estimated_minutes_positive" in result.stdout
+    assert "Nothing was changed." in result.stdout and "the adoption would refuse" in result.stderr
+    data: dict[str, Any] = json.loads(run_cli("--json", "adopt", "prisma", "--dry-run", url=prisma_db).stdout)
+    assert data["ok"] is False and {b["table"] for b in data["blockers"]} == {"goals", "tasks", "task_notes"}
+
+
+def test_a_clean_database_passes_the_dry_run(clean_prisma_db: DatabaseURL) -> None:
+    result = run_cli("adopt", "prisma", "--dry-run", url=clean_prisma_db)
+    assert result.code == 0, result.output
+    assert "No row breaks our constraints." in result.stdout
+
+
+def test_without_dry_run_it_refuses_and_changes_nothing(clean_prisma_db: DatabaseURL) -> None:
+    result = run_cli("adopt", "prisma", url=clean_prisma_db)
+    assert result.code == 3 and "only the dry run is built" in result.stderr

@@ -1,0 +1,63 @@
+"""ops/adopt/survey: the state of the history a Prisma-built database is in, and every row our constraints
+would reject, each kind with its count and examples; a database within our rules shows none."""
+
+from __future__ import annotations
+
+from conftest import connect_to
+from mandala_db.core import catalog
+from mandala_db.core.url import DatabaseURL
+from mandala_db.ops.adopt.survey import Survey, survey
+from ops.adopt.prismakit import POPULATE, build, clean_prisma_db, prisma_db
+
+__all__ = ["clean_prisma_db", "prisma_db"]
+
+
+def surveyed(url: DatabaseURL) -> Survey:
+    with connect_to(url) as conn:
+        return survey(conn, catalog.take(conn), catalog.models_snapshot(conn))
+
+
+def test_every_planted_row_is_named_with_its_count_and_examples(prisma_db: DatabaseURL) -> None:
+    found = surveyed(prisma_db)
+    assert found.state == "latest" and found.facts == [] and found.unchecked == []
+    blockers = {(b.table, b.rule.split(" ")[0]): b for b in found.blockers}
+    assert sorted(blockers) == [("goals", "ck_goals_progress_range"), ("task_notes", "fk_task_notes_user_id_users"),
+                                ("tasks", "ck_tasks_estimated_minutes_positive")]  # fmt: skip
+    assert blockers[("tasks", "ck_tasks_estimated_minutes_positive")].count == 2
+    with connect_to(prisma_db) as conn:
+        zero = {
+            str(r[0]) for r in conn.execute('SELECT id FROM tasks WHERE "estimatedMinutes" = 0').fetchall()
+        }
+    assert set(blockers[("tasks", "ck_tasks_estimated_minutes_positive")].examples) == zero
+
+
+def test_duplicates_our_unique_keys_reject_are_found_where_prisma_allowed_them(
+    clean_prisma_db: DatabaseURL,
+) -> None:
+    with connect_to(clean_prisma_db) as conn:  # emails differing in case only; one habit reminder week twice
+        conn.execute("""INSERT INTO users (id, email, name, "updatedAt") SELECT gen_random_uuid(), upper(email), name,
+                        now() FROM users LIMIT 1""")  # fmt: skip
+        conn.execute("""INSERT INTO habit_task_reminder_tracking (id, "taskId", "lastRemindedAt", "weekNumber", "updatedAt")
+                        SELECT gen_random_uuid(), id, '2026-03-04', 10, now() FROM tasks LIMIT 1""")  # fmt: skip
+        conn.execute("""INSERT INTO habit_task_reminder_tracking (id, "taskId", "lastRemindedAt", "weekNumber", "updatedAt")
+                        SELECT gen_random_uuid(), "taskId", '2026-03-05', 10, now() FROM habit_task_reminder_tracking""")  # fmt: skip
+    found = surveyed(clean_prisma_db)
+    rules = sorted((b.table, b.count) for b in found.blockers)
+    assert rules == [("habit_task_reminder_tracking", 2), ("users", 2)]
+
+
+def test_a_database_within_our_rules_has_no_blockers(clean_prisma_db: DatabaseURL) -> None:
+    assert surveyed(clean_prisma_db).blockers == []
+
+
+def test_an_older_state_of_the_history_is_named_and_its_rules_wait(db_url: DatabaseURL) -> None:
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        conn.execute(POPULATE.format(users=1, tasks=1).split("INSERT INTO tasks")[0])
+    found = surveyed(db_url)
+    assert found.state == "before 2025-11-20"
+    facts = "\n".join(found.facts)
+    assert 'enum "TaskType" still has the labels before 2025-11-20: ACTION, LEARNING' in facts
+    assert '"estimatedTime"' in facts and "reflections is still task-level" in facts
+    assert "table task_notes is not there yet" in facts
+    assert found.unchecked == ["tasks: ck_tasks_estimated_minutes_positive CHECK ((estimated_minutes > 0))"]
