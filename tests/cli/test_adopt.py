@@ -1,10 +1,11 @@
 """cli/adopt: `adopt prisma --dry-run` prints what the adoption would meet and exits 5 while rows break our
-constraints, 0 when none do; JSON with --json; without --dry-run it refuses (exit 3): the conversion is not
-built yet."""
+constraints, 0 when none do; JSON with --json; the adoption itself asks first (refused without --yes where
+nobody can answer) and says what it did."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from conftest import run_cli
@@ -30,6 +31,10 @@ def test_a_clean_database_passes_the_dry_run(clean_prisma_db: DatabaseURL) -> No
     assert "No row breaks our constraints." in result.stdout
 
 
-def test_without_dry_run_it_refuses_and_changes_nothing(clean_prisma_db: DatabaseURL) -> None:
-    result = run_cli("adopt", "prisma", url=clean_prisma_db)
-    assert result.code == 3 and "only the dry run is built" in result.stderr
+def test_the_adoption_asks_first_and_says_what_it_did(clean_prisma_db: DatabaseURL, tmp_path: Path) -> None:
+    refused = run_cli("adopt", "prisma", "--backup-dir", str(tmp_path), url=clean_prisma_db)
+    assert refused.code == 3 and "refused without confirmation" in refused.stderr
+    assert "State of the history" not in refused.stdout and not list(tmp_path.iterdir())
+    done = run_cli("--yes", "adopt", "prisma", "--backup-dir", str(tmp_path), url=clean_prisma_db)
+    assert done.code == 0, done.output
+    assert "rows in 18 tables proved equal" in done.stdout and "pre-adoption backup:" in done.stdout

@@ -1,20 +1,22 @@
-"""`mandala-db adopt prisma --dry-run`: what taking over a Prisma-built database would meet, changing nothing."""
+"""`mandala-db adopt prisma [--dry-run]`: take over a Prisma-built database, or see what that would meet."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from mandala_db.cli import options as o
+from mandala_db.cli.confirm import YES_EPILOG, confirm
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.output import Output, Screen
-from mandala_db.core.errors import CheckFailed, Refused
+from mandala_db.core.errors import CheckFailed
 
 app = typer.Typer(help="Take over a database another tool built.", no_args_is_help=True)
 
 
-@app.command("prisma")
+@app.command("prisma", epilog=YES_EPILOG)
 def prisma(
     ctx: typer.Context,
     migrations_dir: Annotated[
@@ -22,16 +24,15 @@ def prisma(
         typer.Option("--migrations-dir", help="Prisma's prisma/migrations folder: checksums compared."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and report; change nothing.")] = False,
+    backup_dir: o.BackupDir = None,
 ) -> None:
-    """Read a Prisma-built database: its ledger, its state of the history, the rows our constraints reject."""
+    """Convert a Prisma-built database into mandala-db's, every row proved equal (--dry-run: report only)."""
     from mandala_db.ops.adopt import dry_run as run_dry
 
     s = settings_for(ctx, "adopt prisma")
     if not dry_run:
-        raise Refused(
-            "adopt prisma converts nothing yet: only the dry run is built (issue 24)",
-            "run `mandala-db adopt prisma --dry-run` to see what the adoption would meet",
-        )
+        _adopt(s, migrations_dir, backup_dir)
+        return
     report = run_dry(database(s), migrations_dir)
 
     def human(console: Screen) -> None:
@@ -62,3 +63,27 @@ def prisma(
             f"{len(report.checksums)} checksum mismatch(es)",
             "see the report above; nothing was changed",
         )
+
+
+def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None) -> None:
+    from mandala_db.ops.adopt.run import adopt
+
+    db = database(s)
+    done = adopt(db, s.backups_in(backup_dir), migrations_dir=migrations_dir,
+                 confirm=lambda what: confirm(s, what, typed=db.url.dbname or "the database"))  # fmt: skip
+
+    def human(console: Screen) -> None:
+        if done.resumed:
+            console.print(
+                f"Validated what an earlier adoption left: {', '.join(done.validated)}", markup=False
+            )
+            return
+        console.print(f"Adopted: {done.statements} statements in one transaction, "
+                      f"{sum(done.tables.values()):,} rows in {len(done.tables)} tables proved equal "
+                      f"(counts and checksums), {len(done.validated)} constraints validated.", markup=False)  # fmt: skip
+        console.print(f"  pre-adoption backup: {done.backup}", markup=False)
+        console.print(
+            f"  Prisma's ledger kept as {done.archived}; the database is at {done.head}", markup=False
+        )
+
+    Output(s).result({"ok": True, **done.to_dict()}, human)

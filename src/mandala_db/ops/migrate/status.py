@@ -53,6 +53,8 @@ def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
         for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (archive,)
         ).fetchall()
+        if r[0]
+        != "_prisma_migrations"  # Prisma's ledger, kept there by `adopt prisma`: a record, not parked rows
     ]
     return [
         n

@@ -3,7 +3,7 @@ foreign key uses it), added after the columns (keys before the foreign keys that
 
 from __future__ import annotations
 
-from mandala_db.ops.migrate.autodetector.plan import Plan, Sides
+from mandala_db.ops.migrate.autodetector.plan import Plan, Sides, ident
 
 # The order constraints are added in: primary keys, unique, exclusion, checks, then foreign keys.
 ADD_ORDER = {"p": 0, "u": 1, "x": 2, "c": 3, "f": 4}
@@ -17,11 +17,11 @@ def drop_changed(plan: Plan, sides: Sides) -> None:
         if sides.target.tables[table].constraints.get(name, ("", ""))[1] != definition
     ]
     for table, name, _ in sorted(drops, key=lambda d: (d[2] != "f", d[0], d[1])):
-        plan.statements.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        plan.statements.append(f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)}")
     for table in sides.gone_tables:  # their foreign keys, so the tables can go in any order
         for name, (kind, _) in sorted(sides.current.tables[table].constraints.items()):
             if kind == "f":
-                plan.statements.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+                plan.statements.append(f"ALTER TABLE {table} DROP CONSTRAINT {ident(name)}")
 
 
 def add(plan: Plan, sides: Sides) -> None:

@@ -3,7 +3,7 @@ constraints are in place."""
 
 from __future__ import annotations
 
-from mandala_db.ops.migrate.autodetector.plan import Plan, Sides
+from mandala_db.ops.migrate.autodetector.plan import Plan, Sides, ident
 
 
 def drop_changed(plan: Plan, sides: Sides) -> None:
@@ -11,10 +11,10 @@ def drop_changed(plan: Plan, sides: Sides) -> None:
         t, c = sides.target.tables[table], sides.current.tables[table]
         for name in sorted(c.triggers):
             if t.triggers.get(name) != c.triggers[name]:
-                plan.statements.append(f"DROP TRIGGER {name} ON {table}")
+                plan.statements.append(f"DROP TRIGGER {ident(name)} ON {table}")
         for name in sorted(c.indexes):
             if t.indexes.get(name) != c.indexes[name]:
-                plan.statements.append(f"DROP INDEX {name}")
+                plan.statements.append(f"DROP INDEX {ident(name)}")
 
 
 def create(plan: Plan, sides: Sides) -> None:

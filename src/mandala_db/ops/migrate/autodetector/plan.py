@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mandala_db.core.catalog import Column, Snapshot
@@ -33,6 +34,12 @@ class Sides:
     @property
     def common_tables(self) -> list[str]:
         return sorted(self.target.tables.keys() & self.current.tables.keys())
+
+
+def ident(name: str) -> str:
+    """A name as SQL must write it: bare when PostgreSQL would fold it to itself, quoted otherwise (what
+    another tool created, such as Prisma's `"goals_userId_fkey"`)."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def column_sql(name: str, col: Column) -> str:

@@ -1,0 +1,183 @@
+"""The adoption: a Prisma-built database converted into ours in one transaction, proved, then validated.
+
+1. The dry run's checks again: Prisma's ledger, the state of the history, the rows our rules reject (exit 5
+   while any does; nothing is deleted or changed to make them fit).
+2. A pre-adoption backup (`pre_adoption_backup_...`), as `migrate prod` takes one.
+3. One transaction, under `lock_timeout`: every table locked, the row counts and content checksums read
+   over Prisma's columns, the conversion (renames, the mapped values, our names, defaults, trigger, CHECKs
+   and foreign keys `NOT VALID`), the same counts and checksums over ours (unequal: rolled back), the
+   schema compared with the models, `_prisma_migrations` moved into the archive schema, our head stamped
+   and the adoption recorded in the run ledger. A kill before the commit leaves the Prisma layout as it was.
+4. After the commit, each constraint validated in a transaction of its own (SHARE UPDATE EXCLUSIVE:
+   writers go on). A run killed there is finished by running `adopt prisma` again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from mandala_db.core import catalog, ledger
+from mandala_db.core.database import Database
+from mandala_db.core.errors import CheckFailed, OperationFailed, Refused
+from mandala_db.core.events import bus
+from mandala_db.core.revision import current_revision, current_schema, stamp
+from mandala_db.migrations.archive import ARCHIVE_PREFIX
+from mandala_db.ops.adopt import dry_run, proof
+from mandala_db.ops.adopt.convert import plan
+from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
+from mandala_db.ops.adopt.mapping import quote
+from mandala_db.ops.migrate.loader import History
+
+
+@dataclass
+class Adoption:
+    head: str | None
+    backup: str | None = None
+    statements: int = 0
+    validated: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # rows proved equal, per table
+    archived: str = ""
+    resumed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"head": self.head, "backup": self.backup, "statements": self.statements,
+                "validated": self.validated, "rows_proved": self.tables, "prisma_ledger_archived_as": self.archived,
+                "resumed": self.resumed}  # fmt: skip
+
+
+def adopt(
+    db: Database,
+    backup_dir: Path,
+    *,
+    migrations_dir: Path | None = None,
+    confirm: Callable[[str], None] | None = None,
+    lock_timeout: str = "5s",
+    history: History | None = None,
+) -> Adoption:
+    history = history or History.load()
+    resumed = _resume(db, history)
+    if resumed is not None:
+        return resumed
+    report = dry_run(db, migrations_dir)
+    if report.survey.state != "latest":
+        raise Refused(
+            f"this database is at the state of the history {report.survey.state}: "
+            + "; ".join(report.survey.facts[:3]),
+            "the adoption converts the latest state (2025-12-11); older states are not converted yet",
+        )
+    if report.problems:
+        raise CheckFailed(
+            f"the adoption refuses: {len(report.survey.blockers)} kind(s) of rows our constraints reject, "
+            f"{len(report.checksums)} checksum mismatch(es); nothing was changed",
+            "run `mandala-db adopt prisma --dry-run` for the rows, fix them, and adopt again",
+        )
+    if confirm is not None:
+        confirm(
+            f"Convert {db.url.dbname} from Prisma's layout to mandala-db's ({sum(report.tables.values()):,} rows)"
+        )
+    from mandala_db.ops.backup.dump import create_backup
+
+    backup = create_backup(db, backup_dir, label="pre_adoption")
+    bus.info("adopt_backup", f"pre-adoption backup {backup.path}", path=str(backup.path))
+    result = Adoption(history.head, backup=str(backup.path))
+    with db.connect() as conn:
+        schema = current_schema(conn)
+        models = catalog.models_snapshot(conn)
+        with conn.transaction():
+            conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+            live = catalog.take(conn, schema)
+            tables = sorted(t for t in live.tables if t != PRISMA_LEDGER)
+            conn.execute(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
+            live = catalog.take(conn, schema)  # as it is now that nobody else can change it
+            conversion = plan(live, models)
+            if conversion.unrenderable:
+                raise Refused("the conversion cannot be planned: " + "; ".join(conversion.unrenderable))
+            first = proof.before(conn, live, models)
+            for _, sql in conversion.statements:
+                conn.execute(sql.encode())
+            second = proof.after(conn, models, sorted(first))
+            if unequal := proof.differences(first, second):
+                raise OperationFailed("the converted rows differ from Prisma's, so nothing was changed: "
+                                      + "; ".join(unequal[:3]))  # fmt: skip
+            _same_schema(conn, schema, models)
+            archive = ARCHIVE_PREFIX + schema
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(archive)}")
+            conn.execute(f"ALTER TABLE {quote(PRISMA_LEDGER)} SET SCHEMA {quote(archive)}")
+            stamp(conn, history.head)
+            runs = ledger.RunLedger(conn, run_id=f"adopt-prisma-{uuid.uuid4().hex[:8]}", environment="adopt")
+            runs.ensure()
+            row = runs.start(
+                history.head or "", "upgrade", None, None, statements_total=len(conversion.statements)
+            )
+            runs.finish(row, "succeeded")
+        result.statements, result.archived = len(conversion.statements), f"{archive}.{PRISMA_LEDGER}"
+        result.tables = {t: n for t, (n, _) in first.items()}
+        bus.info("adopt_converted", f"converted in one transaction: {len(conversion.statements)} statements, "
+                 f"{sum(result.tables.values()):,} rows proved equal", statements=len(conversion.statements))  # fmt: skip
+        conn.autocommit = True
+        result.validated = _validate(conn, conversion.validations)
+        # The fingerprint `status` compares with, once every constraint is what it will stay.
+        runs = ledger.RunLedger(conn, run_id="adopt-prisma", environment="adopt")
+        runs.set_fingerprint(row, catalog.take(conn, schema).fingerprint)
+    return result
+
+
+def _same_schema(conn: psycopg.Connection[Any], schema: str, models: catalog.Snapshot) -> None:
+    """The converted schema is the models' (constraints not yet validated compare as the ones they become)."""
+    now = catalog.take(conn, schema)
+    now.tables.pop(PRISMA_LEDGER, None)
+    for t in now.tables.values():
+        t.constraints = {n: (k, d.removesuffix(" NOT VALID")) for n, (k, d) in t.constraints.items()}
+    left = catalog.compare(models, now)
+    if left:
+        raise OperationFailed("after the conversion the schema still differs from the models, so nothing was "
+                              "changed: " + "; ".join(str(d) for d in left[:5]))  # fmt: skip
+
+
+def _validate(conn: psycopg.Connection[Any], statements: list[str]) -> list[str]:
+    done = []
+    for sql in statements:
+        try:
+            conn.execute(sql)
+        except psycopg.Error as exc:
+            raise CheckFailed(
+                f"the adoption committed, but {sql.split()[-1]} did not validate: {exc.diag.message_primary}",
+                "fix the rows it names and run `mandala-db adopt prisma` again to validate what is left",
+            ) from exc
+        done.append(sql.split()[-1])
+        bus.info("adopt_validated", f"validated {sql.split()[-1]}", constraint=sql.split()[-1])
+    return done
+
+
+def _resume(db: Database, history: History) -> Adoption | None:
+    """An adoption that committed but was stopped while validating: the constraints left, validated."""
+    with db.connect() as conn:
+        conn.autocommit = True
+        schema = current_schema(conn)
+        archived = conn.execute(
+            "SELECT to_regclass(%s)", (f"{quote(ARCHIVE_PREFIX + schema)}.{quote(PRISMA_LEDGER)}",)
+        ).fetchone()
+        if archived is None or archived[0] is None or current_revision(conn) is None:
+            return None
+        pending = conn.execute(
+            """SELECT c.relname, con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+               WHERE c.relnamespace = %s::regnamespace AND NOT con.convalidated ORDER BY 1, 2""",
+            (schema,),
+        ).fetchall()
+        if not pending:
+            raise Refused(f"{db.url.dbname} was adopted already: mandala-db manages it",
+                          "run `mandala-db migrate status`")  # fmt: skip
+        result = Adoption(current_revision(conn), resumed=True)
+        result.validated = _validate(
+            conn, [f"ALTER TABLE {quote(t)} VALIDATE CONSTRAINT {quote(c)}" for t, c in pending]
+        )
+        return result
+
+
+__all__ = ["Adoption", "adopt"]

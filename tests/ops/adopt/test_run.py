@@ -1,0 +1,100 @@
+"""ops/adopt/run: the adoption of a Prisma-built database. Every row is kept and proved, the schema ends
+equal to our models and `status`, `seed`, `data check`, `backup` work on it; rows our rules reject refuse
+it with nothing changed; a kill inside its transaction leaves the Prisma layout as it was; a kill while it
+validates is finished by running it again."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import connect_to, run_cli
+from mandala_db.core import catalog
+from mandala_db.core.database import Database
+from mandala_db.core.errors import CheckFailed
+from mandala_db.core.url import DatabaseURL
+from mandala_db.ops.adopt.run import adopt
+from ops.adopt.prismakit import clean_prisma_db, prisma_db
+from ops.migrate.migratekit import ok, spawn
+
+__all__ = ["clean_prisma_db", "prisma_db"]
+
+
+def layout(url: DatabaseURL) -> tuple[Any, ...]:
+    with connect_to(url) as conn:
+        rows = conn.execute("SELECT (SELECT count(*) FROM tasks), to_regclass('alembic_version') IS NULL, "
+                            "to_regclass('\"_prisma_migrations\"') IS NOT NULL").fetchone()  # fmt: skip
+        return catalog.take(conn).fingerprint, rows
+
+
+def test_an_adoption_keeps_every_row_and_ends_as_our_schema(
+    clean_prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    with connect_to(clean_prisma_db) as conn:
+        titles = conn.execute('SELECT id, title, "estimatedMinutes" FROM tasks ORDER BY id').fetchall()
+    done = adopt(Database(clean_prisma_db), tmp_path)
+    assert (
+        done.backup
+        and Path(done.backup).name.startswith("pre_adoption_backup_")
+        and Path(done.backup).exists()
+    )
+    assert done.tables["tasks"] == len(titles) and len(done.validated) == 36
+    with connect_to(clean_prisma_db) as conn:
+        assert conn.execute("SELECT id, title, estimated_minutes FROM tasks ORDER BY id").fetchall() == titles
+        kept = conn.execute('SELECT count(*) FROM mandala_archive_public."_prisma_migrations"').fetchone()
+        assert kept == (4,)
+    ok(run_cli("migrate", "validate", url=clean_prisma_db))
+    status = ok(run_cli("migrate", "status", url=clean_prisma_db)).stdout
+    assert "up to date" in status and "schema matches the fingerprint" in status and "Rows kept" not in status
+    ok(run_cli("data", "check", url=clean_prisma_db))
+    ok(run_cli("seed", "demo", url=clean_prisma_db))
+    ok(run_cli("backup", "full", url=clean_prisma_db, env={"BACKUP_DIR": str(tmp_path)}))
+
+
+def test_rows_our_rules_reject_refuse_it_before_anything_changes(
+    prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    before = layout(prisma_db)
+    with pytest.raises(CheckFailed, match="3 kind\\(s\\) of rows our constraints reject"):
+        adopt(Database(prisma_db), tmp_path)
+    assert layout(prisma_db) == before and not list(tmp_path.iterdir())  # no backup taken either
+
+
+def test_a_kill_inside_its_transaction_leaves_the_prisma_layout(
+    clean_prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    before = layout(clean_prisma_db)
+    with connect_to(clean_prisma_db) as holder, connect_to(clean_prisma_db) as watch:
+        holder.execute("BEGIN; LOCK TABLE tasks IN ACCESS SHARE MODE")  # the adoption's LOCK TABLE waits here
+        proc = spawn(clean_prisma_db, "--yes", "adopt", "prisma", "--backup-dir", str(tmp_path))
+        while proc.poll() is None:  # the event: its session waiting for the lock, inside the transaction
+            waiting = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND query LIKE 'LOCK TABLE%'").fetchone()  # fmt: skip
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL
+        holder.execute("COMMIT")
+    assert layout(clean_prisma_db) == before
+
+
+def test_a_kill_while_it_validates_is_finished_by_running_it_again(
+    clean_prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    proc = spawn(clean_prisma_db, "--yes", "adopt", "prisma", "--backup-dir", str(tmp_path))
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("validated "):  # the first constraint validated after the commit
+            proc.send_signal(signal.SIGKILL)
+            break
+    assert proc.wait() == -signal.SIGKILL
+    again = ok(run_cli("--yes", "adopt", "prisma", "--backup-dir", str(tmp_path), url=clean_prisma_db))
+    assert "Validated what an earlier adoption left" in again.stdout
+    ok(run_cli("migrate", "validate", url=clean_prisma_db))
+    refused = run_cli("--yes", "adopt", "prisma", url=clean_prisma_db)
+    assert refused.code == 3 and "was adopted already" in refused.stderr
