@@ -38,3 +38,12 @@ def test_the_adoption_asks_first_and_says_what_it_did(clean_prisma_db: DatabaseU
     done = run_cli("--yes", "adopt", "prisma", "--backup-dir", str(tmp_path), url=clean_prisma_db)
     assert done.code == 0, done.output
     assert "rows in 18 tables proved equal" in done.stdout and "pre-adoption backup:" in done.stdout
+
+
+def test_undo_asks_first_then_gives_the_layout_back(clean_prisma_db: DatabaseURL, tmp_path: Path) -> None:
+    assert run_cli("--yes", "adopt", "prisma", "--backup-dir", str(tmp_path), url=clean_prisma_db).code == 0
+    refused = run_cli("adopt", "prisma", "--undo", url=clean_prisma_db)
+    assert refused.code == 3 and "refused without confirmation" in refused.stderr
+    done = run_cli("--yes", "adopt", "prisma", "--undo", "--backup-dir", str(tmp_path), url=clean_prisma_db)
+    assert done.code == 0, done.output
+    assert "Prisma layout given back" in done.stdout and "rows in 18 tables proved equal" in done.stdout

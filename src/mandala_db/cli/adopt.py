@@ -25,11 +25,17 @@ def prisma(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and report; change nothing.")] = False,
     backup_dir: o.BackupDir = None,
+    undo: Annotated[
+        bool, typer.Option("--undo", help="Give back the Prisma layout an adoption replaced.")
+    ] = False,
 ) -> None:
     """Convert a Prisma-built database into mandala-db's, every row proved equal (--dry-run: report only)."""
     from mandala_db.ops.adopt import dry_run as run_dry
 
     s = settings_for(ctx, "adopt prisma")
+    if undo:
+        _undo(s, backup_dir)
+        return
     if not dry_run:
         _adopt(s, migrations_dir, backup_dir)
         return
@@ -85,5 +91,23 @@ def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None) -> None:
         console.print(
             f"  Prisma's ledger kept as {done.archived}; the database is at {done.head}", markup=False
         )
+
+    Output(s).result({"ok": True, **done.to_dict()}, human)
+
+
+def _undo(s: Any, backup_dir: str | None) -> None:
+    from mandala_db.ops.adopt.undo import undo
+
+    db = database(s)
+    done = undo(
+        db,
+        s.backups_in(backup_dir),
+        confirm=lambda what: confirm(s, what, typed=db.url.dbname or "the database"),
+    )
+
+    def human(console: Screen) -> None:
+        console.print(f"Prisma layout given back: {done.statements} statements, {sum(done.tables.values()):,} rows "
+                      f"in {len(done.tables)} tables proved equal.", markup=False)  # fmt: skip
+        console.print(f"  pre-undo backup: {done.backup}", markup=False)
 
     Output(s).result({"ok": True, **done.to_dict()}, human)

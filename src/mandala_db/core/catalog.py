@@ -70,6 +70,21 @@ class Snapshot:
             "sequences": sorted(self.sequences),
         }
 
+    @classmethod
+    def from_dict(cls, schema: str, data: dict[str, Any]) -> Snapshot:
+        """The inverse of `to_dict` (a snapshot kept as JSON, such as the layout an adoption replaced)."""
+        tables = {
+            name: Table(
+                {c: Column(**col) for c, col in t["columns"].items()},
+                {c: (v[0], v[1]) for c, v in t["constraints"].items()},
+                dict(t["indexes"]),
+                dict(t["triggers"]),
+            )
+            for name, t in data["tables"].items()
+        }
+        return cls(schema, tables, {k: list(v) for k, v in data["enums"].items()}, dict(data["functions"]),
+                   dict(data["views"]), list(data["sequences"]))  # fmt: skip
+
     @property
     def fingerprint(self) -> str:
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

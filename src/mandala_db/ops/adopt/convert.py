@@ -16,6 +16,7 @@ from mandala_db.core.catalog import Snapshot, Table
 from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import NAMES, TRANSFORMS, prisma_column, quote, snake
 from mandala_db.ops.migrate.autodetector import diff
+from mandala_db.ops.migrate.recipes.steps import uses
 
 # A column Prisma's database does not have and that is derived from another one (added, then filled).
 DERIVED = {("habit_task_reminder_tracking", "iso_year")}
@@ -194,5 +195,95 @@ def _names(out: Conversion, table: str, ours: Table, t: Table) -> None:
                     definition.split(" ON ")[0].split()[1] and n not in ours.indexes), None)  # fmt: skip
         if old:
             out.statements.append((table, f"ALTER INDEX {quote(old)} RENAME TO {name}"))
+            t.indexes[name] = definition
+            t.indexes.pop(old)
+
+
+# Our column -> the SQL that gives Prisma's value back (`@`: our column), where the way in changed it.
+BACK = {
+    ("workflow_executions", "expires_at"): "extract(epoch FROM @)::integer",
+    ("progress_history", "entity_type"): "CASE @ WHEN 'sub_goal' THEN 'subgoal' ELSE @ END",
+    ("change_history", "entity_type"): "CASE @ WHEN 'sub_goal' THEN 'subgoal' ELSE @ END",
+    ("change_history", "changes"): (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object('field', e->'field', 'oldValue', e->'old_value', "
+        "'newValue', e->'new_value') ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(@) WITH ORDINALITY AS x(e, n))"
+    ),
+}
+
+
+def ours_only(name: str) -> bool:
+    """The tool's own tables (its ledgers and version table): not part of either layout."""
+    return name.startswith("mandala_") or name == "alembic_version"
+
+
+def inverse(current: Snapshot, prisma: Snapshot) -> Conversion:
+    """The way back to the layout an adoption replaced (`prisma`, kept at the adoption): the same three
+    parts in reverse, our names and values back to Prisma's, then the autodetector for the rest."""
+    out = Conversion()
+    sim = copy.deepcopy(current)
+    for name in [t for t in sim.tables if ours_only(t)]:
+        sim.tables.pop(name)
+    for enum in sorted(prisma.enums):
+        ours = snake(enum)
+        if ours != enum and ours in sim.enums:
+            out.statements.append(("", f"ALTER TYPE {ours} RENAME TO {quote(enum)}"))
+            sim.enums[enum] = sim.enums.pop(ours)
+            _rename_everywhere(sim, None, ours, quote(enum))
+    for table in sorted(prisma.tables.keys() & sim.tables.keys()):
+        t, p = sim.tables[table], prisma.tables[table]
+        for name in sorted(n for n, (k, _) in t.constraints.items() if k == "c" and n not in p.constraints):
+            # Our CHECKs go first: the values given back ('subgoal') are outside them.
+            out.statements.append((table, f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+            t.constraints.pop(name)
+        for column in list(t.columns):
+            back = BACK.get((table, column))
+            if (table, column) in DERIVED:
+                out.statements.append((table, f"ALTER TABLE {table} DROP COLUMN {column}"))
+                t.columns.pop(column)  # and what is built on it goes with it
+                t.constraints = {n: kd for n, kd in t.constraints.items() if not uses(kd[1], column)}
+                t.indexes = {
+                    n: d for n, d in t.indexes.items() if not uses(d.partition(" USING ")[2], column)
+                }
+            elif (table, column) in RETYPED and back:
+                prisma_type = p.columns[prisma_column(table, column, p.columns) or column].type
+                out.statements.append((table, f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {prisma_type} "
+                                              f"USING {back.replace('@', column)}"))  # fmt: skip
+                t.columns[column].type = prisma_type
+            elif back:
+                out.statements.append((table, f"UPDATE {table} SET {column} = {back.replace('@', column)}"))
+        for column in list(t.columns):
+            source = prisma_column(table, column, p.columns)
+            if source is not None and source != column:
+                out.statements.append(
+                    (table, f"ALTER TABLE {table} RENAME COLUMN {column} TO {quote(source)}")
+                )
+                t.columns[source] = t.columns.pop(column)
+                _rename_everywhere(sim, table, column, quote(source) if source != source.lower() else source)
+    for table in sorted(prisma.tables.keys() & sim.tables.keys()):
+        _names_back(out, table, prisma.tables[table], sim.tables[table])
+    rest = diff(prisma, sim)
+    out.unrenderable += rest.unrenderable
+    out.statements += [(_table_of(sql), sql) for sql in rest.statements]
+    return out
+
+
+def _names_back(out: Conversion, table: str, prisma: Table, t: Table) -> None:
+    for name, (kind, definition) in sorted(prisma.constraints.items()):
+        if kind == "p" and name not in t.constraints:
+            old = next((n for n, (k, d) in t.constraints.items() if k == "p" and d == definition), None)
+            if old:
+                out.statements.append(
+                    (table, f"ALTER TABLE {table} RENAME CONSTRAINT {old} TO {quote(name)}")
+                )
+                t.constraints[name] = t.constraints.pop(old)
+    for name, definition in sorted(prisma.indexes.items()):
+        if name in t.indexes:
+            continue
+        body = definition.partition(" ON ")[2]
+        kind = definition.split(" ON ")[0].split()[1]
+        old = next((n for n, d in t.indexes.items() if d.partition(" ON ")[2] == body
+                    and d.split(" ON ")[0].split()[1] == kind and n not in prisma.indexes), None)  # fmt: skip
+        if old:
+            out.statements.append((table, f"ALTER INDEX {old} RENAME TO {quote(name)}"))
             t.indexes[name] = definition
             t.indexes.pop(old)

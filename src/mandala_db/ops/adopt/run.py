@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +111,7 @@ def adopt(
             archive = ARCHIVE_PREFIX + schema
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(archive)}")
             conn.execute(f"ALTER TABLE {quote(PRISMA_LEDGER)} SET SCHEMA {quote(archive)}")
+            keep_layout(conn, archive, live, history.head, str(backup.path))
             stamp(conn, history.head)
             runs = ledger.RunLedger(conn, run_id=f"adopt-prisma-{uuid.uuid4().hex[:8]}", environment="adopt")
             runs.ensure()
@@ -126,6 +129,20 @@ def adopt(
         runs = ledger.RunLedger(conn, run_id="adopt-prisma", environment="adopt")
         runs.set_fingerprint(row, catalog.take(conn, schema).fingerprint)
     return result
+
+
+RECORD = "prisma_adoption"  # in the archive schema: the layout replaced, for `adopt prisma --undo`
+
+
+def keep_layout(conn: psycopg.Connection[Any], archive: str, live: catalog.Snapshot, head: str | None,
+                backup: str) -> None:  # fmt: skip
+    """The Prisma layout as it was (its catalog snapshot), kept beside Prisma's ledger for the undo."""
+    prisma = copy.deepcopy(live)
+    prisma.tables.pop(PRISMA_LEDGER, None)
+    conn.execute(f"CREATE TABLE {quote(archive)}.{RECORD} (layout jsonb NOT NULL, head text, backup text, "
+                 "adopted_at timestamptz NOT NULL DEFAULT now())")  # fmt: skip
+    conn.execute(f"INSERT INTO {quote(archive)}.{RECORD} VALUES (%s, %s, %s)",
+                 (json.dumps(prisma.to_dict()), head, backup))  # fmt: skip
 
 
 def _same_schema(conn: psycopg.Connection[Any], schema: str, models: catalog.Snapshot) -> None:

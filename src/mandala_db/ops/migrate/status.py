@@ -42,6 +42,11 @@ class Status:
         }
 
 
+# Prisma's ledger and the layout an adoption replaced, kept in the archive by `adopt prisma`: records of
+# the adoption (for its undo), not rows a downgrade parked.
+ADOPTION_RECORDS = ("_prisma_migrations", "prisma_adoption")
+
+
 def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
     """Archive tables that hold rows kept from a downgrade (an emptied one, left after its rows were put
     back, keeps nothing and is not listed)."""
@@ -53,8 +58,7 @@ def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
         for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (archive,)
         ).fetchall()
-        if r[0]
-        != "_prisma_migrations"  # Prisma's ledger, kept there by `adopt prisma`: a record, not parked rows
+        if r[0] not in ADOPTION_RECORDS
     ]
     return [
         n

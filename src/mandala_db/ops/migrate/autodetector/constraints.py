@@ -33,4 +33,4 @@ def add(plan: Plan, sides: Sides) -> None:
         if table in new or sides.current.tables[table].constraints.get(name, ("", ""))[1] != definition
     ]
     for table, name, _kind, definition in sorted(adds, key=lambda a: (ADD_ORDER.get(a[2], 5), a[0], a[1])):
-        plan.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        plan.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} {definition}")

@@ -43,7 +43,7 @@ def ident(name: str) -> str:
 
 
 def column_sql(name: str, col: Column) -> str:
-    sql = f"{name} {col.type}"
+    sql = f"{ident(name)} {col.type}"
     if col.identity:
         sql += " GENERATED " + ("ALWAYS" if col.identity == "a" else "BY DEFAULT") + " AS IDENTITY"
     elif col.default is not None:

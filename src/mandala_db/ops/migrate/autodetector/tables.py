@@ -5,7 +5,7 @@ dropped last, dependents first. Views and sequences are reported, not generated.
 from __future__ import annotations
 
 from mandala_db.core.catalog import Column
-from mandala_db.ops.migrate.autodetector.plan import Plan, Sides, column_sql
+from mandala_db.ops.migrate.autodetector.plan import Plan, Sides, column_sql, ident
 from mandala_db.ops.migrate.model import live_type, rewrites
 
 
@@ -28,7 +28,7 @@ def alter_columns(plan: Plan, sides: Sides) -> None:
                     f"{table}.{name} is NOT NULL without a default: applying fails if {table} has rows"
                 )
         for name in removed:
-            plan.statements.append(f"ALTER TABLE {table} DROP COLUMN {name}")
+            plan.statements.append(f"ALTER TABLE {table} DROP COLUMN {ident(name)}")
             plan.destructive.append(f"drops column {table}.{name} and its data")
         for a in added:
             for r in removed:
@@ -45,24 +45,26 @@ def _alter_column(plan: Plan, table: str, name: str, tc: Column, cc: Column) -> 
     out = plan.statements
     if tc.type != cc.type:
         if cc.default is not None:
-            out.append(f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT")
+            out.append(f"ALTER TABLE {table} ALTER COLUMN {ident(name)} DROP DEFAULT")
         # Without USING where PostgreSQL keeps the stored values (varchar growth, varchar to text): a USING
         # clause always rewrites the table.
         rewrite = rewrites(live_type(cc.type), live_type(tc.type))
-        using = f" USING {name}::{tc.type}" if rewrite else ""
-        out.append(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE {tc.type}{using}")
+        using = f" USING {ident(name)}::{tc.type}" if rewrite else ""
+        out.append(f"ALTER TABLE {table} ALTER COLUMN {ident(name)} TYPE {tc.type}{using}")
         if tc.default is not None:
-            out.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}")
+            out.append(f"ALTER TABLE {table} ALTER COLUMN {ident(name)} SET DEFAULT {tc.default}")
         if rewrite:
             plan.warnings.append(f"{table}.{name} changes type {cc.type} -> {tc.type}: may rewrite the table")
     elif tc.default != cc.default:
         out.append(
-            f"ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {tc.default}"
+            f"ALTER TABLE {table} ALTER COLUMN {ident(name)} SET DEFAULT {tc.default}"
             if tc.default is not None
-            else f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT"
+            else f"ALTER TABLE {table} ALTER COLUMN {ident(name)} DROP DEFAULT"
         )
     if tc.nullable != cc.nullable:
-        out.append(f"ALTER TABLE {table} ALTER COLUMN {name} {'DROP' if tc.nullable else 'SET'} NOT NULL")
+        out.append(
+            f"ALTER TABLE {table} ALTER COLUMN {ident(name)} {'DROP' if tc.nullable else 'SET'} NOT NULL"
+        )
     if (tc.identity, tc.generated) != (cc.identity, cc.generated):
         plan.unrenderable.append(f"column {table}.{name}: identity or generated expression changed")
 

@@ -1,0 +1,94 @@
+"""`adopt prisma --undo`: the Prisma layout given back from what the adoption kept (its catalog snapshot and
+Prisma's ledger, in the archive schema), in one transaction proved the same way: per table, the row count
+and checksum over our columns before, over Prisma's (through the mapping) after, equal, and the schema equal
+to the layout kept. Writes made since the adoption are kept: this is a conversion back, not a restore."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mandala_db.core import catalog, ledger
+from mandala_db.core.database import Database
+from mandala_db.core.errors import OperationFailed, Refused
+from mandala_db.core.events import bus
+from mandala_db.core.revision import VERSION_TABLE, current_schema
+from mandala_db.migrations.archive import ARCHIVE_PREFIX
+from mandala_db.ops.adopt import proof
+from mandala_db.ops.adopt.convert import inverse, ours_only
+from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
+from mandala_db.ops.adopt.mapping import quote
+from mandala_db.ops.adopt.run import RECORD
+
+
+@dataclass
+class Undo:
+    statements: int
+    backup: str
+    tables: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"statements": self.statements, "backup": self.backup, "rows_proved": self.tables}
+
+
+def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | None = None,
+         lock_timeout: str = "5s") -> Undo:  # fmt: skip
+    with db.connect() as conn:
+        schema = current_schema(conn)
+        archive = ARCHIVE_PREFIX + schema
+        found = conn.execute("SELECT to_regclass(%s)", (f"{quote(archive)}.{RECORD}",)).fetchone()
+        if found is None or found[0] is None:
+            raise Refused(f"{db.url.dbname}: no adoption recorded here to undo",
+                          "an adoption keeps what it replaced in the archive schema; restore its pre-adoption "
+                          "backup with `restore restore FILE` if that is gone")  # fmt: skip
+        row = conn.execute(f"SELECT layout, backup FROM {quote(archive)}.{RECORD}").fetchone()
+        assert row is not None
+        prisma = catalog.Snapshot.from_dict(schema, row[0])
+        models = catalog.models_snapshot(conn)
+        conn.commit()
+    if confirm is not None:
+        confirm(f"Give {db.url.dbname} back its Prisma layout (the adoption's backup: {row[1]})")
+    from mandala_db.ops.backup.dump import create_backup
+
+    backup = create_backup(db, backup_dir, label="pre_undo")
+    with db.connect() as conn, conn.transaction():
+        conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        tables = sorted(prisma.tables)
+        conn.execute(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
+        current = catalog.take(conn, schema)
+        conversion = inverse(current, prisma)
+        if conversion.unrenderable:
+            raise Refused("the way back cannot be planned: " + "; ".join(conversion.unrenderable))
+        first = proof.after(conn, models, tables)
+        for _, sql in conversion.statements:
+            conn.execute(sql.encode())
+        conn.execute(f"ALTER TABLE {quote(archive)}.{quote(PRISMA_LEDGER)} SET SCHEMA {quote(schema)}")
+        now = catalog.take(conn, schema)
+        second = proof.before(conn, now, models)
+        if unequal := proof.differences(first, second):
+            raise OperationFailed(
+                "the rows given back differ from ours, so nothing was changed: " + "; ".join(unequal[:3])
+            )
+        _same_layout(now, prisma)
+        conn.execute(f"DROP TABLE {quote(archive)}.{RECORD}, {VERSION_TABLE}")
+        runs = ledger.RunLedger(conn, run_id="adopt-prisma-undo", environment="adopt")
+        runs.ensure()
+        runs.finish(runs.start("prisma", "downgrade", None, None, statements_total=len(conversion.statements)),
+                    "succeeded")  # fmt: skip
+    bus.info("adopt_undone", f"Prisma layout given back: {len(conversion.statements)} statements, "
+             f"{sum(n for n, _ in first.values()):,} rows proved equal")  # fmt: skip
+    return Undo(len(conversion.statements), str(backup.path), {t: n for t, (n, _) in first.items()})
+
+
+def _same_layout(now: catalog.Snapshot, prisma: catalog.Snapshot) -> None:
+    now = catalog.Snapshot(now.schema, {t: v for t, v in now.tables.items() if not ours_only(t) and t != PRISMA_LEDGER},
+                           now.enums, now.functions, now.views, now.sequences)  # fmt: skip
+    left = catalog.compare(prisma, now)
+    if left:
+        raise OperationFailed("the layout given back is not the one the adoption replaced, so nothing was "
+                              "changed: " + "; ".join(str(d) for d in left[:5]))  # fmt: skip
+
+
+__all__ = ["Undo", "undo"]
