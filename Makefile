@@ -44,7 +44,13 @@ demo: $(VENV)/.installed
 	$(BIN)/mandala-db migrate status
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else the embedded server)
-test: $(VENV)/.installed-dev
+# Prisma's schema parser for the tests of `prisma schema` (npm registry, exact versions from the lock file);
+# without Node.js those tests say so and skip.
+tests/prisma/node_modules/.installed: tests/prisma/package.json tests/prisma/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/prisma && npm ci --no-audit --no-fund --loglevel=error \
+		&& touch node_modules/.installed; else echo "npm not found: the schema.prisma tests will skip"; fi
+
+test: $(VENV)/.installed-dev tests/prisma/node_modules/.installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

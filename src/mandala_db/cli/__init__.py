@@ -157,6 +157,12 @@ def _add_adopt() -> None:
     app.add_typer(adopt.app, name="adopt")
 
 
+def _add_prisma() -> None:
+    from mandala_db.cli import prisma
+
+    app.add_typer(prisma.app, name="prisma")
+
+
 def _add_drill() -> None:
     from mandala_db.cli import drill
 
@@ -175,6 +181,7 @@ GROUPS = {
     "logs": _add_logs,
     "drill": _add_drill,
     "adopt": _add_adopt,
+    "prisma": _add_prisma,
     "server": _add_server,
     "lint": _add_lint,
 }

@@ -6,7 +6,8 @@ from __future__ import annotations
 from conftest import connect_to
 from mandala_db.core import catalog
 from mandala_db.core.url import DatabaseURL
-from mandala_db.ops.adopt.mapping import camel, prisma_column, snake, value_sql
+from mandala_db.ops.adopt.mapping import prisma_column, snake, value_sql
+from mandala_db.ops.migrate.prisma_schema import camel
 from ops.adopt.prismakit import clean_prisma_db
 
 __all__ = ["clean_prisma_db"]

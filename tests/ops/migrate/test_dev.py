@@ -39,6 +39,10 @@ def test_a_new_column_and_check_become_one_revision_and_a_second_run_writes_noth
     assert "ALTER TABLE tasks ADD COLUMN priority smallint DEFAULT 3 NOT NULL" in text
     assert "ALTER TABLE tasks ADD CONSTRAINT ck_tasks_priority_range CHECK" in text
     assert "destructive_downgrade" in text  # going back drops the column and its values
+    prisma = (
+        project / "src/mandala_db/migrations/schema.prisma"
+    ).read_text()  # the application's view, current
+    assert "  priority Int @default(3) @db.SmallInt" in prisma
     status = dev_cli(project, db_url, "migrate", "status")
     assert "up to date" in status.stdout and next(iter(new))[:-3] in status.stdout
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-# Our column -> Prisma's, where it is not the camelCase of ours.
+from mandala_db.ops.migrate.prisma_schema import FIELDS, camel
+
+# Our column -> Prisma's, where it is not the camelCase of ours: the application's own field names, and the
+# two columns whose meaning changed on the way (the application gets fields of their own names for them).
 NAMES = {
-    ("task_reminders", "remind_at"): "reminderAt",
-    ("progress_history", "recorded_at"): "timestamp",
-    ("habit_task_reminder_tracking", "iso_week"): "weekNumber",
+    **FIELDS,
     ("habit_task_reminder_tracking", "iso_year"): "lastRemindedAt",  # derived from it (TRANSFORMS)
     ("workflow_executions", "expires_at"): "ttl",
 }
@@ -31,11 +32,6 @@ TRANSFORMS = {
         "'new_value', e->'newValue') ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(@) WITH ORDINALITY AS x(e, n))"
     ),
 }
-
-
-def camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def snake(name: str) -> str:

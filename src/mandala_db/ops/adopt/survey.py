@@ -13,7 +13,8 @@ from typing import Any
 import psycopg
 
 from mandala_db.core.catalog import Snapshot, Table
-from mandala_db.ops.adopt.mapping import camel, quote, snake, value_sql
+from mandala_db.ops.adopt.mapping import quote, snake, value_sql
+from mandala_db.ops.migrate.prisma_schema import camel
 from mandala_db.ops.migrate.recipes.steps import uses
 
 LEGACY_LABELS = {

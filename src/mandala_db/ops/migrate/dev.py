@@ -114,7 +114,18 @@ def dev(
             bus.warning("lint", line, migration=result.revision)
         if not empty:
             _apply_and_prove(executor, conn, directory, result, models)
+            write_prisma_schema(directory, models)
     return result
+
+
+def write_prisma_schema(directory: Path, models: Snapshot) -> Path:
+    """The application's schema.prisma, kept beside the revisions and current with the models."""
+    from mandala_db.ops.migrate.prisma_schema import render
+    from mandala_db.ops.migrate.validate import PRISMA_SCHEMA
+
+    path = directory.parent / PRISMA_SCHEMA
+    path.write_text(render(models), encoding="utf-8")
+    return path
 
 
 def _plans(models: Snapshot, live: Snapshot, *, empty: bool) -> tuple[Plan | None, Plan]:
@@ -236,6 +247,7 @@ def _write_steps(
     for line in result.lint:
         bus.warning("lint", line, migration=result.revision)
     _apply_and_prove(executor, conn, directory, result, models)
+    write_prisma_schema(directory, models)
 
 
 def _apply_and_prove(

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from mandala_db.core import catalog, ledger
 from mandala_db.core.database import Database
 from mandala_db.core.revision import current_revision, current_schema
+from mandala_db.migrations import SCRIPT_LOCATION
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.migrate.runner import AlembicRunner, sql_checksum
 
@@ -169,7 +170,23 @@ def _findings(db: Database, conn: psycopg.Connection[Any], history: History) -> 
     findings += [Finding("drift", "error", f"drift: {d}") for d in catalog.compare(expected, live)]
     # The models against what the whole history builds: model changes with no revision yet.
     built = expected if not pending else history_snapshot(db, history.head, runner)
-    for d in catalog.compare(models_snapshot(conn), built):
+    models = models_snapshot(conn)
+    for d in catalog.compare(models, built):
         text = str(d).replace("the database", "the revision files")
         findings.append(Finding("models", "error", f"models and revisions disagree: {text}"))
+    findings += prisma_schema_findings(SCRIPT_LOCATION / PRISMA_SCHEMA, models)
     return findings
+
+
+PRISMA_SCHEMA = "schema.prisma"  # beside the versions folder: the application's view of the models
+
+
+def prisma_schema_findings(path: Path, models: catalog.Snapshot) -> list[Finding]:
+    """The shipped schema.prisma against what the models give now: a stale one is a warning (the database
+    is right; the application's client would be built from an old picture of it)."""
+    from mandala_db.ops.migrate.prisma_schema import render
+
+    if not path.is_file() or path.read_text(encoding="utf-8") == render(models):
+        return []
+    return [Finding("prisma", "warning", f"{path.name} is stale: the models changed since it was written",
+                    path)]  # fmt: skip
