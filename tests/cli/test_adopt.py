@@ -29,6 +29,10 @@ def test_a_clean_database_passes_the_dry_run(clean_prisma_db: DatabaseURL) -> No
     result = run_cli("adopt", "prisma", "--dry-run", url=clean_prisma_db)
     assert result.code == 0, result.output
     assert "No row breaks our constraints." in result.stdout
+    assert (
+        "The conversion, in one transaction: 283 statements" in result.stdout
+        and "  -- goals" in result.stdout
+    )
 
 
 def test_the_adoption_asks_first_and_says_what_it_did(clean_prisma_db: DatabaseURL, tmp_path: Path) -> None:

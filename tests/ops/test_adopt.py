@@ -35,6 +35,16 @@ def test_the_dry_run_reports_and_changes_nothing(prisma_db: DatabaseURL) -> None
     assert everything(prisma_db) == before
     assert len(report.migrations) == 4 and report.survey.state == "latest" and report.problems == 3
     assert report.tables["tasks"] > 0
+    # The plan the adoption would run, table by table, and the validations after it.
+    assert 'ALTER TABLE goals RENAME COLUMN "userId" TO user_id' in report.plan["goals"]
+    assert sum(len(v) for v in report.plan.values()) > 200 and len(report.validations) == 36
+
+
+def test_a_change_that_needs_a_decision_is_named_by_the_dry_run(prisma_db: DatabaseURL) -> None:
+    with connect_to(prisma_db) as conn:  # the ER spec's DRAFT, which our goal_status does not have
+        conn.execute("""ALTER TYPE "GoalStatus" ADD VALUE 'DRAFT'""")
+    report = dry_run(Database(prisma_db))
+    assert report.problems == 4 and "enum goal_status: labels DRAFT removed" in report.unplannable[0]
 
 
 def test_a_database_prisma_did_not_migrate_or_mandala_db_manages_is_refused(

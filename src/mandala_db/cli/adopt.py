@@ -60,13 +60,26 @@ def prisma(
             console.print("No row breaks our constraints.", markup=False)
         for rule in report.survey.unchecked:
             console.print(f"  not checked until the history is brought forward: {rule}", markup=False)
+        for line in report.unplannable:
+            console.print(f"  the conversion needs a decision: {line}", markup=False)
+        if report.plan:
+            statements = sum(len(v) for v in report.plan.values())
+            console.print(f"The conversion, in one transaction: {statements} statements", markup=False)
+            for table, sqls in sorted(report.plan.items()):
+                console.print(f"  -- {table or 'types and functions'}", markup=False)
+                for sql in sqls:
+                    console.print(f"  {sql};", markup=False)
+            console.print(
+                f"Then, each in its own transaction: {len(report.validations)} VALIDATE CONSTRAINT",
+                markup=False,
+            )
         console.print("Nothing was changed.", markup=False)
 
     Output(s).result({"ok": report.problems == 0, "dry_run": True, **report.to_dict()}, human)
     if report.problems:
         raise CheckFailed(
             f"the adoption would refuse: {len(report.survey.blockers)} kind(s) of rows our constraints reject, "
-            f"{len(report.checksums)} checksum mismatch(es)",
+            f"{len(report.checksums)} checksum mismatch(es), {len(report.unplannable)} change(s) needing a decision",
             "see the report above; nothing was changed",
         )
 

@@ -165,6 +165,19 @@ def checksum(name: str) -> str:
     return hashlib.sha256(migration_sql(name).encode()).hexdigest()
 
 
+def pushed(statement: str) -> str:
+    """The same statement as `prisma db push` writes it: timestamps with Prisma's default precision
+    (`TIMESTAMPTZ(6)`), and the hand-written tables' columns camelCase like the rest."""
+    statement = statement.replace("TIMESTAMPTZ", "TIMESTAMPTZ(6)")
+    for snake_name in ("entity_type", "entity_id", "user_id", "changed_at", "created_at", "updated_at", "target_id",
+                       "retry_count", "completed_at"):  # fmt: skip
+        head, *rest = snake_name.split("_")
+        statement = statement.replace(
+            f'"{snake_name}"', '"' + head + "".join(x.capitalize() for x in rest) + '"'
+        )
+    return statement
+
+
 def ddl(state: str = "latest") -> list[str]:
     """Every statement that builds the database at `state`: "latest" (2025-12-11) or "2025-11" (before the
     task rework of 2025-11-20: the legacy TaskType and TaskStatus labels, tasks.estimatedTime, reflections
@@ -198,10 +211,13 @@ def ddl(state: str = "latest") -> list[str]:
     return out
 
 
-def build(conn: psycopg.Connection[Any], state: str = "latest", failed: str | None = None) -> None:
-    """The schema at `state` and Prisma's ledger: the four migrations finished (or `failed` left failed)."""
+def build(
+    conn: psycopg.Connection[Any], state: str = "latest", failed: str | None = None, push: bool = False
+) -> None:
+    """The schema at `state` and Prisma's ledger: the four migrations finished (or `failed` left failed);
+    `push`: as `prisma db push` builds it (see `pushed`)."""
     for statement in ddl(state):
-        conn.execute(statement)
+        conn.execute(pushed(statement) if push and statement != LEDGER else statement)
     for i, name in enumerate(MIGRATIONS):
         done = name != failed
         conn.execute(

@@ -18,7 +18,7 @@ from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt.run import adopt
-from ops.adopt.prismakit import clean_prisma_db, prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate, prisma_db
 from ops.migrate.migratekit import ok, spawn
 
 __all__ = ["clean_prisma_db", "prisma_db"]
@@ -98,3 +98,15 @@ def test_a_kill_while_it_validates_is_finished_by_running_it_again(
     ok(run_cli("migrate", "validate", url=clean_prisma_db))
     refused = run_cli("--yes", "adopt", "prisma", url=clean_prisma_db)
     assert refused.code == 3 and "was adopted already" in refused.stderr
+
+
+def test_a_database_prisma_db_push_built_adopts_the_same_way(db_url: DatabaseURL, tmp_path: Path) -> None:
+    # TIMESTAMPTZ(6) everywhere, and the two hand-written tables camelCase like the rest.
+    with connect_to(db_url) as conn:
+        build(conn, push=True)
+        populate(conn, planted=False)
+        assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'change_history' "
+                            "AND column_name = 'entityType'").fetchone() == (1,)  # fmt: skip
+    done = adopt(Database(db_url), tmp_path)
+    assert done.tables["tasks"] > 0
+    ok(run_cli("migrate", "validate", url=db_url))

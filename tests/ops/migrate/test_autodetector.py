@@ -75,7 +75,7 @@ def test_what_a_reviewer_must_know_about_columns_is_said() -> None:
     assert "ALTER TABLE tasks ALTER COLUMN minutes TYPE bigint USING minutes::bigint" in plan.statements
     said = " | ".join(plan.warnings)
     assert "tasks.done is NOT NULL without a default" in said
-    assert "RENAME COLUMN title TO name" in said and "changes type integer -> bigint" in said
+    assert "--rename tasks.title=name" in said and "changes type integer -> bigint" in said
     assert plan.destructive == ["drops column tasks.title and its data"]
 
 

@@ -15,6 +15,7 @@ from mandala_db.core.database import Database
 from mandala_db.core.errors import Refused
 from mandala_db.core.revision import current_schema
 from mandala_db.ops.adopt import ledger
+from mandala_db.ops.adopt.convert import plan
 from mandala_db.ops.adopt.survey import Survey, survey
 from mandala_db.ops.migrate.plan import TableStats
 
@@ -25,10 +26,13 @@ class DryRun:
     checksums: list[str]  # migrations edited after they were applied
     survey: Survey
     tables: dict[str, int] = field(default_factory=dict)  # rows per table
+    plan: dict[str, list[str]] = field(default_factory=dict)  # the conversion's SQL, table by table
+    validations: list[str] = field(default_factory=list)
+    unplannable: list[str] = field(default_factory=list)  # what the conversion cannot do without a decision
 
     @property
     def problems(self) -> int:
-        return len(self.checksums) + len(self.survey.blockers)
+        return len(self.checksums) + len(self.survey.blockers) + len(self.unplannable)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +40,9 @@ class DryRun:
             "checksum_mismatches": self.checksums,
             "tables": self.tables,
             **self.survey.to_dict(),
+            "plan": self.plan,
+            "validations": self.validations,
+            "unplannable": self.unplannable,
         }
 
 
@@ -60,4 +67,9 @@ def dry_run(db: Database, migrations_dir: Path | None = None) -> DryRun:
         found = survey(conn, live, models)
         stats = TableStats(conn, schema)  # estimates, counted where the table was never analysed
         tables = {t: stats.rows_of(t) or 0 for t in sorted(live.tables)}
-    return DryRun(migrations, checksums, found, tables)
+        report = DryRun(migrations, checksums, found, tables)
+        if found.state == "latest":  # the conversion of older states is not planned yet
+            conversion = plan(live, models)
+            report.plan, report.validations = conversion.by_table(), conversion.validations
+            report.unplannable = conversion.unrenderable
+    return report

@@ -76,7 +76,8 @@ def adopt(
     if report.problems:
         raise CheckFailed(
             f"the adoption refuses: {len(report.survey.blockers)} kind(s) of rows our constraints reject, "
-            f"{len(report.checksums)} checksum mismatch(es); nothing was changed",
+            f"{len(report.checksums)} checksum mismatch(es), {len(report.unplannable)} change(s) needing a "
+            "decision; nothing was changed",
             "run `mandala-db adopt prisma --dry-run` for the rows, fix them, and adopt again",
         )
     if confirm is not None:
