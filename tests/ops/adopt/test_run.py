@@ -1,7 +1,7 @@
 """ops/adopt/run: the adoption of a Prisma-built database. Every row is kept and proved, the schema ends
-equal to our models and `status`, `seed`, `data check`, `backup` work on it; rows our rules reject refuse
-it with nothing changed; a kill inside its transaction leaves the Prisma layout as it was; a kill while it
-validates is finished by running it again."""
+equal to our models and `status`, `seed`, `data check`, `backup`, `drill` work on it; rows our rules
+reject refuse it with nothing changed; a kill inside its transaction leaves the Prisma layout as it was; a kill while it
+validates is finished by running it again; a database `prisma db push` built adopts the same way."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def test_an_adoption_keeps_every_row_and_ends_as_our_schema(
     ok(run_cli("data", "check", url=clean_prisma_db))
     ok(run_cli("seed", "demo", url=clean_prisma_db))
     ok(run_cli("backup", "full", url=clean_prisma_db, env={"BACKUP_DIR": str(tmp_path)}))
+    ok(
+        run_cli("drill", url=clean_prisma_db, env={"BACKUP_DIR": str(tmp_path)})
+    )  # the newest backup, restored
 
 
 def test_rows_our_rules_reject_refuse_it_before_anything_changes(
