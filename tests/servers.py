@@ -396,9 +396,10 @@ class ScratchServer:
                         "stop"], capture_output=True)  # fmt: skip
 
 
-@pytest.fixture
-def scratch_server() -> Iterator[ScratchServer]:
-    base = Path(tempfile.mkdtemp(prefix="mdb-crash-"))
+def server_folder(name: str) -> tuple[Path, Path, list[str]]:
+    """A temp folder for clusters of one test, pgserver's binaries beside them, and the prefix that runs
+    them as the `pgserver` user when the suite runs as root (PostgreSQL refuses to run as root)."""
+    base = Path(tempfile.mkdtemp(prefix=name))
     base.chmod(0o755)
     bindir = server_binaries(base)
     prefix: list[str] = []
@@ -408,6 +409,12 @@ def scratch_server() -> Iterator[ScratchServer]:
         ensure_user_exists("pgserver")
         shutil.chown(base, "pgserver", "pgserver")
         prefix = ["runuser", "-u", "pgserver", "--"]
+    return base, bindir, prefix
+
+
+@pytest.fixture
+def scratch_server() -> Iterator[ScratchServer]:
+    base, bindir, prefix = server_folder("mdb-crash-")
     pgdata = base / "data"
     subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
                    check=True, capture_output=True)  # fmt: skip
@@ -438,16 +445,7 @@ class ReplicatedServer:
 
 @pytest.fixture
 def replicated_server() -> Iterator[ReplicatedServer]:
-    base = Path(tempfile.mkdtemp(prefix="mdb-replica-"))
-    base.chmod(0o755)
-    bindir = server_binaries(base)
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        from pgserver.utils import ensure_user_exists
-
-        ensure_user_exists("pgserver")
-        shutil.chown(base, "pgserver", "pgserver")
-        prefix = ["runuser", "-u", "pgserver", "--"]
+    base, bindir, prefix = server_folder("mdb-replica-")
     primary, replica = base / "primary", base / "replica"
     ports = free_port(), free_port()
     urls = [

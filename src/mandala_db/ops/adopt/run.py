@@ -31,7 +31,7 @@ from mandala_db.core.events import bus
 from mandala_db.core.revision import current_revision, current_schema, stamp
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
 from mandala_db.ops.adopt import dry_run, proof
-from mandala_db.ops.adopt.convert import plan
+from mandala_db.ops.adopt.convert import Conversion, plan
 from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import quote
 from mandala_db.ops.migrate.loader import History
@@ -93,17 +93,11 @@ def adopt(
         schema = current_schema(conn)
         models = catalog.models_snapshot(conn)
         with conn.transaction():
-            conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
-            live = catalog.take(conn, schema)
-            tables = sorted(t for t in live.tables if t != PRISMA_LEDGER)
-            conn.execute(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
+            lock_all(conn, [t for t in catalog.take(conn, schema).tables if t != PRISMA_LEDGER], lock_timeout)
             live = catalog.take(conn, schema)  # as it is now that nobody else can change it
             conversion = plan(live, models)
-            if conversion.unrenderable:
-                raise Refused("the conversion cannot be planned: " + "; ".join(conversion.unrenderable))
             first = proof.before(conn, live, models)
-            for _, sql in conversion.statements:
-                conn.execute(sql.encode())
+            apply(conn, conversion, "the conversion")
             second = proof.after(conn, models, sorted(first))
             if unequal := proof.differences(first, second):
                 raise OperationFailed("the converted rows differ from Prisma's, so nothing was changed: "
@@ -130,6 +124,20 @@ def adopt(
         runs = ledger.RunLedger(conn, run_id="adopt-prisma", environment="adopt")
         runs.set_fingerprint(row, catalog.take(conn, schema).fingerprint)
     return result
+
+
+def lock_all(conn: psycopg.Connection[Any], tables: list[str], lock_timeout: str) -> None:
+    """Every table of the layout, in the caller's transaction: nobody writes while it changes shape; a
+    session that holds one past lock_timeout makes it give up, changing nothing."""
+    conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+    conn.execute(f"LOCK TABLE {', '.join(quote(t) for t in sorted(tables))} IN ACCESS EXCLUSIVE MODE")
+
+
+def apply(conn: psycopg.Connection[Any], conversion: Conversion, what: str) -> None:
+    if conversion.unrenderable:
+        raise Refused(f"{what} cannot be planned: " + "; ".join(conversion.unrenderable))
+    for _, sql in conversion.statements:
+        conn.execute(sql.encode())
 
 
 RECORD = "prisma_adoption"  # in the archive schema: the layout replaced, for `adopt prisma --undo`

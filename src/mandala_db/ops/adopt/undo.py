@@ -20,7 +20,7 @@ from mandala_db.ops.adopt import proof
 from mandala_db.ops.adopt.convert import inverse, ours_only
 from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import quote
-from mandala_db.ops.adopt.run import RECORD
+from mandala_db.ops.adopt.run import RECORD, apply, lock_all
 
 
 @dataclass
@@ -54,16 +54,11 @@ def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | Non
 
     backup = create_backup(db, backup_dir, label="pre_undo")
     with db.connect() as conn, conn.transaction():
-        conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
         tables = sorted(prisma.tables)
-        conn.execute(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
-        current = catalog.take(conn, schema)
-        conversion = inverse(current, prisma)
-        if conversion.unrenderable:
-            raise Refused("the way back cannot be planned: " + "; ".join(conversion.unrenderable))
+        lock_all(conn, tables, lock_timeout)
+        conversion = inverse(catalog.take(conn, schema), prisma)
         first = proof.after(conn, models, tables)
-        for _, sql in conversion.statements:
-            conn.execute(sql.encode())
+        apply(conn, conversion, "the way back")
         conn.execute(f"ALTER TABLE {quote(archive)}.{quote(PRISMA_LEDGER)} SET SCHEMA {quote(schema)}")
         now = catalog.take(conn, schema)
         second = proof.before(conn, now, models)
