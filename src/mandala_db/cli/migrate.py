@@ -65,20 +65,10 @@ def dev(
         name,
         empty=empty,
         confirm_loss=lambda what: confirm(s, f"The new revision {what}", typed="apply"),
-        renames=_renames(rename or []),
+        renames=o.renames(rename or []),
         in_steps=in_steps,
     )
     Output(s).result({"ok": True, **result.to_dict()}, lambda c: plan_views.print_dev(c, result))
-
-
-def _renames(given: list[str]) -> dict[str, str]:
-    out = {}
-    for item in given:
-        old, sep, new = item.partition("=")
-        if not sep or "." not in old or not new or "." in new:
-            raise BadInput(f"--rename {item!r} is not TABLE.OLD=NEW", "e.g. --rename tasks.title=name")
-        out[old.strip()] = new.strip()
-    return out
 
 
 @app.command()

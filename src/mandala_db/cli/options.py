@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mandala_db.core.durations import duration
+from mandala_db.core.errors import BadInput
 from mandala_db.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -152,3 +153,14 @@ def batch_policy(
         max_rows_per_second=max_rows_per_second,
         max_lag_s=duration_seconds("--max-lag", max_lag) if max_lag else None,
     )
+
+
+def renames(given: list[str]) -> dict[str, str]:
+    """`migrate dev --rename TABLE.OLD=NEW`, each: "table.old" -> new."""
+    out = {}
+    for item in given:
+        old, sep, new = item.partition("=")
+        if not sep or "." not in old or not new or "." in new:
+            raise BadInput(f"--rename {item!r} is not TABLE.OLD=NEW", "e.g. --rename tasks.title=name")
+        out[old.strip()] = new.strip()
+    return out

@@ -113,3 +113,16 @@ def test_a_database_prisma_db_push_built_adopts_the_same_way(db_url: DatabaseURL
     done = adopt(Database(db_url), tmp_path)
     assert done.tables["tasks"] > 0
     ok(run_cli("migrate", "validate", url=db_url))
+
+
+def test_what_is_not_ours_is_left_as_it_is(clean_prisma_db: DatabaseURL, tmp_path: Path) -> None:
+    with connect_to(clean_prisma_db) as conn:  # the team's own table and function, beside Prisma's
+        conn.execute("CREATE TABLE feature_flags (name text PRIMARY KEY, enabled boolean NOT NULL)")
+        conn.execute("INSERT INTO feature_flags VALUES ('beta', true)")
+        conn.execute("CREATE FUNCTION team_helper() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    report = run_cli("adopt", "prisma", "--dry-run", url=clean_prisma_db)
+    assert "table feature_flags is not in our models: the adoption leaves it as it is" in report.stdout
+    adopt(Database(clean_prisma_db), tmp_path)
+    with connect_to(clean_prisma_db) as conn:
+        assert conn.execute("SELECT * FROM feature_flags").fetchall() == [("beta", True)]
+        assert conn.execute("SELECT team_helper()").fetchone() == (1,)

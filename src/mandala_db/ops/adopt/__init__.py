@@ -29,6 +29,7 @@ class DryRun:
     plan: dict[str, list[str]] = field(default_factory=dict)  # the conversion's SQL, table by table
     validations: list[str] = field(default_factory=list)
     unplannable: list[str] = field(default_factory=list)  # what the conversion cannot do without a decision
+    models: catalog.Snapshot | None = None  # our models' catalog, read once: the adoption uses it too
 
     @property
     def problems(self) -> int:
@@ -67,7 +68,7 @@ def dry_run(db: Database, migrations_dir: Path | None = None) -> DryRun:
         found = survey(conn, live, models)
         stats = TableStats(conn, schema)  # estimates, counted where the table was never analysed
         tables = {t: stats.rows_of(t) or 0 for t in sorted(live.tables)}
-        report = DryRun(migrations, checksums, found, tables)
+        report = DryRun(migrations, checksums, found, tables, models=models)
         if found.state == "latest":  # the conversion of older states is not planned yet
             conversion = plan(live, models)
             report.plan, report.validations = conversion.by_table(), conversion.validations

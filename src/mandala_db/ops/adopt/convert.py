@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 from mandala_db.core.catalog import Snapshot, Table
-from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import NAMES, TRANSFORMS, prisma_column, quote, snake
 from mandala_db.ops.migrate.autodetector import diff
 from mandala_db.ops.migrate.recipes.steps import uses
@@ -77,7 +76,10 @@ def _on(pattern: re.Pattern[str], new: str, index_sql: str) -> str:
 def plan(live: Snapshot, models: Snapshot) -> Conversion:
     out = Conversion()
     sim = copy.deepcopy(live)
-    sim.tables.pop(PRISMA_LEDGER, None)
+    # What is not ours (Prisma's ledger, a table or function of the team's own) is left as it is: the
+    # autodetector would drop it.
+    sim.tables = {t: v for t, v in sim.tables.items() if t in models.tables}
+    sim.functions = {f: v for f, v in sim.functions.items() if f in models.functions}
     # 1. Enum types: Prisma's PascalCase names to ours.
     for enum in sorted(live.enums):
         ours = snake(enum)

@@ -91,9 +91,9 @@ def adopt(
     result = Adoption(history.head, backup=str(backup.path))
     with db.connect() as conn:
         schema = current_schema(conn)
-        models = catalog.models_snapshot(conn)
+        models = report.models or catalog.models_snapshot(conn)
         with conn.transaction():
-            lock_all(conn, [t for t in catalog.take(conn, schema).tables if t != PRISMA_LEDGER], lock_timeout)
+            lock_all(conn, [t for t in report.tables if t != PRISMA_LEDGER], lock_timeout)
             live = catalog.take(conn, schema)  # as it is now that nobody else can change it
             conversion = plan(live, models)
             first = proof.before(conn, live, models)
@@ -157,7 +157,10 @@ def keep_layout(conn: psycopg.Connection[Any], archive: str, live: catalog.Snaps
 def _same_schema(conn: psycopg.Connection[Any], schema: str, models: catalog.Snapshot) -> None:
     """The converted schema is the models' (constraints not yet validated compare as the ones they become)."""
     now = catalog.take(conn, schema)
-    now.tables.pop(PRISMA_LEDGER, None)
+    now.tables = {
+        t: v for t, v in now.tables.items() if t in models.tables
+    }  # the team's own: left as they are
+    now.functions = {f: v for f, v in now.functions.items() if f in models.functions}
     for t in now.tables.values():
         t.constraints = {n: (k, d.removesuffix(" NOT VALID")) for n, (k, d) in t.constraints.items()}
     left = catalog.compare(models, now)

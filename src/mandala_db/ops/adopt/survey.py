@@ -13,8 +13,7 @@ from typing import Any
 import psycopg
 
 from mandala_db.core.catalog import Snapshot, Table
-from mandala_db.ops.adopt.mapping import quote, snake, value_sql
-from mandala_db.ops.migrate.prisma_schema import camel
+from mandala_db.ops.adopt.mapping import prisma_column, quote, value_sql
 from mandala_db.ops.migrate.recipes.steps import uses
 
 LEGACY_LABELS = {
@@ -66,9 +65,11 @@ def state_of(live: Snapshot, models: Snapshot) -> tuple[str, list[str]]:
         )
     for table in sorted(models.tables.keys() - live.tables.keys()):
         facts.append(f"table {table} is not there yet")
+    others = sorted(live.tables.keys() - models.tables.keys() - {"_prisma_migrations"})
+    notes = [f"table {t} is not in our models: the adoption leaves it as it is" for t in others]
     early = any("2025-11-20" in f for f in facts) or {"task_notes", "task_history"} - live.tables.keys()
     state = "before 2025-11-20" if early else ("before 2025-12-11" if facts else "latest")
-    return state, facts
+    return state, facts + notes
 
 
 def survey(conn: psycopg.Connection[Any], live: Snapshot, models: Snapshot) -> Survey:
@@ -97,16 +98,18 @@ def _table(
                 sql = re.sub(rf'(?<![\w"]){re.escape(column)}(?![\w"])', value, sql)
         return sql
 
-    def count(rule: str, where: str | None, source: str | None = None) -> None:
+    def count(rule: str, where: str | None) -> None:
         if where is None:
             found.unchecked.append(f"{table}: {rule}")
             return
-        rows = conn.execute(f"SELECT {key}::text FROM {quote(table)} WHERE {where} ORDER BY 1").fetchall()
+        rows = conn.execute(f"SELECT {key}::text, count(*) OVER () FROM {quote(table)} WHERE {where} "
+                            f"ORDER BY 1 LIMIT {EXAMPLES}").fetchall()  # fmt: skip
         if rows:
-            found.blockers.append(Blocker(table, rule, len(rows), [r[0] for r in rows[:EXAMPLES]]))
+            found.blockers.append(Blocker(table, rule, int(rows[0][1]), [r[0] for r in rows]))
 
     for name, column in ours.columns.items():
-        if not column.nullable and values[name] is not None and name in _nullable(table, name, prisma):
+        source = prisma.columns.get(prisma_column(table, name, prisma.columns) or "")
+        if not column.nullable and values[name] is not None and source is not None and source.nullable:
             count(f"{name} NOT NULL", f"({values[name]}) IS NULL")
     for cname, (kind, definition) in sorted(ours.constraints.items()):
         if kind == "c":
@@ -129,15 +132,6 @@ def _table(
         m = re.match(r"CREATE UNIQUE INDEX \S+ ON \S+ USING btree \((.*)\)( WHERE .*)?$", definition)
         if m and not m.group(2):
             _duplicates(conn, found, table, iname, over(f"({m.group(1)})"), key)
-
-
-def _nullable(table: str, ours: str, prisma: Table) -> set[str]:
-    """`ours` when the Prisma column behind it allows NULL (so rows may break our NOT NULL)."""
-    for candidate in (camel(ours), ours, snake(ours)):
-        col = prisma.columns.get(candidate)
-        if col is not None:
-            return {ours} if col.nullable else set()
-    return set()
 
 
 def _duplicates(

@@ -61,6 +61,14 @@ def field_name(table: str, column: str) -> str:
     return FIELDS.get((table, column)) or camel(column)
 
 
+# format_type's text -> (Prisma type, native type attribute), for the types of a fixed form.
+SCALARS = {
+    "uuid": ("String", "@db.Uuid"), "text": ("String", ""), "character varying": ("String", ""),
+    "timestamp with time zone": ("DateTime", "@db.Timestamptz"), "smallint": ("Int", "@db.SmallInt"),
+    "integer": ("Int", ""), "bigint": ("BigInt", ""), "boolean": ("Boolean", ""), "jsonb": ("Json", ""),
+}  # fmt: skip
+
+
 def _type(col: Column, enums: dict[str, list[str]]) -> tuple[str, str]:
     """(Prisma type, native type attribute) for a column's format_type text."""
     t = col.type
@@ -68,24 +76,10 @@ def _type(col: Column, enums: dict[str, list[str]]) -> tuple[str, str]:
     base = t.removesuffix("[]")
     if base in enums:
         scalar, native = pascal(base), ""
-    elif base == "uuid":
-        scalar, native = "String", "@db.Uuid"
+    elif base in SCALARS:
+        scalar, native = SCALARS[base]
     elif m := re.fullmatch(r"character varying\((\d+)\)", base):
         scalar, native = "String", f"@db.VarChar({m.group(1)})"
-    elif base in ("text", "character varying"):
-        scalar, native = "String", ""
-    elif base == "timestamp with time zone":
-        scalar, native = "DateTime", "@db.Timestamptz"
-    elif base == "smallint":
-        scalar, native = "Int", "@db.SmallInt"
-    elif base == "integer":
-        scalar, native = "Int", ""
-    elif base == "bigint":
-        scalar, native = "BigInt", ""
-    elif base == "boolean":
-        scalar, native = "Boolean", ""
-    elif base == "jsonb":
-        scalar, native = "Json", ""
     elif m := re.fullmatch(r"numeric\((\d+),(\d+)\)", base):
         scalar, native = "Decimal", f"@db.Decimal({m.group(1)}, {m.group(2)})"
     else:

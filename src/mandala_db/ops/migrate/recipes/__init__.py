@@ -25,7 +25,7 @@ from mandala_db.ops.migrate.autodetector.plan import Sides
 from mandala_db.ops.migrate.model import live_type, rewrites
 from mandala_db.ops.migrate.recipes.columns import constraints, indexes, new_not_null, tighten
 from mandala_db.ops.migrate.recipes.move import move
-from mandala_db.ops.migrate.recipes.steps import VOLATILE, Recipes, Step, concurrently, name, rename_in
+from mandala_db.ops.migrate.recipes.steps import Recipes, Step, concurrently, name, per_row, rename_in
 
 __all__ = ["Recipes", "Step", "concurrently", "name", "plan", "rename_in"]
 
@@ -61,7 +61,7 @@ def plan(
                 tighten(recipes, table, col, tc)
         for col in sorted(t.columns.keys() - c.columns.keys() - moved):
             tc = t.columns[col]
-            if not tc.nullable and tc.default and VOLATILE.search(tc.default):
+            if not tc.nullable and tc.default and per_row(tc.default):
                 new_not_null(recipes, table, t, col, tc)
                 moved.add(col)
             elif not tc.nullable and tc.default is None and not tc.identity and not tc.generated:

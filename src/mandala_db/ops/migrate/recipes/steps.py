@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from mandala_db.core.catalog import Snapshot, Table
 from mandala_db.core.errors import Refused
 from mandala_db.migrations.backfill import Backfill, Phase
+from mandala_db.ops.migrate.model import KNOWN_VOLATILE
 
 NAME_LIMIT = 63  # PostgreSQL truncates longer identifiers, so two long names could become one
 
 
-VOLATILE = re.compile(r"\b(gen_random_uuid|uuid_generate_v4|random|now|clock_timestamp|nextval)\s*\(", re.I)
+def per_row(default: str) -> bool:
+    """Whether a default gives each row its own value (a volatile function: the functions lint knows)."""
+    return any(f.lower() in KNOWN_VOLATILE for f in re.findall(r"(\w+)\s*\(", default))
 
 
 @dataclass
