@@ -97,9 +97,11 @@ def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None) -> None:
                 f"Validated what an earlier adoption left: {', '.join(done.validated)}", markup=False
             )
             return
-        console.print(f"Adopted: {done.statements} statements in one transaction, "
-                      f"{sum(done.tables.values()):,} rows in {len(done.tables)} tables proved equal "
-                      f"(counts and checksums), {len(done.validated)} constraints validated.", markup=False)  # fmt: skip
+        console.print(f"Adopted: {done.statements} statements in one transaction, {len(done.validated)} "
+                      "constraints validated after it.", markup=False)  # fmt: skip
+        console.print(f"  proved equal: {sum(done.tables.values()):,} rows in {len(done.tables)} tables whose "
+                      f"values were mapped (counts and checksums); {len(done.unchanged)} tables only renamed "
+                      f"(~{sum(done.unchanged.values()):,} rows: the same storage)", markup=False)  # fmt: skip
         console.print(f"  pre-adoption backup: {done.backup}", markup=False)
         console.print(
             f"  Prisma's ledger kept as {done.archived}; the database is at {done.head}", markup=False
@@ -119,8 +121,9 @@ def _undo(s: Any, backup_dir: str | None) -> None:
     )
 
     def human(console: Screen) -> None:
-        console.print(f"Prisma layout given back: {done.statements} statements, {sum(done.tables.values()):,} rows "
-                      f"in {len(done.tables)} tables proved equal.", markup=False)  # fmt: skip
+        console.print(f"Prisma layout given back: {done.statements} statements; proved equal: "
+                      f"{sum(done.tables.values()):,} rows in {len(done.tables)} tables whose values were mapped "
+                      f"back, {len(done.unchanged)} tables only renamed (the same storage).", markup=False)  # fmt: skip
         console.print(f"  pre-undo backup: {done.backup}", markup=False)
 
     Output(s).result({"ok": True, **done.to_dict()}, human)

@@ -3,9 +3,10 @@
 1. The dry run's checks again: Prisma's ledger, the state of the history, the rows our rules reject (exit 5
    while any does; nothing is deleted or changed to make them fit).
 2. A pre-adoption backup (`pre_adoption_backup_...`), as `migrate prod` takes one.
-3. One transaction, under `lock_timeout`: every table locked, the row counts and content checksums read
-   over Prisma's columns, the conversion (renames, the mapped values, our names, defaults, trigger, CHECKs
-   and foreign keys `NOT VALID`), the same counts and checksums over ours (unequal: rolled back), the
+3. One transaction, under `lock_timeout`: every table locked, the proof read (proof.py: counts and
+   checksums over Prisma's columns where values change, the storage of the tables only renamed), the
+   conversion (renames, the mapped values, our names, defaults, trigger, CHECKs and foreign keys
+   `NOT VALID`), the same proof over ours (unequal: rolled back), the
    schema compared with the models, `_prisma_migrations` moved into the archive schema, our head stamped
    and the adoption recorded in the run ledger. A kill before the commit leaves the Prisma layout as it was.
 4. After the commit, each constraint validated in a transaction of its own (SHARE UPDATE EXCLUSIVE:
@@ -43,13 +44,15 @@ class Adoption:
     backup: str | None = None
     statements: int = 0
     validated: list[str] = field(default_factory=list)
-    tables: dict[str, int] = field(default_factory=dict)  # rows proved equal, per table
+    tables: dict[str, int] = field(default_factory=dict)  # rows proved equal by count and checksum, per table
+    unchanged: dict[str, int] = field(default_factory=dict)  # tables proved by their storage (rows estimated)
     archived: str = ""
     resumed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"head": self.head, "backup": self.backup, "statements": self.statements,
-                "validated": self.validated, "rows_proved": self.tables, "prisma_ledger_archived_as": self.archived,
+                "validated": self.validated, "rows_proved": self.tables, "storage_proved": self.unchanged,
+                "prisma_ledger_archived_as": self.archived,
                 "resumed": self.resumed}  # fmt: skip
 
 
@@ -96,10 +99,11 @@ def adopt(
             lock_all(conn, [t for t in report.tables if t != PRISMA_LEDGER], lock_timeout)
             live = catalog.take(conn, schema)  # as it is now that nobody else can change it
             conversion = plan(live, models)
-            first = proof.before(conn, live, models)
-            apply(conn, conversion, "the conversion")
-            second = proof.after(conn, models, sorted(first))
-            if unequal := proof.differences(first, second):
+            first, kept, unequal = proof.proved(
+                conn, models, live, models.tables.keys() & live.tables.keys(), conversion.statements,
+                lambda: apply(conn, conversion, "the conversion"), forward=True,
+            )  # fmt: skip
+            if unequal:
                 raise OperationFailed("the converted rows differ from Prisma's, so nothing was changed: "
                                       + "; ".join(unequal[:3]))  # fmt: skip
             _same_schema(conn, schema, models)
@@ -116,8 +120,10 @@ def adopt(
             runs.finish(row, "succeeded")
         result.statements, result.archived = len(conversion.statements), f"{archive}.{PRISMA_LEDGER}"
         result.tables = {t: n for t, (n, _) in first.items()}
-        bus.info("adopt_converted", f"converted in one transaction: {len(conversion.statements)} statements, "
-                 f"{sum(result.tables.values()):,} rows proved equal", statements=len(conversion.statements))  # fmt: skip
+        result.unchanged = {t: report.tables.get(t, 0) for t in sorted(kept)}
+        bus.info("adopt_converted", f"converted in one transaction: {len(conversion.statements)} statements; "
+                 f"{sum(result.tables.values()):,} rows proved equal by checksum in {len(result.tables)} tables, "
+                 f"{len(kept)} tables by unchanged storage", statements=len(conversion.statements))  # fmt: skip
         conn.autocommit = True
         result.validated = _validate(conn, conversion.validations)
         # The fingerprint `status` compares with, once every constraint is what it will stay.

@@ -1,7 +1,7 @@
 """`adopt prisma --undo`: the Prisma layout given back from what the adoption kept (its catalog snapshot and
-Prisma's ledger, in the archive schema), in one transaction proved the same way: per table, the row count
-and checksum over our columns before, over Prisma's (through the mapping) after, equal, and the schema equal
-to the layout kept. Writes made since the adoption are kept: this is a conversion back, not a restore."""
+Prisma's ledger, in the archive schema), in one transaction proved the same way (proof.py: the count and checksum of
+the tables whose values change, over our columns before and Prisma's after; the storage of the tables only
+renamed), and the schema equal to the layout kept. Writes made since the adoption are kept: this is a conversion back, not a restore."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ from mandala_db.ops.adopt.run import RECORD, apply, lock_all
 class Undo:
     statements: int
     backup: str
-    tables: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)  # rows proved by count and checksum, per table
+    unchanged: list[str] = field(default_factory=list)  # tables proved by their storage (renames only)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"statements": self.statements, "backup": self.backup, "rows_proved": self.tables}
+        return {"statements": self.statements, "backup": self.backup, "rows_proved": self.tables,
+                "storage_proved": self.unchanged}  # fmt: skip
 
 
 def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | None = None,
@@ -57,12 +59,13 @@ def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | Non
         tables = sorted(prisma.tables)
         lock_all(conn, tables, lock_timeout)
         conversion = inverse(catalog.take(conn, schema), prisma)
-        first = proof.after(conn, models, tables)
-        apply(conn, conversion, "the way back")
+        first, kept, unequal = proof.proved(
+            conn, models, prisma, set(tables) & models.tables.keys(), conversion.statements,
+            lambda: apply(conn, conversion, "the way back"), forward=False,
+        )  # fmt: skip
         conn.execute(f"ALTER TABLE {quote(archive)}.{quote(PRISMA_LEDGER)} SET SCHEMA {quote(schema)}")
         now = catalog.take(conn, schema)
-        second = proof.before(conn, now, models)
-        if unequal := proof.differences(first, second):
+        if unequal:
             raise OperationFailed(
                 "the rows given back differ from ours, so nothing was changed: " + "; ".join(unequal[:3])
             )
@@ -73,8 +76,10 @@ def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | Non
         runs.finish(runs.start("prisma", "downgrade", None, None, statements_total=len(conversion.statements)),
                     "succeeded")  # fmt: skip
     bus.info("adopt_undone", f"Prisma layout given back: {len(conversion.statements)} statements, "
-             f"{sum(n for n, _ in first.values()):,} rows proved equal")  # fmt: skip
-    return Undo(len(conversion.statements), str(backup.path), {t: n for t, (n, _) in first.items()})
+             f"{sum(n for n, _ in first.values()):,} rows proved equal by checksum, {len(kept)} tables by storage")  # fmt: skip
+    return Undo(
+        len(conversion.statements), str(backup.path), {t: n for t, (n, _) in first.items()}, sorted(kept)
+    )
 
 
 def _same_layout(now: catalog.Snapshot, prisma: catalog.Snapshot) -> None:
