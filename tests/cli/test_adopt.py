@@ -54,3 +54,21 @@ def test_undo_asks_first_then_gives_the_layout_back(clean_prisma_db: DatabaseURL
     done = run_cli("--yes", "adopt", "prisma", "--undo", "--backup-dir", str(tmp_path), url=clean_prisma_db)
     assert done.code == 0, done.output
     assert "Prisma layout given back" in done.stdout and "14 tables only renamed" in done.stdout
+
+
+def test_fix_names_what_to_do_with_each_kind_and_the_report_counts_it(
+    prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    bad = run_cli("adopt", "prisma", "--dry-run", "--fix", "check=delete", url=prisma_db)
+    assert (
+        bad.code == 2 and "expected WHAT=ACTION" in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
+    )
+    partial = run_cli("adopt", "prisma", "--dry-run", "--fix", "check=clamp", url=prisma_db)
+    assert partial.code == 5 and "-> --fix clamp" in partial.stdout
+    assert "not fixed: task_notes: 1 row(s) break fk_task_notes_user_id_users" in partial.stdout
+    fixes = ("--fix", "check=clamp", "--fix", "reference=archive")
+    assert run_cli("adopt", "prisma", "--dry-run", *fixes, url=prisma_db).code == 0
+    done = run_cli("--yes", "adopt", "prisma", *fixes, "--backup-dir", str(tmp_path), url=prisma_db)
+    assert done.code == 0, done.output
+    assert "fixed: tasks: 2 row(s) breaking ck_tasks_estimated_minutes_positive" in done.stdout
+    assert "moved to the archive" in done.stdout

@@ -28,18 +28,29 @@ def prisma(
     undo: Annotated[
         bool, typer.Option("--undo", help="Give back the Prisma layout an adoption replaced.")
     ] = False,
+    fix: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fix",
+            metavar="WHAT=ACTION",
+            help="What to do with rows our constraints reject: WHAT is check, reference, not-null, unique, all "
+            "or a rule's name; ACTION is clamp, null or archive (comma-separated, or repeated).",
+        ),
+    ] = None,
 ) -> None:
     """Convert a Prisma-built database into mandala-db's, every row proved equal (--dry-run: report only)."""
     from mandala_db.ops.adopt import dry_run as run_dry
+    from mandala_db.ops.adopt.fix import action_for, parse
 
     s = settings_for(ctx, "adopt prisma")
+    fixes = parse(fix or [])
     if undo:
         _undo(s, backup_dir)
         return
     if not dry_run:
-        _adopt(s, migrations_dir, backup_dir)
+        _adopt(s, migrations_dir, backup_dir, fixes)
         return
-    report = run_dry(database(s), migrations_dir)
+    report = run_dry(database(s), migrations_dir, fixes)
 
     def human(console: Screen) -> None:
         applied = [m.name for m in report.migrations if m.finished]
@@ -51,11 +62,13 @@ def prisma(
         for fact in report.survey.facts:
             console.print(f"  {fact}", markup=False)
         if report.survey.blockers:
-            console.print(
-                "Rows our constraints would reject (the adoption refuses until they are fixed):", markup=False
-            )
+            console.print("Rows our constraints would reject (the adoption refuses until they are fixed, or "
+                          "--fix names what to do with them):", markup=False)  # fmt: skip
             for b in report.survey.blockers:
-                console.print(f"  {b.text()}", markup=False)
+                chosen = action_for(b, fixes)
+                console.print(f"  {b.text()}" + (f" -> --fix {chosen}" if chosen else ""), markup=False)
+            for line in report.unfixed if fixes else ():
+                console.print(f"  not fixed: {line}", markup=False)
         else:
             console.print("No row breaks our constraints.", markup=False)
         for rule in report.survey.unchecked:
@@ -78,17 +91,17 @@ def prisma(
     Output(s).result({"ok": report.problems == 0, "dry_run": True, **report.to_dict()}, human)
     if report.problems:
         raise CheckFailed(
-            f"the adoption would refuse: {len(report.survey.blockers)} kind(s) of rows our constraints reject, "
+            f"the adoption would refuse: {len(report.unfixed)} kind(s) of rows our constraints reject and no --fix covers, "
             f"{len(report.checksums)} checksum mismatch(es), {len(report.unplannable)} change(s) needing a decision",
             "see the report above; nothing was changed",
         )
 
 
-def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None) -> None:
+def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None, fixes: dict[str, str]) -> None:
     from mandala_db.ops.adopt.run import adopt
 
     db = database(s)
-    done = adopt(db, s.backups_in(backup_dir), migrations_dir=migrations_dir,
+    done = adopt(db, s.backups_in(backup_dir), migrations_dir=migrations_dir, fixes=fixes,
                  confirm=lambda what: confirm(s, what, typed=db.url.dbname or "the database"))  # fmt: skip
 
     def human(console: Screen) -> None:
@@ -102,6 +115,8 @@ def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None) -> None:
         console.print(f"  proved equal: {sum(done.tables.values()):,} rows in {len(done.tables)} tables whose "
                       f"values were mapped (counts and checksums); {len(done.unchanged)} tables only renamed "
                       f"(~{sum(done.unchanged.values()):,} rows: the same storage)", markup=False)  # fmt: skip
+        for f in done.fixed:
+            console.print(f"  fixed: {f.text()}", markup=False)
         console.print(f"  pre-adoption backup: {done.backup}", markup=False)
         console.print(
             f"  Prisma's ledger kept as {done.archived}; the database is at {done.head}", markup=False

@@ -1,8 +1,8 @@
 """`adopt prisma`: take over the database the goal-mandala team has today, as Prisma built it. This part reads
 it, changing nothing: Prisma's ledger (a failed or unfinished migration refuses, as P3009; checksums
 against the migrations folder), the state of the history it is in, and every row our constraints would
-reject. The conversion itself (renames in one transaction, proof by checksums, undo) is issue 24's next
-part."""
+reject, and with `--fix`, whether the fixes chosen can make those rows fit. The conversion itself is
+run.py, its proof proof.py, the fixes fix.py, the way back undo.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mandala_db.core import catalog
 from mandala_db.core.database import Database
 from mandala_db.core.errors import Refused
 from mandala_db.core.revision import current_schema
-from mandala_db.ops.adopt import ledger
+from mandala_db.ops.adopt import fix, ledger
 from mandala_db.ops.adopt.convert import plan
 from mandala_db.ops.adopt.survey import Survey, survey
 from mandala_db.ops.migrate.plan import TableStats
@@ -30,10 +30,12 @@ class DryRun:
     validations: list[str] = field(default_factory=list)
     unplannable: list[str] = field(default_factory=list)  # what the conversion cannot do without a decision
     models: catalog.Snapshot | None = None  # our models' catalog, read once: the adoption uses it too
+    fixes: dict[str, str] = field(default_factory=dict)  # --fix: what to do with each kind of blocker
+    unfixed: list[str] = field(default_factory=list)  # blockers no fix (or no fix that works) covers
 
     @property
     def problems(self) -> int:
-        return len(self.checksums) + len(self.survey.blockers) + len(self.unplannable)
+        return len(self.checksums) + len(self.unfixed) + len(self.unplannable)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,10 +46,14 @@ class DryRun:
             "plan": self.plan,
             "validations": self.validations,
             "unplannable": self.unplannable,
+            "fixes": {b.name: fix.action_for(b, self.fixes) for b in self.survey.blockers}
+            if self.fixes
+            else {},
+            "unfixed": self.unfixed,
         }
 
 
-def dry_run(db: Database, migrations_dir: Path | None = None) -> DryRun:
+def dry_run(db: Database, migrations_dir: Path | None = None, fixes: dict[str, str] | None = None) -> DryRun:
     """Everything the adoption would read and check, in one transaction that is always rolled back (the
     models are built in a scratch schema inside it)."""
     with db.connect() as conn, conn.transaction(force_rollback=True):
@@ -68,7 +74,8 @@ def dry_run(db: Database, migrations_dir: Path | None = None) -> DryRun:
         found = survey(conn, live, models)
         stats = TableStats(conn, schema)  # estimates, counted where the table was never analysed
         tables = {t: stats.rows_of(t) or 0 for t in sorted(live.tables)}
-        report = DryRun(migrations, checksums, found, tables, models=models)
+        report = DryRun(migrations, checksums, found, tables, models=models, fixes=fixes or {})
+        report.unfixed = fix.problems(found.blockers, report.fixes, models)
         if found.state == "latest":  # the conversion of older states is not planned yet
             conversion = plan(live, models)
             report.plan, report.validations = conversion.by_table(), conversion.validations

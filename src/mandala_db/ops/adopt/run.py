@@ -31,7 +31,7 @@ from mandala_db.core.errors import CheckFailed, OperationFailed, Refused
 from mandala_db.core.events import bus
 from mandala_db.core.revision import current_revision, current_schema, stamp
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
-from mandala_db.ops.adopt import dry_run, proof
+from mandala_db.ops.adopt import dry_run, fix, proof
 from mandala_db.ops.adopt.convert import Conversion, plan
 from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import quote
@@ -44,6 +44,7 @@ class Adoption:
     backup: str | None = None
     statements: int = 0
     validated: list[str] = field(default_factory=list)
+    fixed: list[fix.Fixed] = field(default_factory=list)  # what --fix did, rule by rule
     tables: dict[str, int] = field(default_factory=dict)  # rows proved equal by count and checksum, per table
     unchanged: dict[str, int] = field(default_factory=dict)  # tables proved by their storage (rows estimated)
     archived: str = ""
@@ -53,6 +54,7 @@ class Adoption:
         return {"head": self.head, "backup": self.backup, "statements": self.statements,
                 "validated": self.validated, "rows_proved": self.tables, "storage_proved": self.unchanged,
                 "prisma_ledger_archived_as": self.archived,
+                "fixed": [f.to_dict() for f in self.fixed],
                 "resumed": self.resumed}  # fmt: skip
 
 
@@ -64,12 +66,13 @@ def adopt(
     confirm: Callable[[str], None] | None = None,
     lock_timeout: str = "5s",
     history: History | None = None,
+    fixes: dict[str, str] | None = None,
 ) -> Adoption:
     history = history or History.load()
     resumed = _resume(db, history)
     if resumed is not None:
         return resumed
-    report = dry_run(db, migrations_dir)
+    report = dry_run(db, migrations_dir, fixes)
     if report.survey.state != "latest":
         raise Refused(
             f"this database is at the state of the history {report.survey.state}: "
@@ -78,10 +81,11 @@ def adopt(
         )
     if report.problems:
         raise CheckFailed(
-            f"the adoption refuses: {len(report.survey.blockers)} kind(s) of rows our constraints reject, "
-            f"{len(report.checksums)} checksum mismatch(es), {len(report.unplannable)} change(s) needing a "
-            "decision; nothing was changed",
-            "run `mandala-db adopt prisma --dry-run` for the rows, fix them, and adopt again",
+            f"the adoption refuses: {len(report.unfixed)} kind(s) of rows our constraints reject and no --fix "
+            f"covers, {len(report.checksums)} checksum mismatch(es), {len(report.unplannable)} change(s) needing a "
+            "decision; nothing was changed" + (f" ({report.unfixed[0]})" if report.unfixed else ""),
+            "run `mandala-db adopt prisma --dry-run` for the rows; fix them, or name what to do with each kind "
+            "with --fix (e.g. --fix check=clamp,reference=archive), and adopt again",
         )
     if confirm is not None:
         confirm(
@@ -99,6 +103,8 @@ def adopt(
             lock_all(conn, [t for t in report.tables if t != PRISMA_LEDGER], lock_timeout)
             live = catalog.take(conn, schema)  # as it is now that nobody else can change it
             conversion = plan(live, models)
+            archive = ARCHIVE_PREFIX + schema
+            result.fixed = fix.apply(conn, report.survey.blockers, report.fixes, live, models, archive)
             first, kept, unequal = proof.proved(
                 conn, models, live, models.tables.keys() & live.tables.keys(), conversion.statements,
                 lambda: apply(conn, conversion, "the conversion"), forward=True,
@@ -107,7 +113,6 @@ def adopt(
                 raise OperationFailed("the converted rows differ from Prisma's, so nothing was changed: "
                                       + "; ".join(unequal[:3]))  # fmt: skip
             _same_schema(conn, schema, models)
-            archive = ARCHIVE_PREFIX + schema
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(archive)}")
             conn.execute(f"ALTER TABLE {quote(PRISMA_LEDGER)} SET SCHEMA {quote(archive)}")
             keep_layout(conn, archive, live, history.head, str(backup.path))

@@ -29,12 +29,17 @@ class Blocker:
     rule: str  # our constraint, as the models declare it
     count: int
     examples: list[str]  # keys of offending rows
+    kind: str = "check"  # check, reference, not-null or unique: what `--fix` names
+    name: str = ""  # the constraint's (or index's, or column's) name
+    where: str = ""  # the offending rows, over the Prisma table's columns
+    column: str | None = None  # the Prisma column a clamp or a null would set
 
     def text(self) -> str:
         return f"{self.table}: {self.count:,} row(s) break {self.rule} (e.g. {', '.join(self.examples)})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "rule": self.rule, "count": self.count, "examples": self.examples}
+        return {"table": self.table, "rule": self.rule, "kind": self.kind, "name": self.name,
+                "count": self.count, "examples": self.examples}  # fmt: skip
 
 
 @dataclass
@@ -98,23 +103,26 @@ def _table(
                 sql = re.sub(rf'(?<![\w"]){re.escape(column)}(?![\w"])', value, sql)
         return sql
 
-    def count(rule: str, where: str | None) -> None:
+    def count(kind: str, name: str, rule: str, where: str | None, column: str | None = None) -> None:
         if where is None:
             found.unchecked.append(f"{table}: {rule}")
             return
         rows = conn.execute(f"SELECT {key}::text, count(*) OVER () FROM {quote(table)} WHERE {where} "
                             f"ORDER BY 1 LIMIT {EXAMPLES}").fetchall()  # fmt: skip
         if rows:
-            found.blockers.append(Blocker(table, rule, int(rows[0][1]), [r[0] for r in rows]))
+            found.blockers.append(Blocker(table, rule, int(rows[0][1]), [r[0] for r in rows], kind, name, where,
+                                          prisma_column(table, column, prisma.columns) if column else None))  # fmt: skip
 
     for name, column in ours.columns.items():
         source = prisma.columns.get(prisma_column(table, name, prisma.columns) or "")
         if not column.nullable and values[name] is not None and source is not None and source.nullable:
-            count(f"{name} NOT NULL", f"({values[name]}) IS NULL")
+            count("not-null", name, f"{name} NOT NULL", f"({values[name]}) IS NULL", name)
     for cname, (kind, definition) in sorted(ours.constraints.items()):
         if kind == "c":
             expr = over(definition.removeprefix("CHECK ").removesuffix(" NOT VALID"))
-            count(f"{cname} {definition}", f"NOT {expr}" if expr else None)
+            columns = [c for c in ours.columns if uses(definition, c)]
+            count("check", cname, f"{cname} {definition}", f"NOT {expr}" if expr else None,
+                  columns[0] if len(columns) == 1 else None)  # fmt: skip
         elif kind == "f":
             m = re.fullmatch(r"FOREIGN KEY \((\w+)\) REFERENCES (\w+)\((\w+)\).*", definition)
             if m and m.group(2) in live.tables:
@@ -123,27 +131,35 @@ def _table(
                 mine = values.get(local)
                 where = (f"{mine} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(ref_table)} p WHERE {ref} = {mine})"
                          if mine and ref else None)  # fmt: skip
-                count(f"{cname} {definition}", where)
+                count("reference", cname, f"{cname} {definition}", where, local)
         elif kind == "u":
-            _duplicates(
-                conn, found, table, f"{cname} {definition}", over(definition.removeprefix("UNIQUE ")), key
-            )
+            _duplicates(conn, found, table, cname, f"{cname} {definition}", over(definition.removeprefix("UNIQUE ")),
+                        key)  # fmt: skip
     for iname, definition in sorted(ours.indexes.items()):
         m = re.match(r"CREATE UNIQUE INDEX \S+ ON \S+ USING btree \((.*)\)( WHERE .*)?$", definition)
         if m and not m.group(2):
-            _duplicates(conn, found, table, iname, over(f"({m.group(1)})"), key)
+            _duplicates(conn, found, table, iname, iname, over(f"({m.group(1)})"), key)
 
 
 def _duplicates(
-    conn: psycopg.Connection[Any], found: Survey, table: str, rule: str, columns: str | None, key: str
+    conn: psycopg.Connection[Any],
+    found: Survey,
+    table: str,
+    name: str,
+    rule: str,
+    columns: str | None,
+    key: str,
 ) -> None:
     if columns is None:
         found.unchecked.append(f"{table}: {rule}")
         return
+    group = columns[1:-1]
     rows = conn.execute(
-        f"SELECT min({key}::text), count(*) FROM {quote(table)} GROUP BY {columns[1:-1]} HAVING count(*) > 1"
+        f"SELECT min({key}::text), count(*) FROM {quote(table)} GROUP BY {group} HAVING count(*) > 1"
     ).fetchall()
     if rows:
-        found.blockers.append(
-            Blocker(table, rule, sum(int(r[1]) for r in rows), [r[0] for r in rows[:EXAMPLES]])
-        )
+        # Every row of a duplicated key but the first (the lowest key): what `--fix unique=archive` moves.
+        where = (f"ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION BY {group} ORDER BY {key}) "
+                 f"AS n FROM {quote(table)}) d WHERE n > 1)")  # fmt: skip
+        found.blockers.append(Blocker(table, rule, sum(int(r[1]) for r in rows), [r[0] for r in rows[:EXAMPLES]],
+                                      "unique", name, where))  # fmt: skip
