@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import run_cli
+from conftest import connect_to, run_cli
 from mandala_db.core.url import DatabaseURL
-from ops.adopt.prismakit import clean_prisma_db, prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate_2025_11, prisma_db
 
 __all__ = ["clean_prisma_db", "prisma_db"]
 
@@ -72,3 +72,19 @@ def test_fix_names_what_to_do_with_each_kind_and_the_report_counts_it(
     assert done.code == 0, done.output
     assert "fixed: tasks: 2 row(s) breaking ck_tasks_estimated_minutes_positive" in done.stdout
     assert "moved to the archive" in done.stdout
+
+
+def test_the_dry_run_of_an_older_state_shows_the_step_forward_first(db_url: DatabaseURL) -> None:
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        populate_2025_11(conn, planted=False)
+    result = run_cli("adopt", "prisma", "--dry-run", url=db_url)
+    assert result.code == 0, result.output
+    assert "State of the history: before 2025-11-20" in result.stdout
+    first = result.stdout.index("-- first, the older state brought to 2025-12-11")
+    assert (
+        first
+        < result.stdout.index('ALTER TABLE "tasks" ALTER COLUMN "type" TYPE "TaskType" USING')
+        < result.stdout.index("-- tasks")
+    )
+    assert "Nothing was changed." in result.stdout

@@ -76,8 +76,13 @@ def prisma(
         for line in report.unplannable:
             console.print(f"  the conversion needs a decision: {line}", markup=False)
         if report.plan:
-            statements = sum(len(v) for v in report.plan.values())
+            statements = sum(len(v) for v in report.plan.values()) + len(report.forward)
             console.print(f"The conversion, in one transaction: {statements} statements", markup=False)
+            if report.forward:
+                console.print("  -- first, the older state brought to 2025-12-11 as Prisma's migrations did "
+                              "(our revisions' label mappings; tasks is rewritten once)", markup=False)  # fmt: skip
+                for sql in report.forward:
+                    console.print(f"  {sql};", markup=False)
             for table, sqls in sorted(report.plan.items()):
                 console.print(f"  -- {table or 'types and functions'}", markup=False)
                 for sql in sqls:
@@ -115,6 +120,10 @@ def _adopt(s: Any, migrations_dir: Path | None, backup_dir: str | None, fixes: d
         console.print(f"  proved equal: {sum(done.tables.values()):,} rows in {len(done.tables)} tables whose "
                       f"values were mapped (counts and checksums); {len(done.unchanged)} tables only renamed "
                       f"(~{sum(done.unchanged.values()):,} rows: the same storage)", markup=False)  # fmt: skip
+        if done.forwarded:
+            console.print(
+                f"  the older state brought to 2025-12-11 first: {done.forwarded} statements", markup=False
+            )
         for f in done.fixed:
             console.print(f"  fixed: {f.text()}", markup=False)
         console.print(f"  pre-adoption backup: {done.backup}", markup=False)

@@ -179,19 +179,22 @@ def pushed(statement: str) -> str:
 
 
 def ddl(state: str = "latest") -> list[str]:
-    """Every statement that builds the database at `state`: "latest" (2025-12-11) or "2025-11" (before the
-    task rework of 2025-11-20: the legacy TaskType and TaskStatus labels, tasks.estimatedTime, reflections
-    still task-level, and no task_notes, task_history, saved_views)."""
+    """Every statement that builds the database at `state`: "latest" (2025-12-11), "2025-12" (before it:
+    reflections still task-level, no goal-level table) or "2025-11" (before the task rework of 2025-11-20 as
+    well: the legacy TaskType and TaskStatus labels, tasks.estimatedTime, and no task_notes, task_history,
+    saved_views)."""
     out: list[str] = []
     enums = dict(ENUMS, **LEGACY) if state == "2025-11" else ENUMS
     for enum, labels in enums.items():
         out.append(f'CREATE TYPE "{enum}" AS ENUM (' + ", ".join(f"'{x}'" for x in labels) + ")")
     tables = dict(TABLES)
-    if state == "2025-11":
-        for gone in ("task_notes", "task_history", "saved_views", "reflections"):
-            tables.pop(gone)
+    if state in ("2025-11", "2025-12"):  # reflections still task-level
+        tables.pop("reflections")
         columns, extra = tables.pop("task_reflections")
         tables["reflections"] = (columns, [e.replace("task_reflections", "reflections") for e in extra])
+    if state == "2025-11":
+        for gone in ("task_notes", "task_history", "saved_views"):
+            tables.pop(gone)
         columns, extra = tables["tasks"]
         columns = [c.replace('"estimatedMinutes" SMALLINT NOT NULL', '"estimatedTime" INTEGER')
                    .replace("'NOT_STARTED'", "'PENDING'").replace("'EXECUTION'", "'ACTION'")
@@ -252,6 +255,40 @@ PLANTED = {
     "tasks.estimatedMinutes <= 0": """UPDATE tasks SET "estimatedMinutes" = 0 WHERE id IN (SELECT id FROM tasks ORDER BY id LIMIT 2)""",
     "task_notes.userId pointing nowhere": """UPDATE task_notes SET "userId" = gen_random_uuid() WHERE id = (SELECT id FROM task_notes ORDER BY id LIMIT 1)""",
 }  # fmt: skip
+
+
+# The 2025-11 state's rows: every legacy label, estimates missing, task-level reflections; and its own
+# blockers (an estimate of 0, a rating of 7), read through the older names.
+POPULATE_2025_11 = """
+INSERT INTO users (id, email, name, "updatedAt")
+    SELECT gen_random_uuid(), 'user' || g || '@example.com', 'User ' || g, now() FROM generate_series(1, {users}) g;
+INSERT INTO goals (id, "userId", title, progress, "updatedAt") SELECT gen_random_uuid(), u.id, 'Goal', 10, now() FROM users u;
+INSERT INTO sub_goals (id, "goalId", title, position, "updatedAt")
+    SELECT gen_random_uuid(), g.id, 'Sub-goal ' || p, p, now() FROM goals g, generate_series(0, 7) p;
+INSERT INTO actions (id, "subGoalId", title, position, "updatedAt")
+    SELECT gen_random_uuid(), s.id, 'Action ' || p, p, now() FROM sub_goals s, generate_series(0, 7) p;
+INSERT INTO tasks (id, "actionId", title, type, status, "estimatedTime", "updatedAt")
+    SELECT gen_random_uuid(), a.id, 'Task ' || t,
+           (ARRAY['ACTION', 'LEARNING', 'RESEARCH', 'MEETING', 'REVIEW'])[1 + (a.position + t) % 5]::"TaskType",
+           (ARRAY['PENDING', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'])[1 + (a.position * 3 + t) % 4]::"TaskStatus",
+           CASE WHEN t % 3 = 0 THEN NULL ELSE 20 * t END, now()
+    FROM actions a, generate_series(1, {tasks}) t;
+INSERT INTO reflections (id, "taskId", content, rating, "updatedAt")
+    SELECT gen_random_uuid(), id, 'went well', 4, now() FROM tasks WHERE title = 'Task 1';
+"""
+PLANTED_2025_11 = {
+    "tasks.estimatedTime 0 (estimated_minutes <= 0)": """UPDATE tasks SET "estimatedTime" = 0 WHERE id = (SELECT min(id::text)::uuid FROM tasks WHERE "estimatedTime" IS NOT NULL)""",
+    "reflections.rating 7 (task_reflections rating outside 1-5)": "UPDATE reflections SET rating = 7 WHERE id = (SELECT min(id::text)::uuid FROM reflections)",
+}  # fmt: skip
+
+
+def populate_2025_11(
+    conn: psycopg.Connection[Any], users: int = 2, tasks: int = 3, planted: bool = True
+) -> None:
+    conn.execute(POPULATE_2025_11.format(users=users, tasks=tasks))
+    if planted:
+        for statement in PLANTED_2025_11.values():
+            conn.execute(statement)
 
 
 def populate(conn: psycopg.Connection[Any], users: int = 3, tasks: int = 2, planted: bool = True) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from conftest import connect_to
 from mandala_db.core import catalog
 from mandala_db.core.url import DatabaseURL
+from mandala_db.ops.adopt import mapping
 from mandala_db.ops.adopt.mapping import prisma_column, snake, value_sql
 from mandala_db.ops.migrate.prisma_schema import camel
 from ops.adopt.prismakit import clean_prisma_db
@@ -65,3 +66,22 @@ def test_the_values_that_change_on_the_way_come_out_as_ours(clean_prisma_db: Dat
                         changes) VALUES (gen_random_uuid(), 'goal', '{uid}', '{uid}',
                         '[{{"field": "title", "oldValue": "a", "newValue": "b"}}]')""")  # fmt: skip
         assert changes == [{"field": "title", "old_value": "a", "new_value": "b"}]
+
+
+def test_an_older_state_is_read_through_its_older_names() -> None:
+    legacy = ["id", "estimatedTime"]
+    assert mapping.prisma_column("tasks", "estimated_minutes", legacy) == "estimatedTime"
+    assert mapping.value_sql("tasks", "estimated_minutes", legacy) == 'coalesce("estimatedTime", 30)'
+    assert mapping.value_sql("tasks", "estimated_minutes", ["estimatedMinutes"]) == '"estimatedMinutes"'
+
+    class T:  # a snapshot's table, as far as source_table looks at it
+        def __init__(self, *columns: str) -> None:
+            self.columns = dict.fromkeys(columns)
+
+    task_level = {"reflections": T("id", "taskId"), "tasks": T("id")}
+    assert mapping.source_table("task_reflections", task_level) == "reflections"
+    assert mapping.source_table("reflections", task_level) is None  # the goal-level table: not there yet
+    latest = {"reflections": T("id", "goalId"), "task_reflections": T("id", "taskId")}
+    assert mapping.source_table("reflections", latest) == "reflections"
+    assert mapping.source_table("task_reflections", latest) == "task_reflections"
+    assert mapping.source_table("saved_views", latest) is None

@@ -18,7 +18,7 @@ from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt.run import adopt
-from ops.adopt.prismakit import build, clean_prisma_db, populate, prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate, populate_2025_11, prisma_db
 from ops.migrate.migratekit import ok, spawn
 
 __all__ = ["clean_prisma_db", "prisma_db"]
@@ -133,6 +133,41 @@ def test_a_table_postgresql_rewrites_on_the_way_is_proved_by_its_content(
     assert "tasks" in done.tables and "tasks" not in done.unchanged and "goals" in done.unchanged
     with connect_to(db_url) as conn:
         assert conn.execute("SELECT id, estimated_minutes FROM tasks ORDER BY id").fetchall() == minutes
+    ok(run_cli("migrate", "validate", url=db_url))
+
+
+def test_an_older_state_is_brought_forward_and_adopted_in_the_same_transaction(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        populate_2025_11(conn)  # with an estimate of 0 and a rating of 7
+        tasks = conn.execute('SELECT id, type::text, "estimatedTime" FROM tasks ORDER BY id').fetchall()
+        reflections = conn.execute("SELECT id, rating FROM reflections ORDER BY id").fetchall()
+    before = layout(db_url)
+    with pytest.raises(CheckFailed, match="2 kind\\(s\\) of rows"):
+        adopt(Database(db_url), tmp_path)
+    assert layout(db_url) == before
+    done = adopt(Database(db_url), tmp_path, fixes={"check": "clamp"})
+    assert done.forwarded == 13 and sorted(f.rows for f in done.fixed) == [1, 1]
+    with connect_to(db_url) as conn:
+        now = conn.execute("SELECT id, type::text, estimated_minutes FROM tasks ORDER BY id").fetchall()
+        assert [(i, t) for i, t, _ in now] == [
+            (i, "HABIT" if t == "REVIEW" else "EXECUTION") for i, t, _ in tasks
+        ]
+        assert [m for _, _, m in now] == [30 if e is None else max(e, 1) for _, _, e in tasks]
+        assert conn.execute("SELECT id, rating FROM task_reflections ORDER BY id").fetchall() == [
+            (i, min(r, 5)) for i, r in reflections]  # fmt: skip
+        assert conn.execute("SELECT count(*) FROM reflections").fetchone() == (0,)  # goal-level: new
+    ok(run_cli("migrate", "validate", url=db_url))
+
+
+def test_before_2025_12_11_only_the_reflections_move(db_url: DatabaseURL, tmp_path: Path) -> None:
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-12")
+        populate(conn, planted=False)
+    done = adopt(Database(db_url), tmp_path)
+    assert done.forwarded == 1 and "task_reflections" in done.unchanged
     ok(run_cli("migrate", "validate", url=db_url))
 
 

@@ -7,7 +7,7 @@ from conftest import connect_to
 from mandala_db.core import catalog
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt.survey import Survey, survey
-from ops.adopt.prismakit import POPULATE, build, clean_prisma_db, prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate_2025_11, prisma_db
 
 __all__ = ["clean_prisma_db", "prisma_db"]
 
@@ -50,14 +50,20 @@ def test_a_database_within_our_rules_has_no_blockers(clean_prisma_db: DatabaseUR
     assert surveyed(clean_prisma_db).blockers == []
 
 
-def test_an_older_state_of_the_history_is_named_and_its_rules_wait(db_url: DatabaseURL) -> None:
+def test_an_older_state_is_named_and_its_rows_read_through_the_older_names(db_url: DatabaseURL) -> None:
     with connect_to(db_url) as conn:
         build(conn, state="2025-11")
-        conn.execute(POPULATE.format(users=1, tasks=1).split("INSERT INTO tasks")[0])
+        populate_2025_11(conn)  # an estimatedTime of 0, a task-level reflection rated 7
     found = surveyed(db_url)
     assert found.state == "before 2025-11-20"
     facts = "\n".join(found.facts)
     assert 'enum "TaskType" still has the labels before 2025-11-20: ACTION, LEARNING' in facts
     assert '"estimatedTime"' in facts and "reflections is still task-level" in facts
     assert "table task_notes is not there yet" in facts
-    assert found.unchecked == ["tasks: ck_tasks_estimated_minutes_positive CHECK ((estimated_minutes > 0))"]
+    # Our rules read over the older names: estimated_minutes is coalesce("estimatedTime", 30) (a missing
+    # estimate is no blocker), and task_reflections' rows are still in reflections.
+    assert found.unchecked == []
+    assert sorted((b.table, b.source, b.name, b.count) for b in found.blockers) == [
+        ("task_reflections", "reflections", "ck_task_reflections_rating_range", 1),
+        ("tasks", "tasks", "ck_tasks_estimated_minutes_positive", 1),
+    ]

@@ -15,7 +15,7 @@ from mandala_db.core.errors import Refused
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt.run import adopt
 from mandala_db.ops.adopt.undo import undo
-from ops.adopt.prismakit import clean_prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate_2025_11
 from ops.migrate.migratekit import ok
 
 __all__ = ["clean_prisma_db"]
@@ -60,3 +60,32 @@ def test_undo_gives_back_the_prisma_layout_with_every_row(
 def test_a_database_with_no_adoption_is_refused(clean_prisma_db: DatabaseURL, tmp_path: Path) -> None:
     with pytest.raises(Refused, match="no adoption recorded here to undo"):
         undo(Database(clean_prisma_db), tmp_path)
+
+
+def test_an_older_state_comes_back_as_the_latest_prisma_layout(db_url: DatabaseURL, tmp_path: Path) -> None:
+    # The legacy labels are not given back (REVIEW and MEETING both became EXECUTION or HABIT): the undo
+    # returns the layout the adoption converted, the 2025-12-11 one the team's migrations lead to.
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        populate_2025_11(conn, planted=False)
+        tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()
+    adopt(Database(db_url), tmp_path)
+    with connect_to(db_url) as conn:  # a note written on the new layout: the old one has no table for it
+        conn.execute("INSERT INTO task_notes (task_id, user_id, content) SELECT t.id, u.id, 'n' "
+                     "FROM tasks t, users u LIMIT 1")  # fmt: skip
+        adopted = catalog.take(conn).fingerprint
+    with pytest.raises(Refused, match="no table for the rows written since in task_notes \\(1\\)"):
+        undo(Database(db_url), tmp_path)
+    with connect_to(db_url) as conn:
+        assert catalog.take(conn).fingerprint == adopted
+        conn.execute("DELETE FROM task_notes")
+    undo(Database(db_url), tmp_path)
+    with connect_to(db_url) as conn:
+        snap = catalog.take(conn)
+        assert (
+            snap.enums["TaskType"] == ["EXECUTION", "HABIT"]
+            and "estimatedMinutes" in snap.tables["tasks"].columns
+        )
+        assert "taskId" in snap.tables["task_reflections"].columns
+        assert conn.execute("SELECT count(*) FROM tasks").fetchone() == tasks
+    ok(run_cli("adopt", "prisma", "--dry-run", url=db_url))  # and it adopts again, from the latest state

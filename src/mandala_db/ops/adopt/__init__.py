@@ -16,6 +16,7 @@ from mandala_db.core.errors import Refused
 from mandala_db.core.revision import current_schema
 from mandala_db.ops.adopt import fix, ledger
 from mandala_db.ops.adopt.convert import plan
+from mandala_db.ops.adopt.forward import forward, simulate
 from mandala_db.ops.adopt.survey import Survey, survey
 from mandala_db.ops.migrate.plan import TableStats
 
@@ -26,6 +27,9 @@ class DryRun:
     checksums: list[str]  # migrations edited after they were applied
     survey: Survey
     tables: dict[str, int] = field(default_factory=dict)  # rows per table
+    forward: list[str] = field(
+        default_factory=list
+    )  # an older state brought to the latest first (forward.py)
     plan: dict[str, list[str]] = field(default_factory=dict)  # the conversion's SQL, table by table
     validations: list[str] = field(default_factory=list)
     unplannable: list[str] = field(default_factory=list)  # what the conversion cannot do without a decision
@@ -43,6 +47,7 @@ class DryRun:
             "checksum_mismatches": self.checksums,
             "tables": self.tables,
             **self.survey.to_dict(),
+            "forward": self.forward,
             "plan": self.plan,
             "validations": self.validations,
             "unplannable": self.unplannable,
@@ -76,8 +81,9 @@ def dry_run(db: Database, migrations_dir: Path | None = None, fixes: dict[str, s
         tables = {t: stats.rows_of(t) or 0 for t in sorted(live.tables)}
         report = DryRun(migrations, checksums, found, tables, models=models, fixes=fixes or {})
         report.unfixed = fix.problems(found.blockers, report.fixes, models)
-        if found.state == "latest":  # the conversion of older states is not planned yet
-            conversion = plan(live, models)
-            report.plan, report.validations = conversion.by_table(), conversion.validations
-            report.unplannable = conversion.unrenderable
+        # An older state is planned from what forward.py leaves (simulated here: the dry run rewrites nothing).
+        report.forward = [sql for _, sql in forward(live).statements]
+        conversion = plan(simulate(live), models)
+        report.plan, report.validations = conversion.by_table(), conversion.validations
+        report.unplannable = conversion.unrenderable
     return report

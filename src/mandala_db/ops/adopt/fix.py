@@ -24,7 +24,7 @@ import psycopg
 
 from mandala_db.core.catalog import Snapshot
 from mandala_db.core.errors import BadInput, CheckFailed
-from mandala_db.ops.adopt.mapping import quote, value_sql
+from mandala_db.ops.adopt.mapping import quote, source_table, value_sql
 from mandala_db.ops.adopt.survey import Blocker
 
 KINDS = ("check", "reference", "not-null", "unique")
@@ -126,7 +126,7 @@ def apply(
     for b in blockers:
         action = action_for(b, fixes)
         assert action is not None
-        table = quote(b.table)
+        table = quote(b.source or b.table)
         if action == "clamp":
             low, high = _bounds(b) or (None, None)
             value = quote(b.column or "")
@@ -162,18 +162,19 @@ def _referenced(conn: psycopg.Connection[Any], b: Blocker, live: Snapshot, model
     """Refuses to archive rows that rows of another table refer to (by our foreign keys, read over Prisma's
     columns): the delete would cascade to them, or leave them pointing nowhere."""
     for table, t in sorted(models.tables.items()):
-        if table not in live.tables:
+        source = source_table(table, live.tables)
+        if source is None:
             continue
         for _, (kind, definition) in sorted(t.constraints.items()):
             m = re.fullmatch(r"FOREIGN KEY \((\w+)\) REFERENCES (\w+)\((\w+)\).*", definition)
             if kind != "f" or not m or m.group(2) != b.table:
                 continue
-            mine = value_sql(table, m.group(1), live.tables[table].columns, alias="r")
-            theirs = value_sql(b.table, m.group(3), live.tables[b.table].columns)
+            mine = value_sql(table, m.group(1), live.tables[source].columns, alias="r")
+            theirs = value_sql(b.table, m.group(3), live.tables[b.source or b.table].columns)
             if mine is None or theirs is None:
                 continue
-            found = conn.execute(f"SELECT count(*) FROM {quote(table)} r WHERE {mine} IN "
-                                 f"(SELECT {theirs} FROM {quote(b.table)} WHERE {b.where})").fetchone()  # fmt: skip
+            found = conn.execute(f"SELECT count(*) FROM {quote(source)} r WHERE {mine} IN "
+                                 f"(SELECT {theirs} FROM {quote(b.source or b.table)} WHERE {b.where})").fetchone()  # fmt: skip
             if found and found[0]:
                 raise CheckFailed(
                     f"--fix archive for {b.table} {b.name}: {found[0]:,} row(s) of {table} refer to the rows it "

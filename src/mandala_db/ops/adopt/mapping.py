@@ -7,7 +7,8 @@ with other names, and a few whose values change on the way (an epoch to a timest
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from mandala_db.ops.migrate.prisma_schema import FIELDS, camel
 
@@ -34,6 +35,25 @@ TRANSFORMS = {
 }
 
 
+# Our column -> (Prisma's column and its value) in an older state of the history, where no newer one holds
+# it: what the survey reads before forward.py brings the database forward.
+FORMER = {("tasks", "estimated_minutes"): ("estimatedTime", "coalesce(@, 30)")}
+# Our table -> the table that held its rows in an older state (when it is not there under its own name).
+FORMER_TABLES = {"task_reflections": "reflections"}
+
+
+def source_table(table: str, live: Mapping[str, Any]) -> str | None:
+    """The live table (of a snapshot's tables) that holds our table's rows: its own name, or the older one
+    while the live `reflections` is still the task-level table of before 2025-12-11."""
+    task_level = "reflections" in live and "taskId" in live["reflections"].columns
+    if table == "reflections" and task_level:
+        return None  # the goal-level table is not there yet
+    if table in live:
+        return table
+    former = FORMER_TABLES.get(table)
+    return former if former in live and task_level else None
+
+
 def snake(name: str) -> str:
     """`GoalStatus` -> goal_status, `userId` -> user_id."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
@@ -46,7 +66,7 @@ def quote(name: str) -> str:
 def prisma_column(table: str, ours: str, live: Collection[str]) -> str | None:
     """The live column that holds our column's value: the named exception, its camelCase, or its own name
     (the hand-written snake_case tables); None when the database has none of them."""
-    for candidate in (NAMES.get((table, ours)), camel(ours), ours):
+    for candidate in (NAMES.get((table, ours)), camel(ours), ours, FORMER.get((table, ours), (None,))[0]):
         if candidate is not None and candidate in live:
             return candidate
     return None
@@ -58,5 +78,6 @@ def value_sql(table: str, ours: str, live: Collection[str], alias: str = "") -> 
     if column is None:
         return None
     ref = (f"{alias}." if alias else "") + quote(column)
-    transform = TRANSFORMS.get((table, ours))
+    former = FORMER.get((table, ours))
+    transform = former[1] if former and former[0] == column else TRANSFORMS.get((table, ours))
     return transform.replace("@", ref) if transform else ref

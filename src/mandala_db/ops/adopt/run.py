@@ -33,6 +33,7 @@ from mandala_db.core.revision import current_revision, current_schema, stamp
 from mandala_db.migrations.archive import ARCHIVE_PREFIX
 from mandala_db.ops.adopt import dry_run, fix, proof
 from mandala_db.ops.adopt.convert import Conversion, plan
+from mandala_db.ops.adopt.forward import forward
 from mandala_db.ops.adopt.ledger import TABLE as PRISMA_LEDGER
 from mandala_db.ops.adopt.mapping import quote
 from mandala_db.ops.migrate.loader import History
@@ -49,12 +50,13 @@ class Adoption:
     unchanged: dict[str, int] = field(default_factory=dict)  # tables proved by their storage (rows estimated)
     archived: str = ""
     resumed: bool = False
+    forwarded: int = 0  # statements that brought an older state of the history forward first
 
     def to_dict(self) -> dict[str, Any]:
         return {"head": self.head, "backup": self.backup, "statements": self.statements,
                 "validated": self.validated, "rows_proved": self.tables, "storage_proved": self.unchanged,
                 "prisma_ledger_archived_as": self.archived,
-                "fixed": [f.to_dict() for f in self.fixed],
+                "fixed": [f.to_dict() for f in self.fixed], "forwarded_statements": self.forwarded,
                 "resumed": self.resumed}  # fmt: skip
 
 
@@ -73,12 +75,6 @@ def adopt(
     if resumed is not None:
         return resumed
     report = dry_run(db, migrations_dir, fixes)
-    if report.survey.state != "latest":
-        raise Refused(
-            f"this database is at the state of the history {report.survey.state}: "
-            + "; ".join(report.survey.facts[:3]),
-            "the adoption converts the latest state (2025-12-11); older states are not converted yet",
-        )
     if report.problems:
         raise CheckFailed(
             f"the adoption refuses: {len(report.unfixed)} kind(s) of rows our constraints reject and no --fix "
@@ -102,9 +98,10 @@ def adopt(
         with conn.transaction():
             lock_all(conn, [t for t in report.tables if t != PRISMA_LEDGER], lock_timeout)
             live = catalog.take(conn, schema)  # as it is now that nobody else can change it
-            conversion = plan(live, models)
             archive = ARCHIVE_PREFIX + schema
             result.fixed = fix.apply(conn, report.survey.blockers, report.fixes, live, models, archive)
+            live, result.forwarded = _forward(conn, schema, live)
+            conversion = plan(live, models)
             first, kept, unequal = proof.proved(
                 conn, models, live, models.tables.keys() & live.tables.keys(), conversion.statements,
                 lambda: apply(conn, conversion, "the conversion"), forward=True,
@@ -123,7 +120,8 @@ def adopt(
                 history.head or "", "upgrade", None, None, statements_total=len(conversion.statements)
             )
             runs.finish(row, "succeeded")
-        result.statements, result.archived = len(conversion.statements), f"{archive}.{PRISMA_LEDGER}"
+        result.statements = len(conversion.statements) + result.forwarded
+        result.archived = f"{archive}.{PRISMA_LEDGER}"
         result.tables = {t: n for t, (n, _) in first.items()}
         result.unchanged = {t: report.tables.get(t, 0) for t in sorted(kept)}
         bus.info("adopt_converted", f"converted in one transaction: {len(conversion.statements)} statements; "
@@ -135,6 +133,25 @@ def adopt(
         runs = ledger.RunLedger(conn, run_id="adopt-prisma", environment="adopt")
         runs.set_fingerprint(row, catalog.take(conn, schema).fingerprint)
     return result
+
+
+def _forward(
+    conn: psycopg.Connection[Any], schema: str, live: catalog.Snapshot
+) -> tuple[catalog.Snapshot, int]:
+    """An older state brought to the latest in Prisma's layout (forward.py), proved: the tables it touches
+    read through its mappings before, as they are after."""
+    steps = forward(live)
+    if not steps.statements:
+        return live, 0
+    first = steps.before(conn)
+    for _, sql in steps.statements:
+        conn.execute(sql.encode())
+    if unequal := proof.differences(first, steps.after(conn)):
+        raise OperationFailed("bringing the older state forward changed rows, so nothing was changed: "
+                              + "; ".join(unequal[:3]))  # fmt: skip
+    bus.info("adopt_forward", f"older state brought to 2025-12-11: {len(steps.statements)} statements",
+             statements=len(steps.statements))  # fmt: skip
+    return catalog.take(conn, schema), len(steps.statements)
 
 
 def lock_all(conn: psycopg.Connection[Any], tables: list[str], lock_timeout: str) -> None:

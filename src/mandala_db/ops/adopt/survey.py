@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from mandala_db.core.catalog import Snapshot, Table
-from mandala_db.ops.adopt.mapping import prisma_column, quote, value_sql
+from mandala_db.ops.adopt.mapping import prisma_column, quote, source_table, value_sql
 from mandala_db.ops.migrate.recipes.steps import uses
 
 LEGACY_LABELS = {
@@ -33,6 +33,7 @@ class Blocker:
     name: str = ""  # the constraint's (or index's, or column's) name
     where: str = ""  # the offending rows, over the Prisma table's columns
     column: str | None = None  # the Prisma column a clamp or a null would set
+    source: str = ""  # the Prisma table holding the rows (our table's name, or its older one)
 
     def text(self) -> str:
         return f"{self.table}: {self.count:,} row(s) break {self.rule} (e.g. {', '.join(self.examples)})"
@@ -80,16 +81,22 @@ def state_of(live: Snapshot, models: Snapshot) -> tuple[str, list[str]]:
 def survey(conn: psycopg.Connection[Any], live: Snapshot, models: Snapshot) -> Survey:
     state, facts = state_of(live, models)
     found = Survey(state, facts)
-    for table in sorted(models.tables.keys() & live.tables.keys()):
-        if table == "reflections" and "taskId" in live.tables[table].columns:
-            continue  # the task-level table of an older state: its rules are task_reflections'
-        _table(conn, found, table, models.tables[table], live.tables[table], live)
+    for table in sorted(models.tables):
+        source = source_table(table, live.tables)
+        if source is not None:
+            _table(conn, found, (table, source), models.tables[table], live.tables[source], live)
     return found
 
 
 def _table(
-    conn: psycopg.Connection[Any], found: Survey, table: str, ours: Table, prisma: Table, live: Snapshot
+    conn: psycopg.Connection[Any],
+    found: Survey,
+    tables: tuple[str, str],
+    ours: Table,
+    prisma: Table,
+    live: Snapshot,
 ) -> None:
+    table, source = tables  # ours, and the Prisma table holding its rows
     values = {c: value_sql(table, c, prisma.columns) for c in ours.columns}
     key = quote("id" if "id" in prisma.columns else next(iter(prisma.columns)))
 
@@ -107,15 +114,15 @@ def _table(
         if where is None:
             found.unchecked.append(f"{table}: {rule}")
             return
-        rows = conn.execute(f"SELECT {key}::text, count(*) OVER () FROM {quote(table)} WHERE {where} "
+        rows = conn.execute(f"SELECT {key}::text, count(*) OVER () FROM {quote(source)} WHERE {where} "
                             f"ORDER BY 1 LIMIT {EXAMPLES}").fetchall()  # fmt: skip
         if rows:
             found.blockers.append(Blocker(table, rule, int(rows[0][1]), [r[0] for r in rows], kind, name, where,
-                                          prisma_column(table, column, prisma.columns) if column else None))  # fmt: skip
+                                          prisma_column(table, column, prisma.columns) if column else None, source))  # fmt: skip
 
     for name, column in ours.columns.items():
-        source = prisma.columns.get(prisma_column(table, name, prisma.columns) or "")
-        if not column.nullable and values[name] is not None and source is not None and source.nullable:
+        prior = prisma.columns.get(prisma_column(table, name, prisma.columns) or "")
+        if not column.nullable and values[name] is not None and prior is not None and prior.nullable:
             count("not-null", name, f"{name} NOT NULL", f"({values[name]}) IS NULL", name)
     for cname, (kind, definition) in sorted(ours.constraints.items()):
         if kind == "c":
@@ -133,33 +140,34 @@ def _table(
                          if mine and ref else None)  # fmt: skip
                 count("reference", cname, f"{cname} {definition}", where, local)
         elif kind == "u":
-            _duplicates(conn, found, table, cname, f"{cname} {definition}", over(definition.removeprefix("UNIQUE ")),
+            _duplicates(conn, found, tables, cname, f"{cname} {definition}", over(definition.removeprefix("UNIQUE ")),
                         key)  # fmt: skip
     for iname, definition in sorted(ours.indexes.items()):
         m = re.match(r"CREATE UNIQUE INDEX \S+ ON \S+ USING btree \((.*)\)( WHERE .*)?$", definition)
         if m and not m.group(2):
-            _duplicates(conn, found, table, iname, iname, over(f"({m.group(1)})"), key)
+            _duplicates(conn, found, tables, iname, iname, over(f"({m.group(1)})"), key)
 
 
 def _duplicates(
     conn: psycopg.Connection[Any],
     found: Survey,
-    table: str,
+    tables: tuple[str, str],
     name: str,
     rule: str,
     columns: str | None,
     key: str,
 ) -> None:
+    table, source = tables
     if columns is None:
         found.unchecked.append(f"{table}: {rule}")
         return
     group = columns[1:-1]
     rows = conn.execute(
-        f"SELECT min({key}::text), count(*) FROM {quote(table)} GROUP BY {group} HAVING count(*) > 1"
+        f"SELECT min({key}::text), count(*) FROM {quote(source)} GROUP BY {group} HAVING count(*) > 1"
     ).fetchall()
     if rows:
         # Every row of a duplicated key but the first (the lowest key): what `--fix unique=archive` moves.
         where = (f"ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION BY {group} ORDER BY {key}) "
-                 f"AS n FROM {quote(table)}) d WHERE n > 1)")  # fmt: skip
+                 f"AS n FROM {quote(source)}) d WHERE n > 1)")  # fmt: skip
         found.blockers.append(Blocker(table, rule, sum(int(r[1]) for r in rows), [r[0] for r in rows[:EXAMPLES]],
-                                      "unique", name, where))  # fmt: skip
+                                      "unique", name, where, None, source))  # fmt: skip

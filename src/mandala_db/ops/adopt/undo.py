@@ -49,6 +49,7 @@ def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | Non
         assert row is not None
         prisma = catalog.Snapshot.from_dict(schema, row[0])
         models = catalog.models_snapshot(conn)
+        _new_tables_empty(conn, db.url.dbname or "", sorted(models.tables.keys() - prisma.tables.keys()))
         conn.commit()
     if confirm is not None:
         confirm(f"Give {db.url.dbname} back its Prisma layout (the adoption's backup: {row[1]})")
@@ -80,6 +81,22 @@ def undo(db: Database, backup_dir: Path, *, confirm: Callable[[str], None] | Non
     return Undo(
         len(conversion.statements), str(backup.path), {t: n for t, (n, _) in first.items()}, sorted(kept)
     )
+
+
+def _new_tables_empty(conn: Any, dbname: str, tables: list[str]) -> None:
+    """The tables the adoption added to an older state (task_notes, the goal-level reflections...) go with
+    the way back: refused while they hold rows, which the Prisma layout has nowhere to keep."""
+    held = {}
+    for table in tables:
+        found = conn.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
+        if found and found[0]:
+            held[table] = int(found[0])
+    if held:
+        raise Refused(
+            f"{dbname}: the Prisma layout the adoption replaced has no table for the rows written since in "
+            + ", ".join(f"{t} ({n:,})" for t, n in sorted(held.items())),
+            "keep mandala-db's layout, or move those rows elsewhere first; nothing was changed",
+        )
 
 
 def _same_layout(now: catalog.Snapshot, prisma: catalog.Snapshot) -> None:
