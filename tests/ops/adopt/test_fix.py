@@ -18,10 +18,10 @@ from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt import dry_run, fix
 from mandala_db.ops.adopt.run import adopt
 from mandala_db.ops.adopt.survey import Blocker
-from ops.adopt.prismakit import prisma_db
+from ops.adopt.prismakit import clean_prisma_db, prisma_db
 from ops.migrate.migratekit import ok
 
-__all__ = ["prisma_db"]
+__all__ = ["clean_prisma_db", "prisma_db"]
 
 
 def test_a_spec_names_kinds_or_rules_and_the_most_specific_wins() -> None:
@@ -116,3 +116,32 @@ def test_refused_fixes_change_nothing(prisma_db: DatabaseURL, tmp_path: Path) ->
     with connect_to(prisma_db) as conn:
         assert conn.execute('SELECT count(*) FROM tasks WHERE "estimatedMinutes" = 0').fetchone() == (2,)
         assert conn.execute("SELECT to_regnamespace('mandala_archive_public')").fetchone() == (None,)
+
+
+def test_archive_keeps_the_first_row_of_a_duplicated_key(
+    clean_prisma_db: DatabaseURL, tmp_path: Path
+) -> None:
+    with connect_to(clean_prisma_db) as conn:
+        # The same address in other letters (ours is unique on lower(email)), and one habit reminded twice
+        # in one ISO week (ours: one row per task and week).
+        conn.execute("INSERT INTO users (id, email, name, \"updatedAt\") VALUES "
+                     "('ffffffff-0000-4000-8000-000000000001', 'USER1@example.com', 'Twin', now())")  # fmt: skip
+        conn.execute(
+            'INSERT INTO habit_task_reminder_tracking (id, "taskId", "lastRemindedAt", "weekNumber", "updatedAt") '
+            "SELECT ('00000000-0000-4000-8000-00000000000' || n)::uuid, (SELECT min(id::text)::uuid FROM tasks), "
+            "'2026-03-04 09:00+00'::timestamptz + n * interval '1 hour', 10, now() FROM generate_series(1, 2) n"
+        )
+    report = dry_run(Database(clean_prisma_db))
+    assert sorted((b.kind, b.table) for b in report.survey.blockers) == [
+        ("unique", "habit_task_reminder_tracking"), ("unique", "users")]  # fmt: skip
+    done = adopt(Database(clean_prisma_db), tmp_path, fixes={"unique": "archive"})
+    assert sorted((f.table, f.rows) for f in done.fixed) == [
+        ("habit_task_reminder_tracking", 1),
+        ("users", 1),
+    ]
+    with connect_to(clean_prisma_db) as conn:
+        kept = conn.execute("SELECT id::text FROM habit_task_reminder_tracking").fetchall()
+        assert kept == [("00000000-0000-4000-8000-000000000001",)]  # the first by key stays
+        moved = conn.execute("SELECT table_name, row->>'email' FROM mandala_archive_public.adopt_rejected "
+                             "ORDER BY 1").fetchall()  # fmt: skip
+        assert moved == [("habit_task_reminder_tracking", None), ("users", "USER1@example.com")]
