@@ -18,7 +18,7 @@ from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.adopt import dry_run, fix
 from mandala_db.ops.adopt.run import adopt
 from mandala_db.ops.adopt.survey import Blocker
-from ops.adopt.prismakit import clean_prisma_db, prisma_db
+from ops.adopt.prismakit import build, clean_prisma_db, populate_2025_11, prisma_db
 from ops.migrate.migratekit import ok
 
 __all__ = ["clean_prisma_db", "prisma_db"]
@@ -145,3 +145,20 @@ def test_archive_keeps_the_first_row_of_a_duplicated_key(
         moved = conn.execute("SELECT table_name, row->>'email' FROM mandala_archive_public.adopt_rejected "
                              "ORDER BY 1").fetchall()  # fmt: skip
         assert moved == [("habit_task_reminder_tracking", None), ("users", "USER1@example.com")]
+
+
+def test_a_value_too_wide_for_our_smallint_is_clamped_on_the_way_forward(
+    db_url: DatabaseURL, tmp_path: Path
+) -> None:
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        populate_2025_11(conn, planted=False)
+        conn.execute(
+            'UPDATE tasks SET "estimatedTime" = 40000 WHERE id = (SELECT min(id::text)::uuid FROM tasks)'
+        )
+    done = adopt(Database(db_url), tmp_path, fixes={"check": "clamp"})
+    assert [(f.table, f.rule.split()[0], f.rows) for f in done.fixed] == [
+        ("tasks", "estimated_minutes_fits_smallint", 1)
+    ]
+    with connect_to(db_url) as conn:
+        assert conn.execute("SELECT max(estimated_minutes) FROM tasks").fetchone() == (32767,)

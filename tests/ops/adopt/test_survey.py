@@ -67,3 +67,24 @@ def test_an_older_state_is_named_and_its_rows_read_through_the_older_names(db_ur
         ("task_reflections", "reflections", "ck_task_reflections_rating_range", 1),
         ("tasks", "tasks", "ck_tasks_estimated_minutes_positive", 1),
     ]
+
+
+def test_values_a_narrower_type_of_ours_cannot_hold_are_blockers(db_url: DatabaseURL) -> None:
+    # Prisma's integer into our smallint, a longer varchar into our varchar(255): the conversion's
+    # ALTER ... TYPE would fail on these rows, so the dry run names them first.
+    with connect_to(db_url) as conn:
+        build(conn, state="2025-11")
+        conn.execute("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(300)")
+        populate_2025_11(conn, planted=False)
+        conn.execute(
+            'UPDATE tasks SET "estimatedTime" = 40000 WHERE id = (SELECT min(id::text)::uuid FROM tasks)'
+        )
+        conn.execute(
+            "UPDATE tasks SET title = repeat('x', 280) WHERE id = (SELECT max(id::text)::uuid FROM tasks)"
+        )
+    found = {b.name: b for b in surveyed(db_url).blockers}
+    assert sorted(found) == ["estimated_minutes_fits_smallint", "title_fits_varchar_255"]
+    assert (
+        found["estimated_minutes_fits_smallint"].count == 1
+        and found["estimated_minutes_fits_smallint"].column == "estimatedTime"
+    )

@@ -124,6 +124,8 @@ def _table(
         prior = prisma.columns.get(prisma_column(table, name, prisma.columns) or "")
         if not column.nullable and values[name] is not None and prior is not None and prior.nullable:
             count("not-null", name, f"{name} NOT NULL", f"({values[name]}) IS NULL", name)
+        if values[name] is not None and prior is not None:
+            _narrower(count, name, column.type, prior.type, str(values[name]))
     for cname, (kind, definition) in sorted(ours.constraints.items()):
         if kind == "c":
             expr = over(definition.removeprefix("CHECK ").removesuffix(" NOT VALID"))
@@ -146,6 +148,20 @@ def _table(
         m = re.match(r"CREATE UNIQUE INDEX \S+ ON \S+ USING btree \((.*)\)( WHERE .*)?$", definition)
         if m and not m.group(2):
             _duplicates(conn, found, tables, iname, iname, over(f"({m.group(1)})"), key)
+
+
+def _narrower(count: Any, name: str, ours: str, prisma: str, value: str) -> None:
+    """A type ours narrows (integer to smallint, a longer or unbounded text to varchar(n)): the values that
+    would not fit, which would otherwise fail the conversion's ALTER ... TYPE."""
+    if ours == "smallint" and prisma in ("integer", "bigint"):
+        count("check", f"{name}_fits_smallint", f"{name}_fits_smallint CHECK ((({name} >= -32768) AND ({name} <= 32767)))",
+              f"NOT (({value}) BETWEEN -32768 AND 32767)", name)  # fmt: skip
+    m = re.fullmatch(r"character varying\((\d+)\)", ours)
+    wide = re.fullmatch(r"character varying\((\d+)\)", prisma)
+    if m and (prisma == "text" or (wide and int(wide.group(1)) > int(m.group(1)))):
+        n = m.group(1)
+        count("check", f"{name}_fits_varchar_{n}", f"{name}_fits_varchar_{n} CHECK ((length({name}) <= {n}))",
+              f"length(({value})::text) > {n}", None)  # fmt: skip
 
 
 def _duplicates(
