@@ -144,6 +144,13 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
 }  # fmt: skip
 PRIMARY_KEYS = {"user_reminder_preferences": "userId"}
 
+LATER_TABLES = (
+    "reminder_logs",
+    "user_reminder_preferences",
+    "habit_task_reminder_tracking",
+    "workflow_executions",
+)
+LATER_ENUMS = ("EmailStatus", "MoodPreference", "WorkflowStatus")
 MIGRATIONS = [
     "20251005002705_add_change_history_table",
     "20251011002214_add_processing_state",
@@ -181,10 +188,14 @@ def pushed(statement: str) -> str:
 def ddl(state: str = "latest") -> list[str]:
     """Every statement that builds the database at `state`: "latest" (2025-12-11), "2025-12" (before it:
     reflections still task-level, no goal-level table) or "2025-11" (before the task rework of 2025-11-20 as
-    well: the legacy TaskType and TaskStatus labels, tasks.estimatedTime, and no task_notes, task_history,
-    saved_views)."""
+    well: the legacy TaskType and TaskStatus labels, tasks.estimatedTime and the tasks index of 2025-10-10,
+    no task_notes, task_history, saved_views, and none of the December migrations' reminder and workflow
+    tables; Prisma's ledger then has the first two migrations only)."""
     out: list[str] = []
-    enums = dict(ENUMS, **LEGACY) if state == "2025-11" else ENUMS
+    enums = dict(ENUMS, **LEGACY) if state == "2025-11" else dict(ENUMS)
+    if state == "2025-11":  # the reminder (2025-12-08) and workflow (2025-12-09) migrations came later
+        for later in LATER_ENUMS:
+            enums.pop(later)
     for enum, labels in enums.items():
         out.append(f'CREATE TYPE "{enum}" AS ENUM (' + ", ".join(f"'{x}'" for x in labels) + ")")
     tables = dict(TABLES)
@@ -193,14 +204,16 @@ def ddl(state: str = "latest") -> list[str]:
         columns, extra = tables.pop("task_reflections")
         tables["reflections"] = (columns, [e.replace("task_reflections", "reflections") for e in extra])
     if state == "2025-11":
-        for gone in ("task_notes", "task_history", "saved_views"):
+        for gone in ("task_notes", "task_history", "saved_views", *LATER_TABLES):
             tables.pop(gone)
         columns, extra = tables["tasks"]
         columns = [c.replace('"estimatedMinutes" SMALLINT NOT NULL', '"estimatedTime" INTEGER')
                    .replace("'NOT_STARTED'", "'PENDING'").replace("'EXECUTION'", "'ACTION'")
                    .replace('"title" VARCHAR(255)', '"title" VARCHAR(200)')
                    for c in columns if not c.startswith('"deadline"')]  # fmt: skip
-        tables["tasks"] = (columns, [e for e in extra if "deadline" not in e])
+        # The tasks index of 2025-10-10, removed on 2025-11-20.
+        tables["tasks"] = (columns, [e for e in extra if "deadline" not in e]
+                           + ['CREATE INDEX "tasks_actionId_createdAt_idx" ON "tasks"("actionId", "createdAt")'])  # fmt: skip
     for table, (columns, _) in tables.items():
         key = PRIMARY_KEYS.get(table, "id")
         out.append(
@@ -221,7 +234,7 @@ def build(
     `push`: as `prisma db push` builds it (see `pushed`)."""
     for statement in ddl(state):
         conn.execute(pushed(statement) if push and statement != LEDGER else statement)
-    for i, name in enumerate(MIGRATIONS):
+    for i, name in enumerate(MIGRATIONS[:2] if state == "2025-11" else MIGRATIONS):
         done = name != failed
         conn.execute(
             'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, logs, applied_steps_count) '
@@ -270,7 +283,7 @@ INSERT INTO actions (id, "subGoalId", title, position, "updatedAt")
 INSERT INTO tasks (id, "actionId", title, type, status, "estimatedTime", "updatedAt")
     SELECT gen_random_uuid(), a.id, 'Task ' || t,
            (ARRAY['ACTION', 'LEARNING', 'RESEARCH', 'MEETING', 'REVIEW'])[1 + (a.position + t) % 5]::"TaskType",
-           (ARRAY['PENDING', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'])[1 + (a.position * 3 + t) % 4]::"TaskStatus",
+           (ARRAY['PENDING', 'IN_PROGRESS', 'CANCELLED'])[1 + (a.position * 3 + t) % 3]::"TaskStatus",
            CASE WHEN t % 3 = 0 THEN NULL ELSE 20 * t END, now()
     FROM actions a, generate_series(1, {tasks}) t;
 INSERT INTO reflections (id, "taskId", content, rating, "updatedAt")

@@ -160,6 +160,8 @@ def test_an_older_state_is_brought_forward_and_adopted_in_the_same_transaction(
             (i, min(r, 5)) for i, r in reflections]  # fmt: skip
         assert conn.execute("SELECT count(*) FROM reflections").fetchone() == (0,)  # goal-level: new
     ok(run_cli("migrate", "validate", url=db_url))
+    ok(run_cli("data", "check", url=db_url))
+    ok(run_cli("seed", "demo", url=db_url))
 
 
 def test_before_2025_12_11_only_the_reflections_move(db_url: DatabaseURL, tmp_path: Path) -> None:
