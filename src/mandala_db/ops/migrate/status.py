@@ -42,9 +42,9 @@ class Status:
         }
 
 
-# Prisma's ledger and the layout an adoption replaced, kept in the archive by `adopt prisma`: records of
-# the adoption (for its undo), not rows a downgrade parked.
-ADOPTION_RECORDS = ("_prisma_migrations", "prisma_adoption")
+# Prisma's ledger, the layout an adoption replaced and the rows `--fix ...=archive` moved, kept in the
+# archive by `adopt prisma`: records of the adoption, not rows a downgrade parked for the next upgrade.
+ADOPTION_RECORDS = ("_prisma_migrations", "prisma_adoption", "adopt_rejected")
 
 
 def archived_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
