@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -470,4 +471,50 @@ def replicated_server() -> Iterator[ReplicatedServer]:
         for pgdata in (replica, primary):
             subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
                            capture_output=True)  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def physical_binaries() -> Path | None:
+    """Server binaries pgBackRest can back up: Debian's pgbackrest 2.45 knows PostgreSQL up to 15, so the
+    newest /usr/lib/postgresql/N/bin it supports (pgserver's 16 only with pgBackRest 2.47 or later)."""
+    if shutil.which("pgbackrest") is None:
+        return None
+    out = subprocess.run(["pgbackrest", "version"], capture_output=True, text=True).stdout
+    m = re.search(r"(\d+)\.(\d+)", out)
+    newest = 16 if m and (int(m.group(1)), int(m.group(2))) >= (2, 47) else 15
+    found = sorted((int(p.parent.parent.name), p.parent) for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")
+                   if p.parent.parent.name.isdigit() and int(p.parent.parent.name) <= newest)  # fmt: skip
+    return found[-1][1] if found else None
+
+
+ARCHIVING = "-c wal_level=replica -c archive_mode=on -c archive_timeout=60"  # a later -c overrides one
+
+
+@dataclasses.dataclass
+class ArchivingServer(ScratchServer):
+    """A cluster of this test alone with WAL archiving on and no archive_command yet (what `pitr setup`
+    sets), on server binaries pgBackRest supports; `base` holds it, its socket and the repository."""
+
+    base: Path = Path()
+
+
+@pytest.fixture
+def archiving_server() -> Iterator[ArchivingServer]:
+    bindir = physical_binaries()
+    if bindir is None:
+        pytest.skip("needs pgbackrest and PostgreSQL server binaries it supports (.ci/run installs them)")
+    base, _, prefix = server_folder("mdb-pitr-")
+    pgdata = base / "data"
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    options = f"-k {base} -h '' -p {port} {ARCHIVING}"
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(base / "log"), "-w", "-o", options,
+                    "start"], check=True, capture_output=True)  # fmt: skip
+    url = DatabaseURL("postgres", None, (), "postgres", (("host", str(base)), ("port", str(port))))
+    server = ArchivingServer(url, pgdata, prefix, bindir, base)
+    try:
+        yield server
+    finally:
+        server.crash()
         shutil.rmtree(base, ignore_errors=True)

@@ -163,6 +163,12 @@ def _add_prisma() -> None:
     app.add_typer(prisma.app, name="prisma")
 
 
+def _add_pitr() -> None:
+    from mandala_db.cli import pitr
+
+    app.add_typer(pitr.app, name="pitr")
+
+
 def _add_drill() -> None:
     from mandala_db.cli import drill
 
@@ -182,6 +188,7 @@ GROUPS = {
     "drill": _add_drill,
     "adopt": _add_adopt,
     "prisma": _add_prisma,
+    "pitr": _add_pitr,
     "server": _add_server,
     "lint": _add_lint,
 }

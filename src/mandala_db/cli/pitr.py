@@ -1,0 +1,92 @@
+"""`mandala-db pitr setup|status`: physical backups and point-in-time recovery through pgBackRest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mandala_db.cli.context import database, settings_for
+from mandala_db.cli.output import Output, Screen
+
+app = typer.Typer(help="Physical backups and point-in-time recovery (pgBackRest).", no_args_is_help=True)
+
+StanzaOption = Annotated[str, typer.Option("--stanza", help="pgBackRest's name for this cluster.")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="The pgBackRest configuration (default: under the state folder, per stanza)."
+    ),
+]
+
+
+def _config(s: Any, stanza: str, config: Path | None) -> Path:
+    from mandala_db.ops.pitr.setup import default_config
+
+    return config.resolve() if config else default_config(s.state_dir, stanza)
+
+
+@app.command("setup")
+def setup(
+    ctx: typer.Context,
+    stanza: StanzaOption,
+    repo: Annotated[
+        str, typer.Option("--repo", help="The repository: a folder, or s3://bucket/prefix.")
+    ] = "/var/lib/pgbackrest",
+    config: ConfigOption = None,
+    s3_endpoint: Annotated[
+        str | None, typer.Option("--s3-endpoint", help="An S3-compatible endpoint (https://host:port).")
+    ] = None,
+) -> None:
+    """Check archiving, write the configuration, create the stanza and prove a WAL segment reaches the repository."""
+    from mandala_db.ops.pitr.setup import setup as run_setup
+
+    s = settings_for(ctx, "pitr setup")
+    done = run_setup(database(s), stanza, repo, _config(s, stanza, config), s3_endpoint=s3_endpoint)
+
+    def human(console: Screen) -> None:
+        console.print(f"Stanza {done.stanza} ready: repository {done.repo}, configuration {done.config}",
+                      markup=False)  # fmt: skip
+        if done.archive_command_set:
+            console.print("  archive_command set (ALTER SYSTEM, reloaded)", markup=False)
+        for line in done.checks:
+            console.print(f"  {line}", markup=False)
+
+    Output(s).result({"ok": True, **done.to_dict()}, human)
+
+
+@app.command("status")
+def status(ctx: typer.Context, stanza: StanzaOption, config: ConfigOption = None) -> None:
+    """The backups, the WAL archived up to when (how far a restore could reach now), archive failures."""
+    from mandala_db.ops.pitr.setup import stanza_for
+    from mandala_db.ops.pitr.status import status as read_status
+
+    s = settings_for(ctx, "pitr status")
+    path = _config(s, stanza, config)
+    if not path.exists():
+        from mandala_db.core.errors import BadInput
+
+        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
+                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    db = database(s)
+    st = read_status(db, stanza_for(db, stanza, "", path))  # the repository: as the configuration names it
+
+    def human(console: Screen) -> None:
+        console.print(
+            f"Stanza {st.stanza}: repository {'ok' if st.repo_ok else st.repo_message}", markup=False
+        )
+        if not st.backups:
+            console.print("  no backups yet", markup=False)
+        for b in st.backups:
+            console.print(f"  {b.label}  {b.type:<4}  {b.stopped:%Y-%m-%d %H:%M:%S} UTC  {b.size:,} bytes "
+                          f"({b.stored:,} stored)  WAL {b.wal[0]}..{b.wal[1]}", markup=False)  # fmt: skip
+        point = f"{st.archived_at:%Y-%m-%d %H:%M:%S %Z}" if st.archived_at else "nothing archived yet"
+        console.print(
+            f"  WAL archived up to {st.archived_wal or '-'}: a restore could reach {point}", markup=False
+        )
+        if st.failed:
+            console.print(f"  archive failures: {st.failed} (last {st.last_failed_wal} at {st.last_failed_at})",
+                          markup=False)  # fmt: skip
+
+    Output(s).result({"ok": st.repo_ok and not st.failed, **st.to_dict()}, human)
