@@ -88,3 +88,16 @@ def test_values_a_narrower_type_of_ours_cannot_hold_are_blockers(db_url: Databas
         found["estimated_minutes_fits_smallint"].count == 1
         and found["estimated_minutes_fits_smallint"].column == "estimatedTime"
     )
+
+
+def test_rows_with_a_null_in_a_unique_key_are_no_duplicates(clean_prisma_db: DatabaseURL) -> None:
+    # executionArn made nullable by hand: two runs without one break our NOT NULL, not our unique key.
+    with connect_to(clean_prisma_db) as conn:
+        conn.execute('ALTER TABLE workflow_executions ALTER COLUMN "executionArn" DROP NOT NULL')
+        conn.execute(
+            'INSERT INTO workflow_executions ("goalId", "userId", "startDate", input, "totalActions", "totalBatches", '
+            '"updatedAt", ttl) SELECT (SELECT min(id::text)::uuid FROM goals), (SELECT min(id::text)::uuid FROM users), now(), '
+            "'{}', 1, 1, now(), 1900000000 FROM generate_series(1, 2)"
+        )
+    found = surveyed(clean_prisma_db).blockers
+    assert [(b.kind, b.name, b.count) for b in found] == [("not-null", "execution_arn", 2)]

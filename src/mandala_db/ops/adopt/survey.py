@@ -179,11 +179,13 @@ def _duplicates(
         return
     group = columns[1:-1]
     rows = conn.execute(
-        f"SELECT min({key}::text), count(*) FROM {quote(source)} GROUP BY {group} HAVING count(*) > 1"
+        # A unique key holds any number of rows with a NULL in it: those are no duplicates.
+        f"SELECT min({key}::text), count(*) FROM {quote(source)} WHERE ({group}) IS NOT NULL GROUP BY {group} "
+        "HAVING count(*) > 1"
     ).fetchall()
     if rows:
         # Every row of a duplicated key but the first (the lowest key): what `--fix unique=archive` moves.
         where = (f"ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION BY {group} ORDER BY {key}) "
-                 f"AS n FROM {quote(source)}) d WHERE n > 1)")  # fmt: skip
+                 f"AS n FROM {quote(source)} WHERE ({group}) IS NOT NULL) d WHERE n > 1)")  # fmt: skip
         found.blockers.append(Blocker(table, rule, sum(int(r[1]) for r in rows), [r[0] for r in rows[:EXAMPLES]],
                                       "unique", name, where, None, source))  # fmt: skip
