@@ -26,3 +26,35 @@ def test_setup_then_status(archiving_server: ArchivingServer, tmp_path: Path) ->
     assert data["ok"] and data["backups"] == [] and data["recovery_point"] and data["archive_failures"] == 0
     bad = run_cli("pitr", "setup", "--stanza", "no good", "--repo", repo, "--config", config, url=url)
     assert bad.code == 2 and "letters, digits" in bad.stderr
+
+
+def test_restore_pitr_recovers_a_copy_on_its_own_port(archiving_server: ArchivingServer) -> None:
+    from mandala_db.core.database import Database
+    from mandala_db.ops.pitr.setup import stanza_for
+
+    url, base = archiving_server.url, archiving_server.base
+    config = str(base / "conf" / "pgbackrest.conf")
+    assert (
+        run_cli(
+            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
+        ).code
+        == 0
+    )
+    neither = run_cli(
+        "restore", "pitr", "--stanza", "demo", "--config", config, "--target-dir", str(base / "c"), url=url
+    )
+    assert neither.code == 2 and "exactly one of --to-time TIMESTAMP and --latest" in neither.stderr
+    stanza_for(Database(url), "demo", "", Path(config)).run("--type=full", "backup")
+    done = run_cli("--json", "restore", "pitr", "--stanza", "demo", "--config", config, "--latest", "--target-dir",
+                   str(base / "copy"), url=url)  # fmt: skip
+    try:
+        assert done.code == 0, done.output
+        data = json.loads(done.stdout)
+        assert data["ok"] and data["target"] == "latest" and data["data_dir"] == str(base / "copy")
+        status = run_cli("pitr", "status", "--stanza", "demo", "--config", config, url=url)
+        assert "full" in status.stdout  # the live cluster's stanza, still serving
+    finally:
+        import subprocess
+
+        subprocess.run([*archiving_server.prefix, str(archiving_server.bindir / "pg_ctl"), "-D", str(base / "copy"),
+                        "-m", "immediate", "stop"], capture_output=True)  # fmt: skip

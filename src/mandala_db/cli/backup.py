@@ -323,3 +323,12 @@ def _restore_from_remote(
 
 _remote_restore("remote-restore")
 _remote_restore("s3-restore")  # the guide's name: the same command, for every storage
+
+
+def _restore_pitr() -> None:
+    from mandala_db.cli.pitr import restore_pitr
+
+    restore_app.command("pitr")(restore_pitr)
+
+
+_restore_pitr()

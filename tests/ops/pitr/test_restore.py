@@ -1,0 +1,107 @@
+"""ops/pitr/restore: a physical backup restored into a new data directory and recovered from the archived
+WAL. To a time between two writes, the copy has exactly the first; to the end of the archive, both. The
+live cluster goes on serving, untouched, and the copy does not archive into the stanza. A target dir that
+is not empty, or a time that is not one, is bad input before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import connect_to
+from mandala_db.core.database import Database
+from mandala_db.core.errors import BadInput
+from mandala_db.ops.pitr.restore import restore
+from mandala_db.ops.pitr.setup import setup, stanza_for
+from servers import ArchivingServer, free_port
+
+
+def archived(conn: Any) -> None:
+    """The WAL holding what was just committed, switched and waited for in the repository (an event: the
+    server's archiver reports that segment)."""
+    segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+    while True:
+        row = conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()
+        if row[0] is not None and row[0] >= segment:
+            return
+        conn.execute("SELECT pg_sleep(0.05)")
+
+
+def test_a_time_between_two_writes_recovers_exactly_the_first(archiving_server: ArchivingServer) -> None:
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    stanza.run("--type=full", "backup")
+    stop_second = stanza.info()["backup"][-1]["timestamp"]["stop"]
+    with connect_to(archiving_server.url) as conn:
+        # pgBackRest knows a backup's end to the second: a target must fall in a later second to be after it.
+        conn.execute("SELECT pg_sleep_until(to_timestamp(%s + 1))", (stop_second,))
+        conn.execute("CREATE TABLE writes (n int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+        conn.execute("INSERT INTO writes (n) VALUES (1)")
+        between = str(conn.execute("SELECT clock_timestamp()").fetchone()[0])  # after the first commit
+        conn.execute("INSERT INTO writes (n) VALUES (2)")
+        archived(conn)
+    done = restore(stanza, archiving_server.bindir, base / "copy", free_port(), to_time=between)
+    try:
+        with connect_to(done.url) as copy:
+            assert copy.execute("SELECT n FROM writes ORDER BY n").fetchall() == [(1,)]
+            assert copy.execute("SELECT current_setting('archive_mode')").fetchone() == ("off",)
+        assert done.last_replayed is not None and done.restore_seconds > 0 and done.replay_seconds > 0
+        with connect_to(archiving_server.url) as live:  # untouched, and still serving
+            assert live.execute("SELECT count(*) FROM writes").fetchone() == (2,)
+        latest = restore(stanza, archiving_server.bindir, base / "copy2", free_port(), to_time=None)
+        with connect_to(latest.url) as copy:
+            assert copy.execute("SELECT n FROM writes ORDER BY n").fetchall() == [(1,), (2,)]
+        stop(archiving_server, base / "copy2")
+    finally:
+        stop(archiving_server, base / "copy")
+
+
+def stop(server: ArchivingServer, pgdata: Path) -> None:
+    import subprocess
+
+    subprocess.run([*server.prefix, str(server.bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                   capture_output=True)  # fmt: skip
+
+
+def test_bad_targets_are_refused_before_anything_runs(
+    archiving_server: ArchivingServer, tmp_path: Path
+) -> None:
+    db = Database(archiving_server.url)
+    stanza = stanza_for(db, "demo", str(tmp_path / "repo"), tmp_path / "c.conf")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "PG_VERSION").write_text("15")
+    with pytest.raises(BadInput, match="is not empty"):
+        restore(stanza, archiving_server.bindir, full, free_port(), to_time=None)
+    with pytest.raises(BadInput, match="is not a time"):
+        restore(stanza, archiving_server.bindir, tmp_path / "new", free_port(), to_time="yesterday-ish")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_target_the_archive_does_not_reach_is_the_copys_own_error(
+    archiving_server: ArchivingServer,
+) -> None:
+    from mandala_db.core.errors import OperationFailed
+
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    stanza.run("--type=full", "backup")
+    with connect_to(archiving_server.url) as conn:  # a day ahead: no WAL holds it yet
+        tomorrow = str(conn.execute("SELECT now() + interval '1 day'").fetchone()[0])
+    try:
+        with pytest.raises(
+            OperationFailed, match="recovery ended before configured recovery target was reached"
+        ):
+            restore(stanza, archiving_server.bindir, base / "copy", free_port(), to_time=tomorrow)
+        with connect_to(archiving_server.url) as live:
+            assert live.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+    finally:
+        stop(archiving_server, base / "copy")
