@@ -58,3 +58,47 @@ def test_restore_pitr_recovers_a_copy_on_its_own_port(archiving_server: Archivin
 
         subprocess.run([*archiving_server.prefix, str(archiving_server.bindir / "pg_ctl"), "-D", str(base / "copy"),
                         "-m", "immediate", "stop"], capture_output=True)  # fmt: skip
+
+
+def test_physical_backups_are_taken_listed_and_counted(
+    archiving_server: ArchivingServer, tmp_path: Path
+) -> None:
+    url, base = archiving_server.url, archiving_server.base
+    config = str(base / "conf" / "pgbackrest.conf")
+    assert (
+        run_cli(
+            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
+        ).code
+        == 0
+    )
+    backups = {"BACKUP_DIR": str(tmp_path)}
+    for bad, line in [
+        (
+            ("backup", "schema", "--engine", "pgbackrest", "--stanza", "demo"),
+            "a physical backup is of the whole cluster",
+        ),
+        (("backup", "incr", "--engine", "pg_dump", "--stanza", "demo"), "only --engine pgbackrest takes one"),
+        (("backup", "diff"), "needs --stanza"),
+        (("backup", "full", "--engine", "tar"), "is not an engine"),
+    ]:
+        result = run_cli(*bad, url=url, env=backups)
+        assert result.code == 2 and line in result.stderr, result.output
+    done = run_cli(
+        "backup",
+        "full",
+        "--engine",
+        "pgbackrest",
+        "--stanza",
+        "demo",
+        "--config",
+        config,
+        url=url,
+        env=backups,
+    )
+    assert done.code == 0 and "pgBackRest full backup " in done.stdout, done.output
+    incr = run_cli("--json", "backup", "incr", "--stanza", "demo", "--config", config, url=url, env=backups)
+    assert incr.code == 0 and json.loads(incr.stdout)["backup"]["prior"]
+    listed = run_cli("restore", "list", url=url, env=backups)
+    assert "Physical backups (pgBackRest):" in listed.stdout and listed.stdout.count("demo/") == 2
+    stats = json.loads(run_cli("--json", "backup", "stats", url=url, env=backups).stdout)
+    assert stats["physical"]["full"]["count"] == 1 and stats["physical"]["incr"]["count"] == 1

@@ -46,6 +46,19 @@ RemoteListed = Annotated[
     typer.Option("--remote", help="Also list the backups on this storage (default: the configured remote)."),
 ]
 TargetDb = Annotated[str | None, typer.Option("--target-db", help="Restore into this database instead.")]
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine", help="pg_dump (a logical dump) or pgbackrest (a physical backup of the cluster)."
+    ),
+]
+Stanza = Annotated[
+    str | None, typer.Option("--stanza", help="With --engine pgbackrest: the stanza (pitr setup).")
+]
+PitrConfig = Annotated[
+    Path | None,
+    typer.Option("--config", help="With --engine pgbackrest: its configuration (default: per stanza)."),
+]
 
 
 def _register(kind: str, kinds: tuple[BackupKind, ...], doc: str) -> None:
@@ -69,10 +82,21 @@ def _register(kind: str, kinds: tuple[BackupKind, ...], doc: str) -> None:
         s3: S3Flag = False,
         s3_bucket: S3Bucket = None,
         remote: RemoteTo = None,
+        engine: Engine = "pg_dump",
+        stanza: Stanza = None,
+        config: PitrConfig = None,
     ) -> None:
         from mandala_db.ops.backup import DumpOptions, backup
 
         s = settings_for(ctx, f"backup {kind}")
+        if engine == "pgbackrest":
+            if kind != "full":
+                raise BadInput(f"backup {kind} --engine pgbackrest: a physical backup is of the whole cluster",
+                               "use backup full, diff or incr --engine pgbackrest")  # fmt: skip
+            _physical(s, "full", stanza, config, directory)
+            return
+        if engine != "pg_dump":
+            raise BadInput(f"--engine {engine!r} is not an engine", "use pg_dump or pgbackrest")
         backups = backup(
             database(s),
             s.backups_in(directory),
@@ -91,10 +115,35 @@ def _register(kind: str, kinds: tuple[BackupKind, ...], doc: str) -> None:
     backup_app.command(kind)(command)
 
 
+def _physical(s: Settings, kind: str, stanza: str | None, config: Path | None, directory: str | None) -> None:
+    from mandala_db.cli.pitr import physical_backup
+
+    if not stanza:
+        raise BadInput(f"backup {kind} --engine pgbackrest needs --stanza", "the stanza `pitr setup` created")
+    physical_backup(s, kind, stanza, config, directory)
+
+
+def _register_physical(kind: str, doc: str) -> None:
+    def command(ctx: typer.Context, stanza: Stanza = None, config: PitrConfig = None, directory: Dir = None,
+                engine: Engine = "pgbackrest") -> None:  # fmt: skip
+        s = settings_for(ctx, f"backup {kind}")
+        if engine != "pgbackrest":
+            raise BadInput(f"backup {kind} is a physical backup: only --engine pgbackrest takes one",
+                           "use backup full for a logical dump")  # fmt: skip
+        _physical(s, kind, stanza, config, directory)
+
+    command.__doc__ = doc
+    backup_app.command(kind)(command)
+
+
 _register("full", ("full",), "The whole database, schema and data: one consistent pg_dump.")
 _register("schema", ("schema",), "The schema alone.")
 _register("data", ("data",), "The data alone.")
 _register("all", ("full", "schema", "data"), "Full, schema and data backups, all from one snapshot.")
+_register_physical("diff", "A physical backup of what changed since the last full one (pgBackRest).")
+_register_physical(
+    "incr", "A physical backup of what changed since the last backup of any type (pgBackRest)."
+)
 
 
 @backup_app.command("verify")
@@ -160,9 +209,11 @@ def stats_command(
     ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None, remote: RemoteListed = None
 ) -> None:
     """Count, total size, newest, oldest and last verified backup of each kind, locally and on the remote."""
+    from mandala_db.cli.pitr import physical_stats
     from mandala_db.ops.backup import stats
     from mandala_db.ops.backup.remote import Remote
     from mandala_db.ops.drill import freshness
+    from mandala_db.ops.pitr.backup import listing as physical
 
     s = settings_for(ctx, "backup stats")
     folder, url = s.backups_in(directory), s.remote(remote, s3_bucket)
@@ -170,9 +221,16 @@ def stats_command(
     fresh = freshness(folder)
     totals = Remote.at(url).totals() if url else None
     where = f"{folder}" + (f" and {url}" if url else "")
+    per_type = physical_stats(physical(folder))
+
+    def human(c: Screen) -> None:
+        views.print_backup_stats(c, where, local, totals, fresh)
+        for kind, entry in per_type.items():
+            c.print(f"pgBackRest {kind}: {entry['count']} backup(s), {entry['stored']:,} bytes stored, newest "
+                    f"{entry['newest'][:19]}", markup=False)  # fmt: skip
+
     Output(s).result(
-        {"ok": True, "local": local, "remote": totals, "freshness": fresh},
-        lambda c: views.print_backup_stats(c, where, local, totals, fresh),
+        {"ok": True, "local": local, "remote": totals, "freshness": fresh, "physical": per_type}, human
     )
 
 
@@ -222,15 +280,23 @@ def list_command(
     ctx: typer.Context, directory: Dir = None, s3_bucket: S3Listed = None, remote: RemoteListed = None
 ) -> None:
     """The backups with their kind, time, size, revision and verification state, locally and on the remote."""
+    from mandala_db.cli.pitr import print_physical
     from mandala_db.ops.backup import listing
     from mandala_db.ops.backup.remote import Remote
+    from mandala_db.ops.pitr.backup import listing as physical
 
     s = settings_for(ctx, "restore list")
     local = listing(s.backups_in(directory))
     url = s.remote(remote, s3_bucket)
     copies = Remote.at(url).list() if url else []
+    found = physical(s.backups_in(directory))
+
+    def human(c: Screen) -> None:
+        views.print_backup_list(c, local, copies)
+        print_physical(c, found)
+
     Output(s).result(
-        {"ok": True, "local": local, "remote": copies}, lambda c: views.print_backup_list(c, local, copies)
+        {"ok": True, "local": local, "remote": copies, "physical": [m.to_dict() for m in found]}, human
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -142,3 +142,48 @@ def restore_pitr(
                       f"{done.replay_seconds:.1f} s", markup=False)  # fmt: skip
 
     Output(s).result({"ok": True, **done.to_dict()}, human)
+
+
+def physical_backup(s: Any, kind: str, stanza: str, config: Path | None, directory: str | None) -> None:
+    """`backup full|diff|incr --engine pgbackrest`: the backup, then its manifest beside the logical ones."""
+    from mandala_db.core.errors import BadInput
+    from mandala_db.ops.pitr.backup import PhysicalKind, take
+    from mandala_db.ops.pitr.setup import stanza_for
+
+    path = _config(s, stanza, config)
+    if not path.exists():
+        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
+                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    db = database(s)
+    done = take(db, stanza_for(db, stanza, "", path), cast("PhysicalKind", kind), s.backups_in(directory))
+
+    def human(console: Screen) -> None:
+        depends = f", on top of {done.prior}" if done.prior else ""
+        console.print(f"pgBackRest {done.type} backup {done.label}{depends}: {done.size:,} bytes, {done.stored:,} "
+                      f"stored, in {done.duration_ms / 1000:.1f} s; WAL {done.wal_start}..{done.wal_stop}", markup=False)  # fmt: skip
+        console.print(
+            f"  at revision {done.head_revision or '-'}; manifest beside the logical backups", markup=False
+        )
+
+    Output(s).result({"ok": True, "backup": done.to_dict()}, human)
+
+
+def print_physical(console: Screen, backups: list[Any]) -> None:
+    """The physical backups' section of `restore list`."""
+    if not backups:
+        return
+    console.print("Physical backups (pgBackRest):", markup=False)
+    for m in backups:
+        console.print(f"  {m.stanza}/{m.label}  {m.type:<4}  {m.finished_at[:19]}  {m.size:,} bytes ({m.stored:,} stored)"
+                      f"  revision {m.head_revision or '-'}" + (f"  on {m.prior}" if m.prior else ""), markup=False)  # fmt: skip
+
+
+def physical_stats(backups: list[Any]) -> dict[str, Any]:
+    """Count, stored size and newest per type, for `backup stats`."""
+    out: dict[str, Any] = {}
+    for m in backups:
+        entry = out.setdefault(m.type, {"count": 0, "stored": 0, "newest": m.finished_at})
+        entry["count"] += 1
+        entry["stored"] += m.stored
+        entry["newest"] = max(entry["newest"], m.finished_at)
+    return out

@@ -1,0 +1,42 @@
+"""ops/pitr/backup: pgBackRest's full, differential and incremental backups of a real cluster, each with a
+manifest beside the logical backups: its type and the backup it depends on, the WAL range it needs, its
+size and what it stored, and the application's head revision and schema fingerprint at its start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import connect_to
+from mandala_db.core import catalog
+from mandala_db.core.database import Database
+from mandala_db.ops.migrate import build_schema
+from mandala_db.ops.migrate.loader import History
+from mandala_db.ops.pitr.backup import listing, manifest_path, take
+from mandala_db.ops.pitr.setup import setup, stanza_for
+from servers import ArchivingServer
+
+
+def test_each_type_is_taken_and_described(archiving_server: ArchivingServer, tmp_path: Path) -> None:
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    build_schema(db, "head")  # the application's schema, at the head of the history
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    full = take(db, stanza, "full", tmp_path)
+    with connect_to(archiving_server.url) as conn:
+        conn.execute("INSERT INTO users (email, name) VALUES ('a@example.com', 'A')")
+        fingerprint = catalog.take(conn).fingerprint
+    incr = take(db, stanza, "incr", tmp_path)
+    diff = take(db, stanza, "diff", tmp_path)
+    assert (full.type, incr.type, diff.type) == ("full", "incr", "diff")
+    assert full.prior is None and incr.prior == full.label and diff.prior == full.label
+    assert full.head_revision == History.load().head and full.schema_fingerprint == fingerprint
+    assert (
+        full.size > 0 and 0 < incr.stored < full.stored and full.wal_start <= full.wal_stop < incr.wal_start
+    )
+    assert full.engine.startswith("pgbackrest 2.") and full.duration_ms > 0
+    assert manifest_path(tmp_path, "demo", full.label).exists()
+    assert [m.label for m in listing(tmp_path)] == [diff.label, incr.label, full.label]
+    (tmp_path / "physical" / "demo" / "broken.manifest.json").write_text("{")
+    assert len(listing(tmp_path)) == 3  # a manifest cut short by hand is passed over
