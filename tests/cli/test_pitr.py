@@ -102,3 +102,29 @@ def test_physical_backups_are_taken_listed_and_counted(
     assert "Physical backups (pgBackRest):" in listed.stdout and listed.stdout.count("demo/") == 2
     stats = json.loads(run_cli("--json", "backup", "stats", url=url, env=backups).stdout)
     assert stats["physical"]["full"]["count"] == 1 and stats["physical"]["incr"]["count"] == 1
+
+
+def test_cleanup_expires_physical_backups_under_the_same_retention(
+    archiving_server: ArchivingServer, tmp_path: Path
+) -> None:
+    url, base = archiving_server.url, archiving_server.base
+    config = str(base / "conf" / "pgbackrest.conf")
+    assert (
+        run_cli(
+            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
+        ).code
+        == 0
+    )
+    backups = {"BACKUP_DIR": str(tmp_path)}
+    for _ in range(2):
+        assert run_cli("backup", "full", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, url=url,
+                       env=backups).code == 0  # fmt: skip
+    args = ("backup", "cleanup", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, "--keep", "1",
+            "--retention-days", "0")  # fmt: skip
+    planned = run_cli(*args, "--dry-run", url=url, env=backups)
+    assert planned.code == 0 and "would expire 1 backup(s)" in planned.stdout
+    refused = run_cli(*args, url=url, env=backups)
+    assert refused.code == 3 and "refused without confirmation" in refused.stderr
+    done = run_cli("--yes", *args, url=url, env=backups)
+    assert done.code == 0 and "expired 1 backup(s)" in done.stdout
+    assert len(list((tmp_path / "physical" / "demo").glob("*.manifest.json"))) == 1

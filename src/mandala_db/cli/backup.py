@@ -243,12 +243,26 @@ def cleanup_command(
     ] = None,
     keep: Annotated[int, typer.Option("--keep", min=0, help="Always keep this many of each kind.")] = 3,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
+    engine: Engine = "pg_dump",
+    stanza: Stanza = None,
+    config: PitrConfig = None,
 ) -> None:
     """Delete backups older than the retention, keeping the newest few of each kind and the newest verified."""
     from mandala_db.ops.backup import apply_cleanup, cleanup_plan
 
     s = settings_for(ctx, "backup cleanup")
     days, folder = s.retention_days(retention_days), s.backups_in(directory)
+    if engine == "pgbackrest":
+        from mandala_db.cli.pitr import physical_cleanup
+
+        if not stanza:
+            raise BadInput(
+                "backup cleanup --engine pgbackrest needs --stanza", "the stanza `pitr setup` created"
+            )
+        physical_cleanup(s, stanza, config, folder, keep=keep, days=days, dry_run=dry_run)
+        return
+    if engine != "pg_dump":
+        raise BadInput(f"--engine {engine!r} is not an engine", "use pg_dump or pgbackrest")
     plan = cleanup_plan(folder, days, keep)
     if (plan.delete or plan.leftovers) and not dry_run:
         confirm(

@@ -187,3 +187,34 @@ def physical_stats(backups: list[Any]) -> dict[str, Any]:
         entry["stored"] += m.stored
         entry["newest"] = max(entry["newest"], m.finished_at)
     return out
+
+
+def physical_cleanup(s: Any, stanza: str, config: Path | None, folder: Path, *, keep: int, days: int,
+                     dry_run: bool) -> None:  # fmt: skip
+    """`backup cleanup --engine pgbackrest`: pgBackRest's expire under the same retention, asked first."""
+    from mandala_db.cli.confirm import confirm
+    from mandala_db.core.errors import BadInput
+    from mandala_db.ops.pitr.backup import expire
+    from mandala_db.ops.pitr.setup import stanza_for
+
+    path = _config(s, stanza, config)
+    if not path.exists():
+        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
+                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    db = database(s)
+    target = stanza_for(db, stanza, "", path)
+    plan = expire(target, folder, keep=keep, retention_days=days, dry_run=True)
+    done = plan
+    if plan.removed and not dry_run:
+        confirm(
+            s, f"Expire {len(plan.removed)} pgBackRest backup(s) of stanza {stanza} older than {days} days"
+        )
+        done = expire(target, folder, keep=keep, retention_days=days, dry_run=False)
+
+    def human(console: Screen) -> None:
+        verb = "would expire" if dry_run else "expired"
+        console.print(f"pgBackRest {verb} {len(done.removed)} backup(s) of stanza {stanza} "
+                      f"(older than {days} days, the newest {keep} full ones kept): "
+                      + (", ".join(done.removed) or "none"), markup=False)  # fmt: skip
+
+    Output(s).result({"ok": True, "retention_days": days, "keep": keep, **done.to_dict()}, human)

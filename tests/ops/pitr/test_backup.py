@@ -40,3 +40,27 @@ def test_each_type_is_taken_and_described(archiving_server: ArchivingServer, tmp
     assert [m.label for m in listing(tmp_path)] == [diff.label, incr.label, full.label]
     (tmp_path / "physical" / "demo" / "broken.manifest.json").write_text("{")
     assert len(listing(tmp_path)) == 3  # a manifest cut short by hand is passed over
+
+
+def test_expire_follows_the_retention_and_the_dry_run_says_the_same(
+    archiving_server: ArchivingServer, tmp_path: Path
+) -> None:
+    from mandala_db.ops.pitr.backup import expire
+
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    first = take(db, stanza, "full", tmp_path)
+    on_first = take(db, stanza, "incr", tmp_path)
+    second = take(db, stanza, "full", tmp_path)
+    # Every backup is within 30 days: nothing goes, whatever --keep says.
+    assert expire(stanza, tmp_path, keep=1, retention_days=30, dry_run=True).removed == []
+    plan = expire(stanza, tmp_path, keep=1, retention_days=0, dry_run=True)
+    assert plan.removed == [first.label, on_first.label]  # the incr goes with the full it is built on
+    assert {m.label for m in listing(tmp_path)} == {first.label, on_first.label, second.label}
+    done = expire(stanza, tmp_path, keep=1, retention_days=0, dry_run=False)
+    assert done.removed == plan.removed and done.kept == [second.label]
+    assert [b["label"] for b in stanza.info()["backup"]] == [second.label]
+    assert {m.label for m in listing(tmp_path)} == {second.label}

@@ -98,3 +98,48 @@ def listing(folder: Path) -> list[PhysicalManifest]:
         except (OSError, ValueError, TypeError):
             continue  # not one of ours, or cut short by hand: listing goes on
     return sorted(out, key=lambda m: m.finished_at, reverse=True)
+
+
+@dataclass
+class Expired:
+    removed: list[str]  # labels pgBackRest expired (and whose manifests went with them)
+    kept: list[str]
+    dry_run: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"removed": self.removed, "kept": self.kept, "dry_run": self.dry_run}
+
+
+def expire(stanza: Stanza, folder: Path, *, keep: int, retention_days: int, dry_run: bool) -> Expired:
+    """pgBackRest's own `expire`, driven by the same `--keep` / `--retention-days` as the logical backups:
+    the full backups older than the retention go, with the diff and incr backups built on them (and the WAL
+    only they need), but never the newest `keep` full ones (nor the newest, whatever the numbers say). The
+    dry run says which, from the same rule; the manifests follow the repository."""
+    backups = stanza.info().get("backup", [])
+    fulls = [b for b in backups if b["type"] == "full"]  # oldest first, as pgBackRest lists them
+    cutoff = time.time() - retention_days * 86400
+    kept = {b["label"] for b in fulls[-max(keep, 1) :]} | {
+        b["label"] for b in fulls if b["timestamp"]["stop"] >= cutoff
+    }
+    # pgBackRest counts full backups from the newest: keeping the oldest one kept keeps every one after it.
+    oldest = next((i for i, b in enumerate(fulls) if b["label"] in kept), len(fulls) - 1)
+    going = {b["label"] for b in fulls[:oldest]}
+    prior = {b["label"]: b.get("prior") for b in backups}
+
+    def base(label: str) -> str:
+        while prior.get(label):
+            label = str(prior[label])
+        return label
+
+    removed = [b["label"] for b in backups if base(b["label"]) in going]
+    if dry_run or not removed:
+        return Expired(removed, [b["label"] for b in backups if b["label"] not in removed], dry_run)
+    stanza.run("--repo1-retention-full-type=count", f"--repo1-retention-full={len(fulls) - oldest}", "expire")
+    after = {b["label"] for b in stanza.info().get("backup", [])}
+    gone = [b["label"] for b in backups if b["label"] not in after]
+    for label in gone:
+        manifest_path(folder, stanza.name, label).unlink(missing_ok=True)
+    bus.info(
+        "backup_expired", f"pgbackrest expired {len(gone)} backup(s) of stanza {stanza.name}", removed=gone
+    )
+    return Expired(gone, sorted(after), False)
