@@ -103,21 +103,28 @@ def restore_pitr(
         typer.Option("--to-time", help="Recover up to this moment (e.g. '2026-12-06 21:30:00+00')."),
     ] = None,
     latest: Annotated[bool, typer.Option("--latest", help="Recover to the end of the archived WAL.")] = False,
+    to_revision: Annotated[
+        str | None,
+        typer.Option(
+            "--to-revision", help="Recover to just before this revision's deploy (from the run ledger)."
+        ),
+    ] = None,
     port: Annotated[int | None, typer.Option("--port", help="The copy's port (default: a free one).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """A physical backup restored into a new data directory, started on its own port and recovered to a moment
-    (--to-time) or to the end of the archive (--latest). The live cluster is never touched."""
+    (--to-time), to just before a revision's deploy (--to-revision) or to the end of the archive (--latest).
+    The live cluster is never touched."""
     import socket
 
     from mandala_db.core.errors import BadInput
-    from mandala_db.ops.pitr.restore import restore, server_bindir
+    from mandala_db.ops.migrate.loader import History
+    from mandala_db.ops.pitr.restore import before_deploy, restore, server_bindir
     from mandala_db.ops.pitr.setup import server_facts, stanza_for
 
-    if (to_time is None) == (not latest):
-        raise BadInput(
-            "give exactly one of --to-time TIMESTAMP and --latest", "e.g. --to-time '2026-12-06 21:30:00+00'"
-        )
+    if sum((to_time is not None, latest, to_revision is not None)) != 1:
+        raise BadInput("give exactly one of --to-time TIMESTAMP, --to-revision REV and --latest",
+                       "e.g. --to-time '2026-12-06 21:30:00+00'")  # fmt: skip
     s = settings_for(ctx, "restore pitr")
     path = _config(s, stanza, config)
     if not path.exists():
@@ -129,15 +136,26 @@ def restore_pitr(
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = int(sock.getsockname()[1])
+    expected = None
+    if to_revision is not None:
+        rev = History.load().named(to_revision)
+        with db.connect() as conn:
+            to_time = before_deploy(conn, rev.id)
+        expected = rev.down_revision
     done = restore(stanza_for(db, stanza, "", path), server_bindir(major), target_dir.resolve(), port,
-                   to_time=to_time)  # fmt: skip
+                   to_time=to_time, exclusive=to_revision is not None)  # fmt: skip
+    if to_revision is not None and done.revision != expected:
+        from mandala_db.core.errors import CheckFailed
+
+        raise CheckFailed(f"the copy on port {done.port} is at revision {done.revision or 'none'}, not "
+                          f"{expected or 'base'} (the one before {to_revision})",
+                          f"inspect it at {done.data_dir}, then drop it")  # fmt: skip
 
     def human(console: Screen) -> None:
         console.print(f"Recovered {done.target} into {done.data_dir}, serving on port {done.port} "
                       f"(socket {done.url.params[0][1]}); the live cluster was not touched.", markup=False)  # fmt: skip
-        console.print(
-            f"  last transaction replayed: {done.last_replayed or 'none after the backup'}", markup=False
-        )
+        console.print(f"  last transaction replayed: {done.last_replayed or 'none after the backup'}; "
+                      f"revision {done.revision or '-'}", markup=False)  # fmt: skip
         console.print(f"  {done.seconds:.1f} s: restore {done.restore_seconds:.1f} s, WAL replay "
                       f"{done.replay_seconds:.1f} s", markup=False)  # fmt: skip
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import connect_to
 from mandala_db.core.database import Database
 from mandala_db.core.errors import BadInput
+from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.pitr.restore import restore
 from mandala_db.ops.pitr.setup import setup, stanza_for
 from servers import ArchivingServer, free_port
@@ -105,3 +106,48 @@ def test_a_target_the_archive_does_not_reach_is_the_copys_own_error(
             assert live.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
     finally:
         stop(archiving_server, base / "copy")
+
+
+def test_to_revision_recovers_the_database_as_it_was_before_that_deploy(
+    archiving_server: ArchivingServer,
+) -> None:
+    from conftest import run_cli
+    from mandala_db.ops.migrate import build_schema
+    from mandala_db.ops.migrate.loader import History
+
+    db = Database(archiving_server.url)
+    base, history = archiving_server.base, History.load()
+    head, previous = history.revisions[-1].id, history.revisions[-2].id
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    build_schema(db, previous)
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    stanza.run("--type=full", "backup")
+    stop_second = stanza.info()["backup"][-1]["timestamp"]["stop"]
+    with connect_to(archiving_server.url) as conn:
+        conn.execute("SELECT pg_sleep_until(to_timestamp(%s + 1))", (stop_second,))
+        conn.execute("INSERT INTO users (email, name) VALUES ('before@example.com', 'Before')")
+    deployed = run_cli("migrate", "deploy", url=archiving_server.url)
+    assert deployed.code == 0, deployed.output
+    with connect_to(archiving_server.url) as conn:
+        conn.execute("INSERT INTO users (email, name) VALUES ('after@example.com', 'After')")
+        archived(conn)
+    copy = base / "copy"
+    done = run_cli("--json", "restore", "pitr", "--stanza", "demo", "--config", str(config), "--to-revision", head,
+                   "--target-dir", str(copy), url=archiving_server.url)  # fmt: skip
+    try:
+        assert done.code == 0, done.output
+        import json
+
+        assert json.loads(done.stdout)["revision"] == previous
+        with connect_to(
+            DatabaseURL.parse(
+                f"postgresql://postgres@/postgres?host={base}&port={json.loads(done.stdout)['port']}"
+            )
+        ) as c:
+            assert c.execute("SELECT email FROM users ORDER BY 1").fetchall() == [("before@example.com",)]
+            assert c.execute("SELECT to_regclass('task_reflections')").fetchone() == (
+                None,
+            )  # before the split
+    finally:
+        stop(archiving_server, copy)

@@ -39,13 +39,14 @@ class Recovered:
     port: int
     url: DatabaseURL
     last_replayed: str | None  # the last transaction the copy replayed (its commit time, from its log)
+    revision: str | None  # the application's revision in the copy
     seconds: float  # from the start of the restore to the promoted copy
     restore_seconds: float  # pgBackRest's part: the files
     replay_seconds: float  # the server's part: the WAL
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "data_dir": self.data_dir, "port": self.port,
-                "last_replayed": self.last_replayed, "seconds": round(self.seconds, 3),
+                "last_replayed": self.last_replayed, "revision": self.revision, "seconds": round(self.seconds, 3),
                 "restore_seconds": round(self.restore_seconds, 3), "replay_seconds": round(self.replay_seconds, 3)}  # fmt: skip
 
 
@@ -57,10 +58,27 @@ def _as_owner(stanza: Stanza, cmd: list[str]) -> list[str]:
     )
 
 
+def before_deploy(conn: psycopg.Connection[Any], revision: str) -> str:
+    """The moment a revision's last successful deploy began, from the run ledger (its row is written as the
+    deploy starts, before any of its statements): recovering to just before it brings back the database as
+    it was before that revision, with every write committed until then."""
+    from mandala_db.core import ledger
+
+    if not ledger.exists(conn):
+        raise BadInput("--to-revision: this database has no run ledger, so no deploy to recover to",
+                       "use --to-time")  # fmt: skip
+    row = conn.execute(f"SELECT started_at FROM {ledger.TABLE} WHERE revision = %s AND direction = 'upgrade' AND "
+                       "status = 'succeeded' ORDER BY id DESC LIMIT 1", (revision,)).fetchone()  # fmt: skip
+    if row is None:
+        raise BadInput(f"--to-revision {revision}: the run ledger has no successful deploy of it",
+                       "`mandala-db migrate history` lists the deploys; or use --to-time")  # fmt: skip
+    return str(row[0])
+
+
 def restore(stanza: Stanza, bindir: Path, target_dir: Path, port: int, *, to_time: str | None,
-            timeout: float = 3600) -> Recovered:  # fmt: skip
+            exclusive: bool = False, timeout: float = 3600) -> Recovered:  # fmt: skip
     """pgBackRest's restore into `target_dir`, then the copy started with `bindir`'s pg_ctl on `port` and
-    waited for until it has recovered and promoted itself."""
+    waited for until it has recovered and promoted itself (`exclusive`: stopping just before `to_time`)."""
     if to_time is not None:
         _parse_time(to_time)
     if target_dir.exists() and any(target_dir.iterdir()):
@@ -76,6 +94,8 @@ def restore(stanza: Stanza, bindir: Path, target_dir: Path, port: int, *, to_tim
     args += (
         ["--type=time", f"--target={to_time}", "--target-action=promote"] if to_time else ["--type=default"]
     )
+    if to_time and exclusive:
+        args.append("--target-exclusive")
     bus.info("pitr_restore_start", f"restoring stanza {stanza.name} into {target_dir} "
              f"({'up to ' + to_time if to_time else 'to the end of the archive'})", stanza=stanza.name)  # fmt: skip
     stanza.run(*args, "restore", timeout=timeout)
@@ -94,10 +114,17 @@ def restore(stanza: Stanza, bindir: Path, target_dir: Path, port: int, *, to_tim
     text = log.read_text(errors="replace") if log.exists() else ""
     m = STOPPED.search(text) or LAST_REPLAYED.search(text)
     result = Recovered(to_time or "latest", str(target_dir), port, url, m.group("at") if m else None,
-                       finished - started, restored - started, finished - restored)  # fmt: skip
+                       _revision(url), finished - started, restored - started, finished - restored)  # fmt: skip
     bus.info("pitr_restore_complete", f"recovered into {target_dir} on port {port}: last transaction replayed "
              f"{result.last_replayed or 'unknown'}", seconds=round(result.seconds, 3))  # fmt: skip
     return result
+
+
+def _revision(url: DatabaseURL) -> str | None:
+    from mandala_db.core.revision import current_revision
+
+    with psycopg.connect(**url.libpq_params(), autocommit=True) as conn:  # type: ignore[arg-type]
+        return current_revision(conn)
 
 
 def _parse_time(value: str) -> datetime:
