@@ -128,3 +128,26 @@ def test_cleanup_expires_physical_backups_under_the_same_retention(
     done = run_cli("--yes", *args, url=url, env=backups)
     assert done.code == 0 and "expired 1 backup(s)" in done.stdout
     assert len(list((tmp_path / "physical" / "demo").glob("*.manifest.json"))) == 1
+
+
+def test_drill_on_the_newest_physical_backup(archiving_server: ArchivingServer, tmp_path: Path) -> None:
+    url, base = archiving_server.url, archiving_server.base
+    config = str(base / "conf" / "pgbackrest.conf")
+    backups = {"BACKUP_DIR": str(tmp_path)}
+    assert run_cli("drill", "--engine", "pgbackrest", url=url, env=backups).code == 2
+    assert (
+        run_cli(
+            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
+        ).code
+        == 0
+    )
+    assert run_cli("backup", "full", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, url=url,
+                   env=backups).code == 0  # fmt: skip
+    done = run_cli(
+        "drill", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, url=url, env=backups
+    )
+    assert done.code == 0, done.output
+    assert (
+        "Drill passed: pgbackrest:demo/" in done.stdout and "removed" in done.stdout and "RPO" in done.stdout
+    )
+    assert "pgbackrest:demo/" in run_cli("drill", "history", url=url, env=backups).stdout

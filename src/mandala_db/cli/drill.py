@@ -10,6 +10,7 @@ import typer
 from mandala_db.cli.context import database, settings_for
 from mandala_db.cli.output import Output, Screen
 from mandala_db.core.durations import duration_seconds
+from mandala_db.core.errors import BadInput
 
 app = typer.Typer(help="Recovery rehearsed and measured: restore the newest good backup into a scratch database.",
                   invoke_without_command=True)  # fmt: skip
@@ -40,6 +41,19 @@ def drill_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a Markdown report (audit evidence) here.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="pg_dump (the newest logical backup) or pgbackrest (the newest physical one)."
+        ),
+    ] = "pg_dump",
+    stanza: Annotated[
+        str | None, typer.Option("--stanza", help="With --engine pgbackrest: the stanza.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="With --engine pgbackrest: its configuration (default: per stanza)."),
+    ] = None,
 ) -> None:
     """Fetch, prove, restore into a scratch database, check, measure RTO and RPO, record; the scratch database
     is dropped whatever happens."""
@@ -50,14 +64,36 @@ def drill_command(
     s = settings_for(ctx, "drill")
     target = duration_seconds("--rto-target", rto_target) if rto_target else None
     age = duration_seconds("--max-backup-age", max_backup_age) if max_backup_age else None
-    result = drill(database(s), source=source, backup_dir=s.backups_in(directory), remote=s.remote(),
-                   rto_target=target, max_backup_age=age, rehearse=rehearse)  # fmt: skip
+    if engine == "pgbackrest":
+        result = _physical(s, stanza, config, s.backups_in(directory), target, age)
+    elif engine != "pg_dump":
+        raise BadInput(f"--engine {engine!r} is not an engine", "use pg_dump or pgbackrest")
+    else:
+        result = drill(database(s), source=source, backup_dir=s.backups_in(directory), remote=s.remote(),
+                       rto_target=target, max_backup_age=age, rehearse=rehearse)  # fmt: skip
     if report:
         report.write_text(report_markdown(result), encoding="utf-8")
     Output(s).result(result.to_dict(), lambda c: _print(c, result.to_dict()))
     failure = result.failure()
     if failure is not None:
         raise failure
+
+
+def _physical(s: Any, stanza: str | None, config: Path | None, folder: Path, target: float | None,
+              age: float | None) -> Any:  # fmt: skip
+    from mandala_db.cli.pitr import existing_config
+    from mandala_db.ops.pitr.drill import physical_drill
+    from mandala_db.ops.pitr.restore import server_bindir
+    from mandala_db.ops.pitr.setup import server_facts, stanza_for
+
+    if not stanza:
+        raise BadInput("drill --engine pgbackrest needs --stanza", "the stanza `pitr setup` created")
+    path = existing_config(s, stanza, config)
+    db = database(s)
+    bindir = server_bindir(int(server_facts(db)["version_num"]) // 10000)
+    return physical_drill(
+        db, stanza_for(db, stanza, "", path), bindir, folder, rto_target=target, max_backup_age=age
+    )
 
 
 def _print(console: Screen, doc: dict[str, Any]) -> None:
@@ -69,7 +105,9 @@ def _print(console: Screen, doc: dict[str, Any]) -> None:
             f"  rehearsed {step['direction']} {step['revision']} in {step['duration_ms']:.0f} ms",
             markup=False,
         )
-    console.print(f"  scratch database {doc['scratch_database']} dropped", markup=False)
+    what = "cluster" if doc["backup"].startswith("pgbackrest:") else "database"
+    console.print(f"  scratch {what} {doc['scratch_database']} {'removed' if what == 'cluster' else 'dropped'}",
+                  markup=False)  # fmt: skip
 
 
 @app.command("history")

@@ -27,6 +27,17 @@ def _config(s: Any, stanza: str, config: Path | None) -> Path:
     return config.resolve() if config else default_config(s.state_dir, stanza)
 
 
+def existing_config(s: Any, stanza: str, config: Path | None) -> Path:
+    """The stanza's configuration, which `pitr setup` wrote: bad input when it is not there."""
+    from mandala_db.core.errors import BadInput
+
+    path = _config(s, stanza, config)
+    if not path.exists():
+        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
+                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    return path
+
+
 @app.command("setup")
 def setup(
     ctx: typer.Context,
@@ -63,12 +74,7 @@ def status(ctx: typer.Context, stanza: StanzaOption, config: ConfigOption = None
     from mandala_db.ops.pitr.status import status as read_status
 
     s = settings_for(ctx, "pitr status")
-    path = _config(s, stanza, config)
-    if not path.exists():
-        from mandala_db.core.errors import BadInput
-
-        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
-                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    path = existing_config(s, stanza, config)
     db = database(s)
     st = read_status(db, stanza_for(db, stanza, "", path))  # the repository: as the configuration names it
 
@@ -126,10 +132,7 @@ def restore_pitr(
         raise BadInput("give exactly one of --to-time TIMESTAMP, --to-revision REV and --latest",
                        "e.g. --to-time '2026-12-06 21:30:00+00'")  # fmt: skip
     s = settings_for(ctx, "restore pitr")
-    path = _config(s, stanza, config)
-    if not path.exists():
-        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
-                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    path = existing_config(s, stanza, config)
     db = database(s)
     major = int(server_facts(db)["version_num"]) // 10000
     if port is None:
@@ -164,14 +167,10 @@ def restore_pitr(
 
 def physical_backup(s: Any, kind: str, stanza: str, config: Path | None, directory: str | None) -> None:
     """`backup full|diff|incr --engine pgbackrest`: the backup, then its manifest beside the logical ones."""
-    from mandala_db.core.errors import BadInput
     from mandala_db.ops.pitr.backup import PhysicalKind, take
     from mandala_db.ops.pitr.setup import stanza_for
 
-    path = _config(s, stanza, config)
-    if not path.exists():
-        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
-                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    path = existing_config(s, stanza, config)
     db = database(s)
     done = take(db, stanza_for(db, stanza, "", path), cast("PhysicalKind", kind), s.backups_in(directory))
 
@@ -211,14 +210,10 @@ def physical_cleanup(s: Any, stanza: str, config: Path | None, folder: Path, *, 
                      dry_run: bool) -> None:  # fmt: skip
     """`backup cleanup --engine pgbackrest`: pgBackRest's expire under the same retention, asked first."""
     from mandala_db.cli.confirm import confirm
-    from mandala_db.core.errors import BadInput
     from mandala_db.ops.pitr.backup import expire
     from mandala_db.ops.pitr.setup import stanza_for
 
-    path = _config(s, stanza, config)
-    if not path.exists():
-        raise BadInput(f"no pgBackRest configuration for stanza {stanza} at {path}",
-                       f"run `mandala-db pitr setup --stanza {stanza}` first, or give --config")  # fmt: skip
+    path = existing_config(s, stanza, config)
     db = database(s)
     target = stanza_for(db, stanza, "", path)
     plan = expire(target, folder, keep=keep, retention_days=days, dry_run=True)
