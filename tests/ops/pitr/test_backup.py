@@ -64,3 +64,51 @@ def test_expire_follows_the_retention_and_the_dry_run_says_the_same(
     assert done.removed == plan.removed and done.kept == [second.label]
     assert [b["label"] for b in stanza.info()["backup"]] == [second.label]
     assert {m.label for m in listing(tmp_path)} == {second.label}
+
+
+def pgbackrest_running(config: Path) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(w.endswith(b"pgbackrest") for w in words) and f"--config={config}".encode() in words:
+            return True
+    return False
+
+
+def test_a_killed_backup_leaves_the_cluster_serving_and_the_repository_consistent(
+    archiving_server: ArchivingServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", base / "repo"
+    setup(db, "demo", str(repo), config)
+    stanza = stanza_for(db, "demo", str(repo), config)
+    env = {**os.environ, "DATABASE_URL": archiving_server.url.render(mask=False), "BACKUP_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "mandala_db", "backup", "full", "--engine", "pgbackrest",
+                             "--stanza", "demo", "--config", str(config)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    # The event: pgBackRest has begun writing the backup into the repository.
+    folder = repo / "backup" / "demo"
+    while proc.poll() is None and not any(p.is_dir() and p.name.endswith("F") for p in folder.glob("*")):
+        time.sleep(0.01)
+    assert proc.poll() is None, "the backup ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while pgbackrest_running(config) and time.monotonic() < deadline:  # its group goes with it
+        time.sleep(0.05)
+    assert not pgbackrest_running(config)
+    assert listing(tmp_path) == [] and stanza.info().get("backup", []) == []  # nothing half-listed
+    stanza.run("check")  # the repository and the archive are consistent
+    with connect_to(archiving_server.url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # the cluster serves
+    done = take(db, stanza, "full", tmp_path)  # and the next backup works
+    assert [m.label for m in listing(tmp_path)] == [done.label]

@@ -151,3 +151,48 @@ def test_to_revision_recovers_the_database_as_it_was_before_that_deploy(
             )  # before the split
     finally:
         stop(archiving_server, copy)
+
+
+def test_a_killed_restore_leaves_the_live_cluster_serving_and_the_repository_consistent(
+    archiving_server: ArchivingServer,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ops.pitr.test_backup import pgbackrest_running
+
+    db = Database(archiving_server.url)
+    base = archiving_server.base
+    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    setup(db, "demo", repo, config)
+    stanza = stanza_for(db, "demo", repo, config)
+    stanza.run("--type=full", "backup")
+    copy = base / "copy"
+    env = {**os.environ, "DATABASE_URL": archiving_server.url.render(mask=False)}
+    proc = subprocess.Popen([sys.executable, "-m", "mandala_db", "restore", "pitr", "--stanza", "demo", "--config",
+                             str(config), "--latest", "--target-dir", str(copy)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    # The event: pgBackRest has begun writing files into the copy.
+    while proc.poll() is None and not (copy.exists() and any(copy.iterdir())):
+        time.sleep(0.005)
+    try:
+        assert proc.poll() is None, "the restore ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while pgbackrest_running(config) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pgbackrest_running(config)
+        with connect_to(archiving_server.url) as live:
+            assert live.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+        stanza.run("check")
+        assert len(stanza.info()["backup"]) == 1
+        with pytest.raises(
+            BadInput, match="is not empty"
+        ):  # a half-written copy is never started as if whole
+            restore(stanza, archiving_server.bindir, copy, free_port(), to_time=None)
+    finally:
+        stop(archiving_server, copy)  # in case the kill came after the copy had started

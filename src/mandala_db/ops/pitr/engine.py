@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from mandala_db.core.errors import BadInput, OperationFailed
 from mandala_db.core.events import bus
-from mandala_db.core.process import child_environment
+from mandala_db.core.process import ToolProcess, child_environment
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -132,20 +132,24 @@ class Stanza:
 
     def run(self, *args: str, timeout: float = 3600) -> str:
         """`pgbackrest --config=... --stanza=NAME ARGS` as the cluster's user; its stdout, or OperationFailed
-        with its error line (pgBackRest's `ERROR: [nnn]: ...`)."""
+        with its error line (pgBackRest's `ERROR: [nnn]: ...`). It runs in a process group of its own that
+        dies with mandala-db, however mandala-db dies: a killed backup or restore leaves no pgBackRest behind
+        (the repository stays consistent: pgBackRest writes a backup's manifest last)."""
         cmd = [str(binary()), f"--config={self.config}", f"--stanza={self.name}", *args]
         if os.geteuid() == 0 and self.owner() != "root":
             cmd = ["runuser", "-u", self.owner(), "--", *cmd]
-        env = child_environment({k: v for k, v in os.environ.items() if k.startswith("PGBACKREST_")})
         bus.debug("pitr_run", "pgbackrest " + " ".join(args))
-        done = subprocess.run(
-            cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=timeout
-        )
-        if done.returncode != 0:
-            raise OperationFailed(
-                f"pgbackrest {args[-1] if args else ''} failed: {error_line(done.stdout + done.stderr)}"
-            )
-        return done.stdout
+        tool = ToolProcess(cmd, None, stdout=subprocess.PIPE)
+        try:
+            out = tool.stdout.read().decode("utf-8", "replace")
+            code = tool.wait(timeout)
+        except BaseException:
+            tool.kill()
+            raise
+        if code != 0:
+            said = out + "\n" + "\n".join(tool.tail)
+            raise OperationFailed(f"pgbackrest {args[-1] if args else ''} failed: {error_line(said)}")
+        return out
 
     def info(self) -> dict[str, Any]:
         data = json.loads(self.run("--output=json", "info") or "[]")
