@@ -43,7 +43,10 @@ def test_restore_pitr_recovers_a_copy_on_its_own_port(archiving_server: Archivin
     neither = run_cli(
         "restore", "pitr", "--stanza", "demo", "--config", config, "--target-dir", str(base / "c"), url=url
     )
-    assert neither.code == 2 and "exactly one of --to-time TIMESTAMP, --to-revision REV and --latest" in neither.stderr
+    assert (
+        neither.code == 2
+        and "exactly one of --to-time TIMESTAMP, --to-revision REV and --latest" in neither.stderr
+    )
     stanza_for(Database(url), "demo", "", Path(config)).run("--type=full", "backup")
     done = run_cli("--json", "restore", "pitr", "--stanza", "demo", "--config", config, "--latest", "--target-dir",
                    str(base / "copy"), url=url)  # fmt: skip
