@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import Databases, admin_url, dsn, params, server_major
+from common import Databases, admin_url, dsn, med, params, server_major
+from lock_bench import Writer
 
 from mandala_db.core.database import Database
 from mandala_db.core.tools import find_client
@@ -47,41 +45,6 @@ TASKS = 8
 PER_USER = 1 + 1 + 8 + 64 + 64 * TASKS + 64 + 8 + 64 * TASKS // 4
 HISTORY = """INSERT INTO progress_history (id, "entityType", "entityId", progress)
     SELECT gen_random_uuid(), 'task', id, 50 FROM tasks WHERE random() < 0.25"""
-
-
-class Writer:
-    """Updates random rows of one table in a loop, one autocommit statement at a time. The statement names
-    only columns both layouts share, so it goes on across the conversion."""
-
-    def __init__(self, url: DatabaseURL, statement: str, ids: list[str]) -> None:
-        self.url, self.statement, self.ids = url, statement, ids
-        self.gaps: list[float] = []
-        self.errors: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run)
-
-    def run(self) -> None:
-        with psycopg.connect(**params(self.url), autocommit=True) as c:  # type: ignore[arg-type]
-            last = time.perf_counter()
-            while not self.stop.is_set():
-                try:
-                    c.execute(self.statement, (random.choice(self.ids),))
-                except psycopg.Error as exc:  # a failed write is a stall too: counted, and named
-                    self.errors.append(str(exc).splitlines()[0])
-                now = time.perf_counter()
-                self.gaps.append(now - last)
-                last = now
-                time.sleep(0.002)
-
-    def __enter__(self) -> Writer:
-        self.thread.start()
-        time.sleep(0.3)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        time.sleep(0.3)
-        self.stop.set()
-        self.thread.join()
 
 
 class Bench:
@@ -138,8 +101,9 @@ class Bench:
         return self.admin.with_database(name)
 
     def writers(self, url: DatabaseURL) -> tuple[Writer, Writer]:
-        return (Writer(url, "UPDATE tasks SET title = title WHERE id = %s", self.task_ids),
-                Writer(url, "UPDATE progress_history SET progress = progress WHERE id = %s", self.history_ids))  # fmt: skip
+        # Statements that name only columns both layouts share, so they go on across the conversion.
+        return (Writer(url, self.task_ids, "UPDATE tasks SET title = title WHERE id = %s"),
+                Writer(url, self.history_ids, "UPDATE progress_history SET progress = progress WHERE id = %s"))  # fmt: skip
 
     def raw(self) -> tuple[float, float]:
         url = self.copy()
@@ -159,7 +123,7 @@ class Bench:
                            env={**os.environ, "PGPASSWORD": url.password or ""}, stdout=subprocess.DEVNULL)  # fmt: skip
             seconds = time.perf_counter() - started
         self.dbs.drop((url,))
-        return seconds, max(a.gaps + b.gaps)
+        return seconds, max(a.latencies + b.latencies)
 
     def tool(self) -> tuple[float, float]:
         url = self.copy()
@@ -185,7 +149,7 @@ class Bench:
         self.errors = a.errors + b.errors
         self.dbs.drop((url,))
         shutil.rmtree(self.work / "b", ignore_errors=True)
-        return seconds, max(a.gaps + b.gaps)
+        return seconds, max(a.latencies + b.latencies)
 
     def proof(self, url: DatabaseURL, prisma: bool) -> dict[str, tuple[int, str]]:
         """Every table's count and checksum over our columns (read through the mapping on the Prisma side),
@@ -205,11 +169,6 @@ class Bench:
                 values = [(value_sql(table, x, have) or "NULL") if prisma else quote(x) for x in columns]
                 out[table] = checksum(c, table, values)
         return out
-
-
-def med(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
-    v = [x * scale for x in values]
-    return f"{statistics.median(v):{fmt}} [{min(v):{fmt}}, {max(v):{fmt}}]"
 
 
 def main() -> None:

@@ -95,3 +95,9 @@ def ratio_row(label: str, tool: list[float], raw: list[float], width: int = 60) 
         f"{label:{width}} {statistics.median(tool):8.3f} {statistics.median(raw):8.3f} "
         f"{statistics.median(ratios):6.2f}x [{min(ratios):.2f}, {max(ratios):.2f}]"
     )
+
+
+def med(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
+    """Median [min, max] of a run's values, scaled (1000: seconds shown as ms)."""
+    v = [x * scale for x in values]
+    return f"{statistics.median(v):{fmt}} [{min(v):{fmt}}, {max(v):{fmt}}]"

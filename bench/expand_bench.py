@@ -22,7 +22,6 @@ import argparse
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import Databases, admin_url, dsn, params, server_major
+from common import Databases, admin_url, dsn, med, params, server_major
 from lock_bench import Writer
 
 from mandala_db.core import catalog
@@ -159,11 +158,6 @@ class Bench:
     def check(self, side: str) -> None:
         found = self.sql(CHECKSUM)[0][0]
         assert found == self.before, f"{side}: the values differ from the old column's"
-
-
-def med(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
-    v = [x * scale for x in values]
-    return f"{statistics.median(v):{fmt}} [{min(v):{fmt}}, {max(v):{fmt}}]"
 
 
 def main() -> None:

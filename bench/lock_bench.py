@@ -48,11 +48,18 @@ def downgrade() -> None:
 
 
 class Writer:
-    """Updates random rows of tasks in a loop, one autocommit statement at a time, timing each."""
+    """Updates random rows in a loop (by default of tasks), one autocommit statement at a time, timing each.
+    A failed write counts as a stall too, and is kept in `errors`."""
 
-    def __init__(self, url: object, ids: list[str]) -> None:
-        self.url, self.ids = url, ids
+    def __init__(
+        self,
+        url: object,
+        ids: list[str],
+        statement: str = "UPDATE tasks SET estimated_minutes = estimated_minutes WHERE id = %s",
+    ) -> None:
+        self.url, self.ids, self.statement = url, ids, statement
         self.latencies: list[float] = []
+        self.errors: list[str] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run)
 
@@ -62,10 +69,10 @@ class Writer:
         with psycopg.connect(**params(self.url), autocommit=True) as c:  # type: ignore[arg-type]
             last = time.perf_counter()
             while not self.stop.is_set():
-                c.execute(
-                    "UPDATE tasks SET estimated_minutes = estimated_minutes WHERE id = %s",
-                    (random.choice(self.ids),),
-                )
+                try:
+                    c.execute(self.statement, (random.choice(self.ids),))
+                except psycopg.Error as exc:
+                    self.errors.append(str(exc).splitlines()[0])
                 now = time.perf_counter()
                 # The stall a steady writer feels: the longest gap between two of its completed writes.
                 self.latencies.append(now - last)

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -496,6 +497,34 @@ class ArchivingServer(ScratchServer):
     sets), on server binaries pgBackRest supports; `base` holds it, its socket and the repository."""
 
     base: Path = Path()
+
+    @property
+    def config(self) -> Path:
+        return self.base / "conf" / "pgbackrest.conf"
+
+    @property
+    def repo(self) -> Path:
+        return self.base / "repo"
+
+    def ready(self, stanza: str = "demo") -> Any:
+        """`pitr setup` run on it (the stanza `demo`, its repository beside it): the stanza, ready to back up."""
+        from mandala_db.core.database import Database
+        from mandala_db.ops.pitr.setup import setup, stanza_for
+
+        db = Database(self.url)
+        setup(db, stanza, str(self.repo), self.config)
+        return stanza_for(db, stanza, str(self.repo), self.config)
+
+    def restart(self, *options: str) -> None:
+        """Restarted with its archiving options and `options` after them (a later -c wins)."""
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.base / "log"),
+                        "-w", "-m", "fast", "-o", " ".join([f"-k {self.base} -h '' -p {self.url.params[1][1]}",
+                        ARCHIVING, *options]), "restart"], check=True, capture_output=True)  # fmt: skip
+
+    def stop_copy(self, pgdata: Path) -> None:
+        """A restored copy stopped, if it runs (a test's clean-up: it never fails)."""
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                       capture_output=True)  # fmt: skip
 
 
 @pytest.fixture

@@ -10,6 +10,14 @@ from conftest import run_cli
 from servers import ArchivingServer
 
 
+def set_up(server: ArchivingServer) -> str:
+    """`pitr setup` through the command line, for the tests of what comes after it: the configuration."""
+    done = run_cli("pitr", "setup", "--stanza", "demo", "--repo", str(server.repo), "--config", str(server.config),
+                   url=server.url)  # fmt: skip
+    assert done.code == 0, done.output
+    return str(server.config)
+
+
 def test_setup_then_status(archiving_server: ArchivingServer, tmp_path: Path) -> None:
     url, config = archiving_server.url, str(archiving_server.base / "conf" / "pgbackrest.conf")
     repo = str(archiving_server.base / "repo")
@@ -33,13 +41,7 @@ def test_restore_pitr_recovers_a_copy_on_its_own_port(archiving_server: Archivin
     from mandala_db.ops.pitr.setup import stanza_for
 
     url, base = archiving_server.url, archiving_server.base
-    config = str(base / "conf" / "pgbackrest.conf")
-    assert (
-        run_cli(
-            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
-        ).code
-        == 0
-    )
+    config = set_up(archiving_server)
     neither = run_cli(
         "restore", "pitr", "--stanza", "demo", "--config", config, "--target-dir", str(base / "c"), url=url
     )
@@ -57,23 +59,14 @@ def test_restore_pitr_recovers_a_copy_on_its_own_port(archiving_server: Archivin
         status = run_cli("pitr", "status", "--stanza", "demo", "--config", config, url=url)
         assert "full" in status.stdout  # the live cluster's stanza, still serving
     finally:
-        import subprocess
-
-        subprocess.run([*archiving_server.prefix, str(archiving_server.bindir / "pg_ctl"), "-D", str(base / "copy"),
-                        "-m", "immediate", "stop"], capture_output=True)  # fmt: skip
+        archiving_server.stop_copy(base / "copy")
 
 
 def test_physical_backups_are_taken_listed_and_counted(
     archiving_server: ArchivingServer, tmp_path: Path
 ) -> None:
-    url, base = archiving_server.url, archiving_server.base
-    config = str(base / "conf" / "pgbackrest.conf")
-    assert (
-        run_cli(
-            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
-        ).code
-        == 0
-    )
+    url = archiving_server.url
+    config = set_up(archiving_server)
     backups = {"BACKUP_DIR": str(tmp_path)}
     for bad, line in [
         (
@@ -110,14 +103,8 @@ def test_physical_backups_are_taken_listed_and_counted(
 def test_cleanup_expires_physical_backups_under_the_same_retention(
     archiving_server: ArchivingServer, tmp_path: Path
 ) -> None:
-    url, base = archiving_server.url, archiving_server.base
-    config = str(base / "conf" / "pgbackrest.conf")
-    assert (
-        run_cli(
-            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
-        ).code
-        == 0
-    )
+    url = archiving_server.url
+    config = set_up(archiving_server)
     backups = {"BACKUP_DIR": str(tmp_path)}
     for _ in range(2):
         assert run_cli("backup", "full", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, url=url,
@@ -134,16 +121,9 @@ def test_cleanup_expires_physical_backups_under_the_same_retention(
 
 
 def test_drill_on_the_newest_physical_backup(archiving_server: ArchivingServer, tmp_path: Path) -> None:
-    url, base = archiving_server.url, archiving_server.base
-    config = str(base / "conf" / "pgbackrest.conf")
-    backups = {"BACKUP_DIR": str(tmp_path)}
+    url, backups = archiving_server.url, {"BACKUP_DIR": str(tmp_path)}
     assert run_cli("drill", "--engine", "pgbackrest", url=url, env=backups).code == 2
-    assert (
-        run_cli(
-            "pitr", "setup", "--stanza", "demo", "--repo", str(base / "repo"), "--config", config, url=url
-        ).code
-        == 0
-    )
+    config = set_up(archiving_server)
     assert run_cli("backup", "full", "--engine", "pgbackrest", "--stanza", "demo", "--config", config, url=url,
                    env=backups).code == 0  # fmt: skip
     done = run_cli(

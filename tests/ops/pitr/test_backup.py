@@ -12,17 +12,13 @@ from mandala_db.core.database import Database
 from mandala_db.ops.migrate import build_schema
 from mandala_db.ops.migrate.loader import History
 from mandala_db.ops.pitr.backup import listing, manifest_path, take
-from mandala_db.ops.pitr.setup import setup, stanza_for
 from servers import ArchivingServer
 
 
 def test_each_type_is_taken_and_described(archiving_server: ArchivingServer, tmp_path: Path) -> None:
     db = Database(archiving_server.url)
-    base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
     build_schema(db, "head")  # the application's schema, at the head of the history
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     full = take(db, stanza, "full", tmp_path)
     with connect_to(archiving_server.url) as conn:
         conn.execute("INSERT INTO users (email, name) VALUES ('a@example.com', 'A')")
@@ -48,10 +44,7 @@ def test_expire_follows_the_retention_and_the_dry_run_says_the_same(
     from mandala_db.ops.pitr.backup import expire
 
     db = Database(archiving_server.url)
-    base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     first = take(db, stanza, "full", tmp_path)
     on_first = take(db, stanza, "incr", tmp_path)
     second = take(db, stanza, "full", tmp_path)
@@ -87,10 +80,8 @@ def test_a_killed_backup_leaves_the_cluster_serving_and_the_repository_consisten
     import time
 
     db = Database(archiving_server.url)
-    base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", base / "repo"
-    setup(db, "demo", str(repo), config)
-    stanza = stanza_for(db, "demo", str(repo), config)
+    stanza = archiving_server.ready()
+    config, repo = archiving_server.config, archiving_server.repo
     env = {**os.environ, "DATABASE_URL": archiving_server.url.render(mask=False), "BACKUP_DIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "mandala_db", "backup", "full", "--engine", "pgbackrest",
                              "--stanza", "demo", "--config", str(config)], env=env, stdout=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ cluster's newest commit, recorded in the drill history, and the scratch cluster 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from conftest import connect_to
@@ -12,30 +11,17 @@ from mandala_db.core.database import Database
 from mandala_db.ops.drill.history import history
 from mandala_db.ops.migrate import build_schema
 from mandala_db.ops.pitr.drill import physical_drill
-from mandala_db.ops.pitr.setup import setup, stanza_for
 from ops.pitr.test_restore import archived
 from servers import ArchivingServer
-
-
-def restart_with_commit_timestamps(server: ArchivingServer) -> None:
-    from servers import ARCHIVING
-
-    base, port = server.base, server.url.params[1][1]
-    subprocess.run([*server.prefix, str(server.bindir / "pg_ctl"), "-D", str(server.pgdata), "-l", str(base / "log"),
-                    "-w", "-m", "fast", "-o", f"-k {base} -h '' -p {port} {ARCHIVING} -c track_commit_timestamp=on",
-                    "restart"], check=True, capture_output=True)  # fmt: skip
 
 
 def test_the_drill_recovers_the_newest_backup_with_its_wal_and_measures_it(
     archiving_server: ArchivingServer, tmp_path: Path
 ) -> None:
-    restart_with_commit_timestamps(archiving_server)  # the RPO exact: the newest commit's own time
+    archiving_server.restart("-c track_commit_timestamp=on")  # the RPO exact: the newest commit's own time
     db = Database(archiving_server.url)
-    base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
     build_schema(db, "head")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     stanza.run("--type=full", "backup")
     with connect_to(archiving_server.url) as conn:  # written after the backup: only the WAL brings it back
         conn.execute("INSERT INTO users (email, name) VALUES ('late@example.com', 'Late')")
@@ -56,9 +42,6 @@ def test_a_drill_with_nothing_to_restore_fails_and_is_recorded(
     archiving_server: ArchivingServer, tmp_path: Path
 ) -> None:
     db = Database(archiving_server.url)
-    base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
-    setup(db, "demo", repo, config)
-    result = physical_drill(db, stanza_for(db, "demo", repo, config), archiving_server.bindir, tmp_path)
+    result = physical_drill(db, archiving_server.ready(), archiving_server.bindir, tmp_path)
     assert not result.ok and result.problems == ["no physical backup yet"]
     assert history(tmp_path)[0]["ok"] is False

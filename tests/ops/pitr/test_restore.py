@@ -15,7 +15,7 @@ from mandala_db.core.database import Database
 from mandala_db.core.errors import BadInput
 from mandala_db.core.url import DatabaseURL
 from mandala_db.ops.pitr.restore import restore
-from mandala_db.ops.pitr.setup import setup, stanza_for
+from mandala_db.ops.pitr.setup import stanza_for
 from servers import ArchivingServer, free_port
 
 
@@ -23,19 +23,17 @@ def archived(conn: Any) -> None:
     """The WAL holding what was just committed, switched and waited for in the repository (an event: the
     server's archiver reports that segment)."""
     segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
-    while True:
-        row = conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()
+    for _ in range(1200):  # a minute at most: an archiver that never gets there fails the test, not hangs it
+        row = conn.execute("SELECT last_archived_wal, failed_count FROM pg_stat_archiver").fetchone()
         if row[0] is not None and row[0] >= segment:
             return
         conn.execute("SELECT pg_sleep(0.05)")
+    raise AssertionError(f"{segment} was not archived (archive failures: {row[1]})")
 
 
 def test_a_time_between_two_writes_recovers_exactly_the_first(archiving_server: ArchivingServer) -> None:
-    db = Database(archiving_server.url)
     base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     stanza.run("--type=full", "backup")
     stop_second = stanza.info()["backup"][-1]["timestamp"]["stop"]
     with connect_to(archiving_server.url) as conn:
@@ -57,16 +55,9 @@ def test_a_time_between_two_writes_recovers_exactly_the_first(archiving_server: 
         latest = restore(stanza, archiving_server.bindir, base / "copy2", free_port(), to_time=None)
         with connect_to(latest.url) as copy:
             assert copy.execute("SELECT n FROM writes ORDER BY n").fetchall() == [(1,), (2,)]
-        stop(archiving_server, base / "copy2")
+        archiving_server.stop_copy(base / "copy2")
     finally:
-        stop(archiving_server, base / "copy")
-
-
-def stop(server: ArchivingServer, pgdata: Path) -> None:
-    import subprocess
-
-    subprocess.run([*server.prefix, str(server.bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
-                   capture_output=True)  # fmt: skip
+        archiving_server.stop_copy(base / "copy")
 
 
 def test_bad_targets_are_refused_before_anything_runs(
@@ -89,11 +80,8 @@ def test_a_target_the_archive_does_not_reach_is_the_copys_own_error(
 ) -> None:
     from mandala_db.core.errors import OperationFailed
 
-    db = Database(archiving_server.url)
     base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     stanza.run("--type=full", "backup")
     with connect_to(archiving_server.url) as conn:  # a day ahead: no WAL holds it yet
         tomorrow = str(conn.execute("SELECT now() + interval '1 day'").fetchone()[0])
@@ -105,7 +93,7 @@ def test_a_target_the_archive_does_not_reach_is_the_copys_own_error(
         with connect_to(archiving_server.url) as live:
             assert live.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
     finally:
-        stop(archiving_server, base / "copy")
+        archiving_server.stop_copy(base / "copy")
 
 
 def test_to_revision_recovers_the_database_as_it_was_before_that_deploy(
@@ -118,10 +106,9 @@ def test_to_revision_recovers_the_database_as_it_was_before_that_deploy(
     db = Database(archiving_server.url)
     base, history = archiving_server.base, History.load()
     head, previous = history.revisions[-1].id, history.revisions[-2].id
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
+    config = archiving_server.config
     build_schema(db, previous)
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     stanza.run("--type=full", "backup")
     stop_second = stanza.info()["backup"][-1]["timestamp"]["stop"]
     with connect_to(archiving_server.url) as conn:
@@ -150,7 +137,7 @@ def test_to_revision_recovers_the_database_as_it_was_before_that_deploy(
                 None,
             )  # before the split
     finally:
-        stop(archiving_server, copy)
+        archiving_server.stop_copy(copy)
 
 
 def test_a_killed_restore_leaves_the_live_cluster_serving_and_the_repository_consistent(
@@ -164,11 +151,9 @@ def test_a_killed_restore_leaves_the_live_cluster_serving_and_the_repository_con
 
     from ops.pitr.test_backup import pgbackrest_running
 
-    db = Database(archiving_server.url)
     base = archiving_server.base
-    config, repo = base / "conf" / "pgbackrest.conf", str(base / "repo")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
+    config = archiving_server.config
     stanza.run("--type=full", "backup")
     copy = base / "copy"
     env = {**os.environ, "DATABASE_URL": archiving_server.url.render(mask=False)}
@@ -195,4 +180,4 @@ def test_a_killed_restore_leaves_the_live_cluster_serving_and_the_repository_con
         ):  # a half-written copy is never started as if whole
             restore(stanza, archiving_server.bindir, copy, free_port(), to_time=None)
     finally:
-        stop(archiving_server, copy)  # in case the kill came after the copy had started
+        archiving_server.stop_copy(copy)  # in case the kill came after the copy had started

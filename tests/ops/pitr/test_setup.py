@@ -25,16 +25,8 @@ def settings(server: ArchivingServer) -> dict[str, str]:
     return {str(n): str(v) for n, v in rows}
 
 
-def restart(server: ArchivingServer, *options: str) -> None:
-    port = server.url.params[1][1]
-    subprocess.run([*server.prefix, str(server.bindir / "pg_ctl"), "-D", str(server.pgdata), "-l",
-                    str(server.base / "log"), "-w", "-m", "fast", "-o",
-                    " ".join([f"-k {server.base} -h '' -p {port}", ARCHIVING, *options]), "restart"],
-                   check=True, capture_output=True)  # fmt: skip
-
-
 def test_archiving_off_is_refused_with_the_lines_to_add(archiving_server: ArchivingServer) -> None:
-    restart(archiving_server, "-c archive_mode=off")
+    archiving_server.restart("-c archive_mode=off")
     config = archiving_server.base / "conf" / "pgbackrest.conf"
     with pytest.raises(CheckFailed) as refused:
         setup(Database(archiving_server.url), "demo", str(archiving_server.base / "repo"), config)
@@ -63,7 +55,7 @@ def test_an_archiving_cluster_is_set_up_and_its_archiving_proved(archiving_serve
 
 
 def test_another_archiver_is_never_replaced(archiving_server: ArchivingServer, tmp_path: Path) -> None:
-    restart(archiving_server, "-c archive_command='cp %p /mnt/wal/%f'")
+    archiving_server.restart("-c archive_command='cp %p /mnt/wal/%f'")
     with pytest.raises(Refused, match="archive_command already ships WAL elsewhere: cp %p /mnt/wal/%f"):
         setup(Database(archiving_server.url), "demo", str(tmp_path / "repo"), tmp_path / "conf" / "x.conf")
     assert settings(archiving_server)["archive_command"] == "cp %p /mnt/wal/%f"

@@ -8,16 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import connect_to
 from mandala_db.core.database import Database
-from mandala_db.ops.pitr.setup import setup, stanza_for
 from mandala_db.ops.pitr.status import status
 from servers import ArchivingServer
 
 
 def test_backups_and_the_reachable_point_are_read_from_the_stanza(archiving_server: ArchivingServer) -> None:
     db = Database(archiving_server.url)
-    config, repo = archiving_server.base / "conf" / "pgbackrest.conf", str(archiving_server.base / "repo")
-    setup(db, "demo", repo, config)
-    stanza = stanza_for(db, "demo", repo, config)
+    stanza = archiving_server.ready()
     empty = status(db, stanza)
     assert empty.backups == [] and empty.repo_ok and empty.archived_wal  # setup's check archived one
     stanza.run("--type=full", "backup")  # pgBackRest itself, as `backup --engine pgbackrest` will run it

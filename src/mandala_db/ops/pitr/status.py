@@ -1,5 +1,6 @@
-"""`pitr status`: the stanza's backups (newest first, with the WAL range each needs), the archived WAL up to
-when (from the server's own archiver: the recovery point a restore could reach now), and archive failures
+"""`pitr status`: the stanza's backups (newest first, with the WAL range each needs), the newest WAL segment
+in the repository and when the server last archived one (the recovery point a restore could reach now),
+and archive failures
 (a failing archive_command is the one way a physical backup set quietly stops covering new writes)."""
 
 from __future__ import annotations
@@ -72,4 +73,8 @@ def status(db: Database, stanza: Stanza) -> Status:
                            "last_failed_time FROM pg_stat_archiver").fetchone()  # fmt: skip
     if row is not None:
         out.archived_wal, out.archived_at, out.failed, out.last_failed_wal, out.last_failed_at = row
+    # The newest WAL segment the repository holds is what a restore can replay to. The server's archiver
+    # may name a `.backup` history file as its last one, archived after newer segments.
+    newest = max((a["max"] for a in info.get("archive", []) if a.get("max")), default=None)
+    out.archived_wal = newest or out.archived_wal
     return out
