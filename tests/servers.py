@@ -488,7 +488,9 @@ def physical_binaries() -> Path | None:
     return found[-1][1] if found else None
 
 
-ARCHIVING = "-c wal_level=replica -c archive_mode=on -c archive_timeout=60"  # a later -c overrides one
+# Autovacuum off: a vacuum that commits behind a test would move "the newest commit" an RPO is measured
+# against. A later -c overrides one of these.
+ARCHIVING = "-c wal_level=replica -c archive_mode=on -c archive_timeout=60 -c autovacuum=off"
 
 
 @dataclasses.dataclass
