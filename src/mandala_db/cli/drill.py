@@ -84,7 +84,7 @@ def _physical(s: Any, stanza: str | None, config: Path | None, folder: Path, tar
     from mandala_db.cli.pitr import existing_config
     from mandala_db.ops.pitr.drill import physical_drill
     from mandala_db.ops.pitr.restore import server_bindir
-    from mandala_db.ops.pitr.setup import server_facts, stanza_for
+    from mandala_db.ops.pitr.setup import configured, server_facts
 
     if not stanza:
         raise BadInput("drill --engine pgbackrest needs --stanza", "the stanza `pitr setup` created")
@@ -92,7 +92,7 @@ def _physical(s: Any, stanza: str | None, config: Path | None, folder: Path, tar
     db = database(s)
     bindir = server_bindir(int(server_facts(db)["version_num"]) // 10000)
     return physical_drill(
-        db, stanza_for(db, stanza, "", path), bindir, folder, rto_target=target, max_backup_age=age
+        db, configured(db, stanza, path), bindir, folder, rto_target=target, max_backup_age=age
     )
 
 

@@ -70,13 +70,13 @@ def setup(
 @app.command("status")
 def status(ctx: typer.Context, stanza: StanzaOption, config: ConfigOption = None) -> None:
     """The backups, the WAL archived up to when (how far a restore could reach now), archive failures."""
-    from mandala_db.ops.pitr.setup import stanza_for
+    from mandala_db.ops.pitr.setup import configured
     from mandala_db.ops.pitr.status import status as read_status
 
     s = settings_for(ctx, "pitr status")
     path = existing_config(s, stanza, config)
     db = database(s)
-    st = read_status(db, stanza_for(db, stanza, "", path))  # the repository: as the configuration names it
+    st = read_status(db, configured(db, stanza, path))  # the repository: as the configuration names it
 
     def human(console: Screen) -> None:
         console.print(
@@ -126,7 +126,7 @@ def restore_pitr(
     from mandala_db.core.errors import BadInput
     from mandala_db.ops.migrate.loader import History
     from mandala_db.ops.pitr.restore import before_deploy, restore, server_bindir
-    from mandala_db.ops.pitr.setup import server_facts, stanza_for
+    from mandala_db.ops.pitr.setup import configured, server_facts
 
     if sum((to_time is not None, latest, to_revision is not None)) != 1:
         raise BadInput("give exactly one of --to-time TIMESTAMP, --to-revision REV and --latest",
@@ -145,7 +145,7 @@ def restore_pitr(
         with db.connect() as conn:
             to_time = before_deploy(conn, rev.id)
         expected = rev.down_revision
-    done = restore(stanza_for(db, stanza, "", path), server_bindir(major), target_dir.resolve(), port,
+    done = restore(configured(db, stanza, path), server_bindir(major), target_dir.resolve(), port,
                    to_time=to_time, exclusive=to_revision is not None)  # fmt: skip
     if to_revision is not None and done.revision != expected:
         from mandala_db.core.errors import CheckFailed
@@ -168,11 +168,11 @@ def restore_pitr(
 def physical_backup(s: Any, kind: str, stanza: str, config: Path | None, directory: str | None) -> None:
     """`backup full|diff|incr --engine pgbackrest`: the backup, then its manifest beside the logical ones."""
     from mandala_db.ops.pitr.backup import PhysicalKind, take
-    from mandala_db.ops.pitr.setup import stanza_for
+    from mandala_db.ops.pitr.setup import configured
 
     path = existing_config(s, stanza, config)
     db = database(s)
-    done = take(db, stanza_for(db, stanza, "", path), cast("PhysicalKind", kind), s.backups_in(directory))
+    done = take(db, configured(db, stanza, path), cast("PhysicalKind", kind), s.backups_in(directory))
 
     def human(console: Screen) -> None:
         depends = f", on top of {done.prior}" if done.prior else ""
@@ -211,11 +211,11 @@ def physical_cleanup(s: Any, stanza: str, config: Path | None, folder: Path, *, 
     """`backup cleanup --engine pgbackrest`: pgBackRest's expire under the same retention, asked first."""
     from mandala_db.cli.confirm import confirm
     from mandala_db.ops.pitr.backup import expire
-    from mandala_db.ops.pitr.setup import stanza_for
+    from mandala_db.ops.pitr.setup import configured
 
     path = existing_config(s, stanza, config)
     db = database(s)
-    target = stanza_for(db, stanza, "", path)
+    target = configured(db, stanza, path)
     plan = expire(target, folder, keep=keep, retention_days=days, dry_run=True)
     done = plan
     if plan.removed and not dry_run:

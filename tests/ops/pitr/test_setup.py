@@ -14,7 +14,7 @@ from conftest import SENTINEL_PASSWORD, connect_to
 from mandala_db.core.database import Database
 from mandala_db.core.errors import CheckFailed, OperationFailed, Refused
 from mandala_db.ops.pitr import engine
-from mandala_db.ops.pitr.setup import setup
+from mandala_db.ops.pitr.setup import configured, setup
 from servers import ARCHIVING, ArchivingServer, ScratchServer, physical_binaries
 
 
@@ -50,6 +50,7 @@ def test_an_archiving_cluster_is_set_up_and_its_archiving_proved(archiving_serve
     assert command.endswith(f"--config={config.resolve()} --stanza=demo archive-push %p")
     assert SENTINEL_PASSWORD not in command
     assert any((repo / "archive" / "demo").rglob("*.gz")) or any((repo / "archive" / "demo").rglob("0000*"))
+    assert configured(db, "demo", config).repo.raw == str(repo)  # read back as the later commands read it
     again = setup(db, "demo", str(repo), config)  # nothing to change the second time
     assert not again.archive_command_set and settings(archiving_server)["archive_command"] == command
 

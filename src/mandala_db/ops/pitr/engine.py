@@ -78,7 +78,6 @@ class Stanza:
     repo: Repo
     s3_endpoint: str | None = None
     s3_region: str | None = None
-    archive_timeout: int = 60  # the longest a WAL segment waits before it is archived: the RPO's bound
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name):

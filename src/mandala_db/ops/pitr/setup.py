@@ -46,20 +46,30 @@ def server_facts(db: Database) -> dict[str, str]:
     return dict(zip(keys, (str(v) for v in row), strict=True))
 
 
-def stanza_for(db: Database, name: str, repo: str, config: Path, *, s3_endpoint: str | None = None) -> Stanza:
-    facts = server_facts(db)
+def stanza_for(db: Database, name: str, repo: str, config: Path, *, s3_endpoint: str | None = None,
+               facts: dict[str, str] | None = None) -> Stanza:  # fmt: skip
+    facts = facts or server_facts(db)
     pg_path = Path(facts["data_directory"])
     if not pg_path.is_dir():
         raise Refused(f"the server's data directory {pg_path} is not on this machine",
                       "run mandala-db where the cluster runs: pgBackRest reads its files")  # fmt: skip
-    timeout = facts["archive_timeout"]
-    return Stanza(name, config, pg_path, facts["socket"], int(facts["port"]), facts["user"], Repo(repo), s3_endpoint,
-                  archive_timeout=int(timeout.rstrip("s") or 0) if timeout.rstrip("s").isdigit() else 60)  # fmt: skip
+    return Stanza(
+        name, config, pg_path, facts["socket"], int(facts["port"]), facts["user"], Repo(repo), s3_endpoint
+    )
+
+
+def configured(db: Database, name: str, config: Path) -> Stanza:
+    """The stanza as `pitr setup` configured it: its repository read back from the configuration."""
+    options = dict(ln.split("=", 1) for ln in config.read_text(encoding="utf-8").splitlines() if "=" in ln)
+    repo = options.get("repo1-path", "")
+    if options.get("repo1-type") == "s3":
+        repo = f"s3://{options.get('repo1-s3-bucket', '')}{repo}"
+    return stanza_for(db, name, repo, config)
 
 
 def setup(db: Database, name: str, repo: str, config: Path, *, s3_endpoint: str | None = None) -> Setup:
     facts = server_facts(db)
-    stanza = stanza_for(db, name, repo, config, s3_endpoint=s3_endpoint)
+    stanza = stanza_for(db, name, repo, config, s3_endpoint=s3_endpoint, facts=facts)
     wanted = stanza.archive_command
     missing = []
     if facts["wal_level"] not in ("replica", "logical"):
@@ -112,4 +122,4 @@ def default_config(state_dir: Path, name: str) -> Path:
     return (state_dir / "pgbackrest" / name / "pgbackrest.conf").resolve()
 
 
-__all__ = ["Setup", "default_config", "setup", "stanza_for"]
+__all__ = ["Setup", "configured", "default_config", "setup", "stanza_for"]
